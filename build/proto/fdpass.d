@@ -1,0 +1,2 @@
+build/proto/fdpass.o: proto/fdpass.c proto/proto.h
+proto/proto.h:

@@ -1,0 +1,2 @@
+build/proto/proto.o: proto/proto.c proto/proto.h
+proto/proto.h:

@@ -1,0 +1,40 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Install, with apt-get, every Debian package that building and testing
+# capjail needs, when it is missing; do nothing when all are present.
+# Services shipped by these packages (lighttpd, iperf3) must not start on
+# the machine: a policy-rc.d forbids service starts during the install.
+set -eu
+
+PKGS="gcc make pkg-config libc6-dev libmnl-dev libnftnl-dev libcap-ng-dev
+libbsd-dev libseccomp-dev libcap2-bin uidmap iproute2 nftables procps
+util-linux passwd iputils-ping curl lighttpd bubblewrap iperf3 cloc
+clang libclang-rt-14-dev cppcheck clang-tidy socat"
+
+missing=""
+for p in $PKGS; do
+	st=$(dpkg-query -W -f='${db:Status-Abbrev}' "$p" 2>/dev/null || true)
+	case "$st" in
+	ii*) ;;
+	*) missing="$missing $p" ;;
+	esac
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "deps: missing packages:$missing; run as root or install them" >&2
+	exit 1
+fi
+echo "deps: installing$missing"
+prc=/usr/sbin/policy-rc.d
+own_prc=0
+if [ ! -e "$prc" ]; then
+	printf '#!/bin/sh\nexit 101\n' > "$prc"
+	chmod 755 "$prc"
+	own_prc=1
+fi
+trap '[ $own_prc -eq 1 ] && rm -f "$prc"' EXIT
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing </dev/null

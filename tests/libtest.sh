@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: ISC
+# Sourced by the shell tests.  Runs as root (tests/run.sh checks); the thing
+# under test runs as the unprivileged users cjtest1/cjtest2 through setpriv,
+# inside throwaway network namespaces this file creates and always deletes.
+# Provides TAP output (ok, is, like, skip_all, done_testing), as_user,
+# netns_new and a cleanup trap.
+
+: "${TESTDIR:?TESTDIR must be set (tests/run.sh sets it)}"
+CAPJAIL=$TESTDIR/capjail
+HELPER=$TESTDIR/capjail-net
+TBIN=$TESTDIR/tests
+CONF=$TESTDIR/net.conf
+T_USER=cjtest1
+T_USER2=cjtest2
+export CAPJAIL_HELPER="$HELPER"
+
+WORK=$(mktemp -d "$TESTDIR/work.XXXXXX")
+chmod 0755 "$WORK"
+_tap_n=0
+_tap_fail=0
+_netns=""
+_pids=""
+
+ok() {	# ok STATUS DESCRIPTION: STATUS 0 is a pass
+	_tap_n=$((_tap_n + 1))
+	if [ "$1" -eq 0 ]; then
+		echo "ok $_tap_n - $2"
+	else
+		echo "not ok $_tap_n - $2"
+		_tap_fail=$((_tap_fail + 1))
+	fi
+}
+
+is() {	# is GOT WANT DESCRIPTION
+	if [ "$1" = "$2" ]; then ok 0 "$3"; else
+		ok 1 "$3"; echo "#   got:  '$1'"; echo "#   want: '$2'"
+	fi
+}
+
+like() {	# like GOT REGEX DESCRIPTION (grep -E)
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+		ok 1 "$3"; echo "#   got:  '$1'"; echo "#   want: /$2/"
+	fi
+}
+
+unlike() {	# unlike GOT REGEX DESCRIPTION
+	if printf '%s\n' "$1" | grep -Eq -- "$2"; then
+		ok 1 "$3"; echo "#   got:  '$1'"; echo "#   must not match: /$2/"
+	else ok 0 "$3"; fi
+}
+
+skip() {	# skip DESCRIPTION
+	_tap_n=$((_tap_n + 1))
+	echo "ok $_tap_n # SKIP $1"
+}
+
+diag() { echo "# $*"; }
+
+skip_all() { echo "1..0 # SKIP $*"; exit 0; }
+
+done_testing() {
+	echo "1..$_tap_n"
+	[ "$_tap_fail" -eq 0 ]
+}
+
+# as_user USER CMD...: run CMD as USER with a clean environment, from $WORK.
+as_user() {
+	_u=$1; shift
+	(cd "$WORK" && setpriv --reuid="$_u" --regid="$(id -g "$_u")" \
+	    --init-groups --reset-env env CAPJAIL_HELPER="$CAPJAIL_HELPER" \
+	    PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin "$@")
+}
+
+# netns_new NAME: a throwaway network namespace, deleted by the exit trap.
+netns_new() {
+	ip netns add "$1" || return 1
+	_netns="$_netns $1"
+	ip -n "$1" link set lo up
+}
+
+# bg_pid PID: remember a background process to kill at exit.
+bg_pid() { _pids="$_pids $1"; }
+
+_cleanup() {
+	for _p in $_pids; do kill -KILL "$_p" 2>/dev/null; done
+	for _n in $_netns; do
+		# Processes left in the namespace are ours: the test started them.
+		for _p in $(ip netns pids "$_n" 2>/dev/null); do
+			kill -KILL "$_p" 2>/dev/null
+		done
+		ip netns delete "$_n" 2>/dev/null
+	done
+	rm -rf "$WORK"
+}
+trap _cleanup EXIT
+trap 'exit 130' INT TERM

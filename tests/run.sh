@@ -1,0 +1,85 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Runs every test: the C unit tests (build/tests/test-*) and the shell
+# integration tests (tests/test-*.sh), counts their TAP lines and ends with
+# one line "N passed, N failed, N skipped".  Exits non-zero on any failure,
+# including a test that crashes or exits non-zero without a "not ok".
+#
+# Integration tests need root to create the test users, to stage the
+# binaries where those users can read them (the clone may sit under /root)
+# and to setcap the staged helper.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=$top/build
+: "${TESTDIR:=/tmp/capjail-check}"
+export TESTDIR
+pass=0 fail=0 skipped=0
+
+count() {	# count NAME LOGFILE RC
+	p=$(grep -Ec '^ok [0-9]+( |$)' "$2" | tr -d ' ')
+	s=$(grep -Ec '^ok [0-9]+ # SKIP' "$2" | tr -d ' ')
+	f=$(grep -Ec '^not ok [0-9]+' "$2" | tr -d ' ')
+	p=$((p - s))
+	if grep -q '^1\.\.0 # SKIP' "$2"; then s=$((s + 1)); fi
+	if [ "$3" -ne 0 ] && [ "$f" -eq 0 ]; then
+		echo "not ok - $1 exited with status $3"
+		f=1
+	fi
+	printf '# %-24s %3d passed, %d failed, %d skipped\n' "$1" "$p" "$f" "$s"
+	pass=$((pass + p)); fail=$((fail + f)); skipped=$((skipped + s))
+}
+
+run_one() {	# run_one NAME CMD...
+	name=$1; shift
+	log=$(mktemp)
+	echo "# --- $name"
+	"$@" >"$log" 2>&1 </dev/null
+	rc=$?
+	grep -v '^ok ' "$log" | grep -v '^1\.\.[1-9]' | sed 's/^/  /'
+	grep -E '^(not )?ok ' "$log" | grep -v '^ok ' | sed 's/^/  /'
+	count "$name" "$log" "$rc"
+	rm -f "$log"
+}
+
+ensure_user() {	# a plain user with a subordinate id range
+	id "$1" >/dev/null 2>&1 ||
+	    useradd --no-create-home --home-dir / --shell /bin/sh \
+	    --user-group "$1" || return 1
+	grep -q "^$1:" /etc/subuid 2>/dev/null ||
+	    usermod --add-subuids "$2-$(($2 + 65535))" "$1" || return 1
+	grep -q "^$1:" /etc/subgid 2>/dev/null ||
+	    usermod --add-subgids "$2-$(($2 + 65535))" "$1"
+}
+
+stage() {
+	rm -rf "$TESTDIR"
+	mkdir -m 0755 "$TESTDIR" "$TESTDIR/tests" || return 1
+	cp "$B/capjail" "$TESTDIR/capjail" &&
+	cp "$B/test/capjail-net" "$TESTDIR/capjail-net" &&
+	cp "$B"/tests/* "$TESTDIR/tests/" &&
+	cp -r "$top/tests/fixtures" "$TESTDIR/" 2>/dev/null
+	chmod -R a+rX "$TESTDIR"
+	setcap cap_net_admin+ep "$TESTDIR/capjail-net"
+}
+
+for t in "$B"/tests/test-*; do
+	[ -x "$t" ] && run_one "$(basename "$t")" "$t"
+done
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "# integration tests need root (to create test users): skipped"
+	skipped=$((skipped + 1))
+elif ! ensure_user cjtest1 300000 || ! ensure_user cjtest2 400000 ||
+    ! stage; then
+	echo "not ok - test set-up (users, staging, setcap) failed"
+	fail=$((fail + 1))
+else
+	for t in "$top"/tests/test-*.sh; do
+		[ -f "$t" ] || continue
+		run_one "$(basename "$t" .sh)" sh "$t"
+	done
+	rm -rf "$TESTDIR"
+fi
+
+echo "$pass passed, $fail failed, $skipped skipped"
+[ "$fail" -eq 0 ]
