@@ -20,7 +20,7 @@ CONF_PATH	?= $(SYSCONFDIR)/capjail/net.conf
 # tests/run.sh); it is a separate binary so the installed one never does.
 TESTDIR		?= /tmp/capjail-check
 
-B		 = build
+B		?= build
 
 WARN	 = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 	   -Wmissing-prototypes -Wpointer-arith -Wcast-qual -Wformat=2 \
@@ -106,11 +106,11 @@ deps:
 
 check: deps
 	$(MAKE) test-progs
-	sh tests/run.sh
+	BUILD=$(CURDIR)/$(B) TESTDIR=$(TESTDIR) sh tests/run.sh
 
 demo: deps
 	$(MAKE) test-progs
-	sh scripts/demo.sh
+	BUILD=$(CURDIR)/$(B) TESTDIR=$(TESTDIR) sh scripts/demo.sh
 
 install: $(PROGS)
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR)/capjail \

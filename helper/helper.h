@@ -59,4 +59,21 @@ struct nl {
 	uint32_t		 seq;
 };
 
+/*
+ * nl.c: the only netlink I/O.  nl_talk sends one message or one batch and
+ * waits for nacks acks (0 or -1 with errno = the kernel's error); nl_dump
+ * sends a dump request and runs cb on every data message until NLMSG_DONE.
+ * nl_next_seq hands out sequence numbers for builders.
+ */
+struct nlmsghdr;
+typedef int (*nl_cb)(const struct nlmsghdr *, void *);
+int		nl_open(struct nl *, int);
+void		nl_close(struct nl *);
+uint32_t	nl_next_seq(struct nl *);
+int		nl_talk(struct nl *, const void *, size_t, unsigned int);
+int		nl_dump(struct nl *, const void *, size_t, nl_cb, void *);
+
+/* config.c */
+const struct bridge_conf *config_bridge(const struct config *, const char *);
+
 #endif
