@@ -29,6 +29,7 @@ ok() {	# ok STATUS DESCRIPTION: STATUS 0 is a pass
 		echo "not ok $_tap_n - $2"
 		_tap_fail=$((_tap_fail + 1))
 	fi
+	[ "$1" -eq 0 ]
 }
 
 is() {	# is GOT WANT DESCRIPTION

@@ -51,26 +51,7 @@ run_one() {	# run_one NAME CMD...
 	rm -f "$log"
 }
 
-ensure_user() {	# a plain user with a subordinate id range
-	id "$1" >/dev/null 2>&1 ||
-	    useradd --no-create-home --home-dir / --shell /bin/sh \
-	    --user-group "$1" || return 1
-	grep -q "^$1:" /etc/subuid 2>/dev/null ||
-	    usermod --add-subuids "$2-$(($2 + 65535))" "$1" || return 1
-	grep -q "^$1:" /etc/subgid 2>/dev/null ||
-	    usermod --add-subgids "$2-$(($2 + 65535))" "$1"
-}
-
-stage() {
-	rm -rf "$TESTDIR"
-	mkdir -m 0755 "$TESTDIR" "$TESTDIR/tests" || return 1
-	cp "$B/capjail" "$TESTDIR/capjail" &&
-	cp "$B/test/capjail-net" "$TESTDIR/capjail-net" &&
-	cp "$B"/tests/* "$TESTDIR/tests/" &&
-	cp -r "$top/tests/fixtures" "$TESTDIR/" 2>/dev/null
-	chmod -R a+rX "$TESTDIR"
-	setcap cap_net_admin+ep "$TESTDIR/capjail-net"
-}
+. "$top/tests/stage.sh"
 
 for t in "$B"/tests/test-*; do
 	[ -x "$t" ] && run_one "$(basename "$t")" "$t"
@@ -79,8 +60,7 @@ done
 if [ "$(id -u)" -ne 0 ]; then
 	echo "# integration tests need root (to create test users): skipped"
 	skipped=$((skipped + 1))
-elif ! ensure_user cjtest1 300000 || ! ensure_user cjtest2 400000 ||
-    ! stage; then
+elif ! stage_all; then
 	echo "not ok - test set-up (users, staging, setcap) failed"
 	fail=$((fail + 1))
 else

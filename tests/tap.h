@@ -12,11 +12,13 @@
 
 static int tap_n, tap_failed;
 
-static void tap_vline(int, const char *, va_list)
+#define TAP_UNUSED __attribute__((unused))
+
+static void tap_vline(int, const char *, va_list) TAP_UNUSED
     __attribute__((format(printf, 2, 0)));
-static int ok(int, const char *, ...) __attribute__((format(printf, 2, 3)));
-static void diag(const char *, ...) __attribute__((format(printf, 1, 2)));
-static void skip(const char *, ...) __attribute__((format(printf, 1, 2)));
+static int ok(int, const char *, ...) TAP_UNUSED __attribute__((format(printf, 2, 3)));
+static void diag(const char *, ...) TAP_UNUSED __attribute__((format(printf, 1, 2)));
+static void skip(const char *, ...) TAP_UNUSED __attribute__((format(printf, 1, 2)));
 
 static void
 tap_vline(int good, const char *fmt, va_list ap)

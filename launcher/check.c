@@ -1,0 +1,199 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * capjail --check: tries what a jail needs and says what is missing.  User
+ * namespaces are tried for real (a throwaway clone that maps itself and
+ * sets a hostname); the helper's file capabilities are read from its
+ * security.capability attribute; the grants come from the helper itself
+ * (PROTO_CHECK_GRANTS), through the same checked client as a jail's.
+ * Prints on stdout; returns 0 when everything works, 125 otherwise.
+ */
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+#include <linux/capability.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+
+#include "launcher.h"
+
+/* In the throwaway child: returns 0 or the errno of what failed. */
+static int
+try_userns(uid_t uid, gid_t gid)
+{
+	char buf[64];
+
+	(void)snprintf(buf, sizeof(buf), "0 %u 1\n", uid);
+	if (write_file("/proc/self/uid_map", buf) == -1 ||
+	    write_file("/proc/self/setgroups", "deny") == -1)
+		return errno;
+	(void)snprintf(buf, sizeof(buf), "0 %u 1\n", gid);
+	if (write_file("/proc/self/gid_map", buf) == -1 ||
+	    sethostname("capjail-check", 13) == -1)
+		return errno;
+	return 0;
+}
+
+static int
+check_userns(void)
+{
+	const char *knob;
+	int status, e;
+	uid_t uid = getuid();
+	gid_t gid = getgid();
+	pid_t pid;
+
+	pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL,
+	    NULL);
+	if (pid == 0)
+		_exit(try_userns(uid, gid));
+	e = errno;
+	if (pid != -1) {
+		while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+			;
+		e = WIFEXITED(status) ? WEXITSTATUS(status) : EINTR;
+	}
+	if (e == 0) {
+		printf("user namespaces: ok\n");
+		return 0;
+	}
+	knob = ns_knob();
+	printf("user namespaces: NOT WORKING: %s\n",
+	    knob != NULL ? knob : strerror(e));
+	return -1;
+}
+
+static int
+check_helper_caps(const char *path)
+{
+	int fd, r = -1;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		printf("helper %s: NOT INSTALLED: %s\n", path, strerror(errno));
+		return -1;
+	}
+	capng_clear(CAPNG_SELECT_BOTH);
+	if (capng_get_caps_fd(fd) == -1)
+		printf("helper %s: NO FILE CAPABILITIES (as root: setcap "
+		    "cap_net_admin+ep %s)\n", path, path);
+	else if (!capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN))
+		printf("helper %s: cap_net_admin MISSING from its file "
+		    "capabilities\n", path);
+	else {
+		printf("helper %s: cap_net_admin+%s: ok\n", path,
+		    capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN) ?
+		    "ep" : "p");
+		r = 0;
+	}
+	(void)close(fd);
+	return r;
+}
+
+/*
+ * Forwarding is world-readable: the bridge's own setting once it exists,
+ * else the default a new bridge gets.  1, 0, or -1 when unreadable.
+ */
+static int
+forwarding_on(const char *bridge)
+{
+	char path[128], c = '0';
+	int fd;
+
+	(void)snprintf(path, sizeof(path),
+	    "/proc/sys/net/ipv4/conf/%s/forwarding", bridge);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1 &&
+	    (fd = open("/proc/sys/net/ipv4/conf/default/forwarding",
+	    O_RDONLY | O_CLOEXEC)) == -1)
+		return -1;
+	if (read(fd, &c, 1) != 1)
+		c = '?';
+	(void)close(fd);
+	return c == '1' ? 1 : c == '0' ? 0 : -1;
+}
+
+/* One grant; returns -1 when a warning means jails will not work. */
+static int
+print_grant(const struct proto_grant *g)
+{
+	struct in_addr gw = { .s_addr = g->gateway };
+	char addr[INET_ADDRSTRLEN];
+	int r = 0;
+
+	(void)inet_ntop(AF_INET, &gw, addr, sizeof(addr));
+	printf("bridge %s: gateway %s/%u, jails %u of %u in use, ", g->bridge,
+	    addr, g->prefixlen, g->jails_used, g->jails_max);
+	if (g->port_lo == 0 && g->port_hi == 0)
+		printf("no ports to publish\n");
+	else
+		printf("ports %u-%u\n", g->port_lo, g->port_hi);
+	if (g->warnings & PROTO_WARN_NO_BRIDGE)
+		printf("  note: %s does not exist yet; the helper creates it "
+		    "on first use\n", g->bridge);
+	if (forwarding_on(g->bridge) != 1) {
+		printf("  WARNING: net.ipv4.ip_forward is 0 (IPv4 forwarding "
+		    "is off for %s): published ports and outbound traffic "
+		    "will not be forwarded; ask the admin for forward=yes or "
+		    "the sysctl\n", g->bridge);
+		r = -1;
+	}
+	if (g->warnings & PROTO_WARN_FORWARD_DROP) {
+		printf("  WARNING: another firewall (e.g. Docker's) has a "
+		    "FORWARD policy of drop: published ports will not be "
+		    "reachable unless it accepts traffic for %s\n", g->bridge);
+		r = -1;
+	}
+	if (g->warnings & ~(PROTO_WARN_NO_BRIDGE | PROTO_WARN_FORWARD_DROP)) {
+		printf("  WARNING: unknown warnings 0x%x from the helper\n",
+		    g->warnings);
+		r = -1;
+	}
+	return r;
+}
+
+static int
+check_grants(const char *path)
+{
+	struct client c = { .sock = -1, .pid = -1 };
+	struct proto_check_rep rep;
+	char why[PROTO_TEXT_LEN + 64];
+	uint32_t i;
+	int r;
+
+	if (client_spawn(&c, path) == -1)
+		return -1;
+	r = client_check(&c, &rep, why, sizeof(why));
+	client_close(&c);
+	if (r == -1) {
+		printf("grants: NOT AVAILABLE: %s\n", why);
+		return -1;
+	}
+	if (rep.ngrants == 0) {
+		printf("grants: NONE: the helper's configuration grants you no "
+		    "bridge\n");
+		return -1;
+	}
+	for (i = 0; i < rep.ngrants; i++)
+		r |= print_grant(&rep.grants[i]);
+	return r;
+}
+
+int
+check_run(void)
+{
+	const char *path = helper_path();
+	int bad = 0;
+
+	(void)fflush(stdout);
+	bad |= check_userns();
+	bad |= check_helper_caps(path);
+	(void)fflush(stdout);
+	bad |= check_grants(path);
+	printf("capjail --check: %s\n", bad ? "PROBLEMS FOUND" : "all good");
+	return bad ? EXIT_CAPJAIL : 0;
+}

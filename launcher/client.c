@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The launcher's side of the capjail-net protocol: spawning the helper on
+ * one end of a SEQPACKET socketpair, and one function per request.  Replies
+ * are trusted no more than requests are on the other side: each must pass
+ * proto_check_rep, carry no fd, and its text is printed only after
+ * non-printable bytes are replaced.  Functions return 0, or -1 with a
+ * message in the caller's buffer; the caller decides what to do.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <ctype.h>
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+#define HELPER_GONE	"network helper rejected the request or died"
+
+/*
+ * Must run before PR_SET_NO_NEW_PRIVS and before any new user namespace:
+ * either would keep the helper from receiving its file capability over
+ * the host's network.  The helper gets its own session, so a ^C at the
+ * terminal cannot kill it before it has torn the jail's network down;
+ * and an empty environment, since it must not read one.
+ */
+int
+client_spawn(struct client *c, const char *path)
+{
+	char *const argv[] = { (char *)(uintptr_t)path, NULL };
+	char *const envp[] = { NULL };
+	int sv[2];
+
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1) {
+		errno = EPERM;
+		warnx("no_new_privs is already set (inherited): the network "
+		    "helper could not receive its capability");
+		return -1;
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
+		err(EXIT_CAPJAIL, "socketpair");
+	vlog("helper: starting %s", path);
+	if ((c->pid = fork()) == -1)
+		err(EXIT_CAPJAIL, "fork");
+	if (c->pid == 0) {
+		(void)setsid();
+		if (sv[1] == PROTO_SOCK_FD)
+			(void)fcntl(sv[1], F_SETFD, 0);
+		else if (dup2(sv[1], PROTO_SOCK_FD) == -1)
+			_exit(EXIT_CAPJAIL);
+		closefrom(PROTO_SOCK_FD + 1);
+		execve(path, argv, envp);
+		warn("network helper %s", path);
+		_exit(EXIT_CAPJAIL);
+	}
+	(void)close(sv[1]);
+	c->sock = sv[0];
+	c->seq = 0;
+	return 0;
+}
+
+/* The helper's text, safe for a terminal. */
+static void
+copy_text(char *why, size_t len, const struct proto_rep *rep)
+{
+	size_t i;
+
+	if (rep->text[0] == '\0') {
+		(void)snprintf(why, len, "%s", strerror((int)rep->status));
+		return;
+	}
+	(void)snprintf(why, len, "%s", rep->text);
+	for (i = 0; why[i] != '\0'; i++)
+		if (!isprint((unsigned char)why[i]))
+			why[i] = '?';
+}
+
+/* One request, one reply; fd (or -1) travels with the request. */
+static int
+call(struct client *c, struct proto_req *req, int fd, struct proto_rep *rep,
+    char *why, size_t len)
+{
+	const char *reason;
+	int rfd;
+
+	if (fdpass_send(c->sock, req, sizeof(*req), fd) == -1) {
+		(void)snprintf(why, len, "%s", errno == EPIPE ||
+		    errno == ECONNRESET ? HELPER_GONE : strerror(errno));
+		return -1;
+	}
+	if (fdpass_recv(c->sock, rep, sizeof(*rep), &rfd) == -1) {
+		(void)snprintf(why, len, "%s", errno == 0 ||
+		    errno == ECONNRESET ? HELPER_GONE : strerror(errno));
+		return -1;
+	}
+	if (rfd != -1) {
+		(void)close(rfd);
+		(void)snprintf(why, len, "network helper sent a file "
+		    "descriptor");
+		return -1;
+	}
+	if (proto_check_rep(rep, req, &reason) == -1) {
+		(void)snprintf(why, len, "bad reply from network helper: %s",
+		    reason);
+		return -1;
+	}
+	if (rep->status != 0) {
+		copy_text(why, len, rep);
+		return -1;
+	}
+	return 0;
+}
+
+/* The jail's netns travels as an fd: never as a pid or a path. */
+int
+client_attach(struct client *c, pid_t pid, const struct opts *o,
+    struct proto_attach_rep *out, char *why, size_t len)
+{
+	struct proto_req req;
+	struct proto_rep rep;
+	char path[64];
+	int fd, r;
+
+	(void)snprintf(path, sizeof(path), "/proc/%ld/ns/net", (long)pid);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		(void)snprintf(why, len, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	proto_init_req(&req, PROTO_ATTACH_VETH, ++c->seq);
+	/* Both names passed proto_check_name in opts.c: they fit. */
+	(void)strlcpy(req.u.attach.bridge, o->bridge,
+	    sizeof(req.u.attach.bridge));
+	(void)strlcpy(req.u.attach.ifname, o->ifname,
+	    sizeof(req.u.attach.ifname));
+	req.u.attach.addr = o->addr;
+	r = call(c, &req, fd, &rep, why, len);
+	(void)close(fd);
+	if (r == -1)
+		return -1;
+	if (rep.u.attach.addr == 0 || rep.u.attach.gateway == 0) {
+		(void)snprintf(why, len, "bad reply from network helper: "
+		    "no address");
+		return -1;
+	}
+	*out = rep.u.attach;
+	return 0;
+}
+
+int
+client_publish(struct client *c, const struct publish *p, char *why,
+    size_t len)
+{
+	struct proto_req req;
+	struct proto_rep rep;
+
+	proto_init_req(&req, PROTO_PUBLISH_PORT, ++c->seq);
+	req.u.publish.ipproto = p->ipproto;
+	req.u.publish.host_addr = p->host_addr;
+	req.u.publish.host_port = p->host_port;
+	req.u.publish.jail_port = p->jail_port;
+	return call(c, &req, -1, &rep, why, len);
+}
+
+int
+client_check(struct client *c, struct proto_check_rep *out, char *why,
+    size_t len)
+{
+	struct proto_req req;
+	struct proto_rep rep;
+
+	proto_init_req(&req, PROTO_CHECK_GRANTS, ++c->seq);
+	if (call(c, &req, -1, &rep, why, len) == -1)
+		return -1;
+	*out = rep.u.check;
+	return 0;
+}
+
+/* EOF means release to the helper; waiting means teardown is done. */
+void
+client_close(struct client *c)
+{
+	int status;
+
+	if (c->sock != -1)
+		(void)close(c->sock);
+	c->sock = -1;
+	if (c->pid > 0)
+		while (waitpid(c->pid, &status, 0) == -1 && errno == EINTR)
+			;
+	c->pid = -1;
+}
+
+void
+client_release(struct client *c)
+{
+	struct proto_req req;
+	struct proto_rep rep;
+	char why[PROTO_TEXT_LEN + 64];
+
+	vlog("helper: release");
+	proto_init_req(&req, PROTO_RELEASE_ALL, ++c->seq);
+	if (call(c, &req, -1, &rep, why, sizeof(why)) == -1)
+		notice("release: %s", why);
+	client_close(c);
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * capjail's private header: the parsed command line, the parent/child sync
+ * message and the module interfaces of the launcher.  The launcher holds no
+ * privilege; everything here comes from the caller's own command line and
+ * environment, or from the helper's replies (checked by proto_check_rep).
+ */
+#ifndef CAPJAIL_LAUNCHER_H
+#define CAPJAIL_LAUNCHER_H
+
+#include <sys/types.h>
+#include <net/if.h>
+
+#include <limits.h>
+#include <sched.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+#define EXIT_CAPJAIL	125	/* capjail's own failure */
+#define EXIT_NOEXEC	126	/* command found but not executable */
+#define EXIT_NOTFOUND	127	/* command not found */
+
+#define NS_FLAGS	(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | \
+			 CLONE_NEWNET | CLONE_NEWUTS | CLONE_NEWIPC)
+
+#define SUBID_COUNT	65536u	/* ids mapped from /etc/subuid, /etc/subgid */
+
+enum mnt_kind { MNT_BIND, MNT_RO_BIND, MNT_TMPFS };
+
+/* One --bind, --ro-bind or --tmpfs, applied in command-line order. */
+struct mnt_req {
+	enum mnt_kind	 kind;
+	char		 src[PATH_MAX];	/* host path; empty for tmpfs */
+	const char	*dst;		/* path inside the jail */
+	int		 fd;		/* detached clone of src (child only) */
+};
+
+/* One -p/--publish, already in wire form. */
+struct publish {
+	uint32_t	 ipproto;
+	uint32_t	 host_addr;	/* network order, 0 = any */
+	uint16_t	 host_port;	/* network order */
+	uint16_t	 jail_port;	/* network order */
+	const char	*spec;		/* as typed, for messages */
+};
+
+struct opts {
+	char *const	*argv;		/* the command */
+	const char	*root;		/* --root, "/" by default */
+	const char	*chdir;		/* --chdir, NULL = caller's cwd or / */
+	char		*cwd;		/* the caller's cwd, for the default */
+	const char	*hostname;
+	const char	*bridge;	/* --net=BRIDGE; NULL for --net=none */
+	const char	*ifname;	/* --ifname, eth0 by default */
+	uint32_t	 addr;		/* --ip, network order, 0 = any */
+	uid_t		 uid;		/* inside ids of the command */
+	gid_t		 gid;
+	uid_t		 outer_uid;	/* the caller's, before any clone */
+	gid_t		 outer_gid;
+	uint32_t	 subuid;	/* first subordinate ids (--subids) */
+	uint32_t	 subgid;
+	char		*newuidmap;	/* the tools' paths (--subids) */
+	char		*newgidmap;
+	int		 subids;
+	int		 check;
+	struct mnt_req	*mnts;
+	size_t		 nmnts;
+	struct publish	*pubs;
+	size_t		 npubs;
+	sigset_t	 fwd;		/* the signals PID 1 forwards */
+};
+
+/* Parent to child over the sync socket: "maps written", "network ready". */
+enum sync_step { SYNC_MAPS = 1, SYNC_NET = 2 };
+
+struct sync_msg {
+	uint32_t		step;
+	uint32_t		reserved;
+	struct proto_attach_rep	net;	/* SYNC_NET only */
+};
+
+/* The helper process and our end of its socket. */
+struct client {
+	int		sock;
+	pid_t		pid;
+	uint32_t	seq;
+};
+
+extern int verbose, quiet;
+
+/* util.c */
+void	 vlog(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	 notice(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	*xreallocarray(void *, size_t, size_t);
+int	 write_file(const char *, const char *);
+const char *helper_path(void);
+
+/* opts.c */
+void	 opts_parse(int, char *[], struct opts *);
+void	 opts_resolve(struct opts *);
+
+/* ns.c */
+pid_t	 ns_clone(struct opts *, int[2]);
+int	 ns_map_subids(pid_t, const struct opts *);
+void	 ns_subids_prepare(struct opts *);
+int	 ns_sync_send(int, const struct sync_msg *);
+void	 ns_explain(int);
+const char *ns_knob(void);
+
+/* mount.c */
+void	 mnt_build_root(struct opts *);
+
+/* pid1.c */
+void	 pid1_run(const struct opts *) __attribute__((noreturn));
+int	 pid1_status(int);
+
+/* client.c */
+int	 client_spawn(struct client *, const char *);
+int	 client_attach(struct client *, pid_t, const struct opts *,
+	    struct proto_attach_rep *, char *, size_t);
+int	 client_publish(struct client *, const struct publish *, char *,
+	    size_t);
+int	 client_check(struct client *, struct proto_check_rep *, char *,
+	    size_t);
+void	 client_release(struct client *);
+void	 client_close(struct client *);
+
+/* netcfg.c */
+int	 netcfg_lo_up(void);
+int	 netcfg_apply(const char *, const struct proto_attach_rep *,
+	    const char **);
+
+/* check.c */
+int	 check_run(void);
+
+#endif

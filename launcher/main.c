@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * capjail: run a command in an unprivileged jail.  This file is the
+ * top-level order of operations, which is where the security of the
+ * launcher lives: the helper is spawned before PR_SET_NO_NEW_PRIVS and
+ * before any new user namespace; signals are blocked across the clone so
+ * the jail's PID 1 never loses one; the network is asked for, and the
+ * child released, only once the maps are written; and every failure after
+ * the clone kills the jail and lets the helper tear down before capjail
+ * exits.  Trusts only the caller's command line.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <arpa/inet.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/*
+ * After the clone, a failure kills the jail, closes the helper's socket
+ * (EOF: the helper removes everything it made) and waits for both, so
+ * nothing is left when capjail exits.  fmt NULL: already reported.
+ */
+static void __attribute__((noreturn, format(printf, 3, 4)))
+abort_jail(pid_t pid, struct client *cl, const char *fmt, ...)
+{
+	va_list ap;
+	int status;
+
+	if (fmt != NULL) {
+		va_start(ap, fmt);
+		vwarnx(fmt, ap);
+		va_end(ap);
+	}
+	(void)kill(pid, SIGKILL);
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
+	client_close(cl);
+	exit(EXIT_CAPJAIL);
+}
+
+/* A closed 0, 1 or 2 would be reused by our sockets and reach the jail. */
+static void
+ensure_stdfds(void)
+{
+	int fd;
+
+	for (fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", O_RDWR) != fd)
+			_exit(EXIT_CAPJAIL);
+}
+
+static void
+set_no_new_privs(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		err(EXIT_CAPJAIL, "PR_SET_NO_NEW_PRIVS");
+}
+
+/* Attach, publish, then hand the child what it needs to configure. */
+static void
+net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
+{
+	struct sync_msg m;
+	struct in_addr a;
+	char why[PROTO_TEXT_LEN + 64];
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	m.step = SYNC_NET;
+	vlog("helper: attach to %s", o->bridge);
+	if (client_attach(cl, pid, o, &m.net, why, sizeof(why)) == -1)
+		abort_jail(pid, cl, "attach to %s: %s", o->bridge, why);
+	a.s_addr = m.net.addr;
+	vlog("helper: %s is %s/%u, host side %s", o->ifname, inet_ntoa(a),
+	    m.net.prefixlen, m.net.host_ifname);
+	for (i = 0; i < o->npubs; i++) {
+		vlog("helper: publish %s", o->pubs[i].spec);
+		if (client_publish(cl, &o->pubs[i], why, sizeof(why)) == -1)
+			abort_jail(pid, cl, "publish %s: %s", o->pubs[i].spec,
+			    why);
+	}
+	/* If the child is gone, wait_jail reports its status. */
+	(void)ns_sync_send(sync, &m);
+}
+
+/*
+ * Forward what was sent to capjail to the jail's PID 1, which forwards it
+ * to the command; a signal from the terminal (SI_KERNEL) reached the jail's
+ * processes already.  Returns the jail's exit status.
+ */
+static int
+wait_jail(pid_t pid, const sigset_t *set)
+{
+	siginfo_t si;
+	pid_t p;
+	int status;
+
+	(void)sigprocmask(SIG_BLOCK, set, NULL);
+	for (;;) {
+		if ((p = waitpid(pid, &status, WNOHANG)) == pid)
+			return pid1_status(status);
+		if (p == -1 && errno != EINTR)
+			err(EXIT_CAPJAIL, "waitpid");
+		if (sigwaitinfo(set, &si) == -1)
+			continue;
+		if (si.si_signo != SIGCHLD && si.si_code != SI_KERNEL)
+			(void)kill(pid, si.si_signo);
+	}
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	struct client cl = { .sock = -1, .pid = -1 };
+	struct sync_msg maps = { .step = SYNC_MAPS };
+	sigset_t set, old;
+	int sync[2], status, e;
+	pid_t pid;
+
+	/* Messages start "capjail:" whatever name we were run by. */
+	program_invocation_short_name = "capjail";
+	closefrom(3);
+	ensure_stdfds();
+	opts_parse(argc, argv, &o);
+	if (o.check)
+		return check_run();
+	opts_resolve(&o);
+
+	/* 1. The helper, while file capabilities still work for us. */
+	if (o.bridge != NULL && client_spawn(&cl, helper_path()) == -1)
+		exit(EXIT_CAPJAIL);
+	/* newuidmap and newgidmap are setuid: with --subids, wait for them. */
+	if (!o.subids)
+		set_no_new_privs();
+
+	/* 2. The clone, with every signal PID 1 forwards blocked across it. */
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) == -1)
+		err(EXIT_CAPJAIL, "socketpair");
+	set = o.fwd;
+	sigaddset(&set, SIGCHLD);
+	(void)sigprocmask(SIG_BLOCK, &set, &old);
+	pid = ns_clone(&o, sync);
+	e = errno;
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (pid == -1) {
+		client_close(&cl);
+		ns_explain(e);
+	}
+
+	/* 3. --subids maps; from here nothing this process runs gains. */
+	if (o.subids) {
+		if (ns_map_subids(pid, &o) == -1)
+			abort_jail(pid, &cl, NULL);
+		set_no_new_privs();
+		(void)ns_sync_send(sync[0], &maps);
+	}
+
+	/* 4. The network, then the child configures it and runs the command. */
+	if (o.bridge != NULL)
+		net_setup(&cl, pid, &o, sync[0]);
+	status = wait_jail(pid, &set);
+	(void)close(sync[0]);
+
+	/* 5. Teardown is complete before capjail exits. */
+	if (o.bridge != NULL)
+		client_release(&cl);
+	return status;
+}

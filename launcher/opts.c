@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The command line: parsing into struct opts, checking how options combine,
+ * and resolving what must be looked up on the host before the clone (bind
+ * sources, --root, the default command, subordinate ids).  Every bad input
+ * is one errx line and exit status 125, before anything has been created.
+ * Input is the caller's own; it is checked for sense, not for malice.
+ */
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <err.h>
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+enum {
+	OPT_UID = 256, OPT_GID, OPT_SUBIDS, OPT_ROOT, OPT_BIND, OPT_RO_BIND,
+	OPT_TMPFS, OPT_CHDIR, OPT_HOSTNAME, OPT_NET, OPT_IP, OPT_IFNAME,
+	OPT_CHECK
+};
+
+static const struct option longopts[] = {
+	{ "help",	no_argument,		NULL, 'h' },
+	{ "version",	no_argument,		NULL, 'V' },
+	{ "quiet",	no_argument,		NULL, 'q' },
+	{ "verbose",	no_argument,		NULL, 'v' },
+	{ "uid",	required_argument,	NULL, OPT_UID },
+	{ "gid",	required_argument,	NULL, OPT_GID },
+	{ "subids",	no_argument,		NULL, OPT_SUBIDS },
+	{ "root",	required_argument,	NULL, OPT_ROOT },
+	{ "bind",	required_argument,	NULL, OPT_BIND },
+	{ "ro-bind",	required_argument,	NULL, OPT_RO_BIND },
+	{ "tmpfs",	required_argument,	NULL, OPT_TMPFS },
+	{ "chdir",	required_argument,	NULL, OPT_CHDIR },
+	{ "hostname",	required_argument,	NULL, OPT_HOSTNAME },
+	{ "net",	required_argument,	NULL, OPT_NET },
+	{ "ip",		required_argument,	NULL, OPT_IP },
+	{ "ifname",	required_argument,	NULL, OPT_IFNAME },
+	{ "publish",	required_argument,	NULL, 'p' },
+	{ "check",	no_argument,		NULL, OPT_CHECK },
+	{ NULL,		0,			NULL, 0 }
+};
+
+static const char usage_text[] =
+"usage: capjail [OPTIONS] [--] [COMMAND [ARG...]]\n"
+"Run COMMAND (default: your login shell) in new user, mount, PID, network,\n"
+"UTS and IPC namespaces, on a read-only view of the host.\n"
+"\n"
+"  -h, --help              show this help and exit\n"
+"  -V, --version           show the version and exit\n"
+"  -q, --quiet             do not print warnings\n"
+"  -v, --verbose           print each setup step\n"
+"      --uid N             run as uid N inside (default 0)\n"
+"      --gid N             run as gid N inside (default 0)\n"
+"      --subids            also map 65536 ids from /etc/subuid and\n"
+"                          /etc/subgid (newuidmap/newgidmap), so that a\n"
+"                          daemon inside can switch users\n"
+"      --root DIR          use DIR as the jail's root (default /)\n"
+"      --bind SRC[:DST]    bind SRC read-write at DST (default: SRC)\n"
+"      --ro-bind SRC[:DST] bind SRC read-only at DST (default: SRC)\n"
+"      --tmpfs DST         mount a fresh tmpfs at DST\n"
+"                          (--bind, --ro-bind and --tmpfs apply in order)\n"
+"      --chdir DIR         start in DIR (default: the current directory\n"
+"                          if it exists inside, else /)\n"
+"      --hostname NAME     hostname inside (default capjail)\n"
+"      --net none          only a loopback interface (the default)\n"
+"      --net BRIDGE        a veth on BRIDGE, from the capjail-net helper\n"
+"      --ip ADDR           ask for this IPv4 address on BRIDGE\n"
+"      --ifname NAME       interface name inside (default eth0)\n"
+"  -p, --publish [HOSTIP:]HOSTPORT:JAILPORT[/tcp|/udp]\n"
+"                          forward a host port to the jail (repeatable;\n"
+"                          needs --net BRIDGE)\n"
+"      --check             report whether user namespaces work, whether\n"
+"                          the helper is installed, what it grants you\n"
+"\n"
+"Exit status: COMMAND's, 128+N if it died of signal N, 125 if capjail\n"
+"failed, 126 if COMMAND cannot be executed, 127 if it was not found.\n";
+
+static void
+add_mount(struct opts *o, enum mnt_kind kind, const char *arg)
+{
+	struct mnt_req *m;
+	const char *colon = strchr(arg, ':');
+	size_t len = colon != NULL ? (size_t)(colon - arg) : strlen(arg);
+
+	o->mnts = xreallocarray(o->mnts, o->nmnts + 1, sizeof(*o->mnts));
+	m = &o->mnts[o->nmnts++];
+	memset(m, 0, sizeof(*m));
+	m->kind = kind;
+	m->fd = -1;
+	m->dst = arg;
+	if (kind != MNT_TMPFS) {
+		if (len == 0 || len >= sizeof(m->src))
+			errx(EXIT_CAPJAIL, "%s: bad source path", arg);
+		memcpy(m->src, arg, len);
+		m->src[len] = '\0';
+		if (colon != NULL)
+			m->dst = colon + 1;
+	}
+	if (m->dst[0] != '/')
+		errx(EXIT_CAPJAIL, "%s: destination must be an absolute path",
+		    arg);
+}
+
+static uint16_t
+parse_port(const char *s, const char *spec)
+{
+	const char *errstr;
+	long long n;
+
+	n = strtonum(s, 1, 65535, &errstr);
+	if (errstr != NULL)
+		errx(EXIT_CAPJAIL, "--publish %s: port %s is %s", spec, s,
+		    errstr);
+	return htons((uint16_t)n);
+}
+
+/* [HOSTIP:]HOSTPORT:JAILPORT[/tcp|/udp], as podman and docker spell it. */
+static void
+add_publish(struct opts *o, const char *spec)
+{
+	struct publish *p;
+	struct in_addr in;
+	char buf[64], *proto, *f[3];
+	size_t n = 0;
+
+	if (strlcpy(buf, spec, sizeof(buf)) >= sizeof(buf))
+		errx(EXIT_CAPJAIL, "--publish %s: too long", spec);
+	o->pubs = xreallocarray(o->pubs, o->npubs + 1, sizeof(*o->pubs));
+	p = &o->pubs[o->npubs++];
+	memset(p, 0, sizeof(*p));
+	p->spec = spec;
+	p->ipproto = IPPROTO_TCP;
+	if ((proto = strchr(buf, '/')) != NULL) {
+		*proto++ = '\0';
+		if (strcmp(proto, "udp") == 0)
+			p->ipproto = IPPROTO_UDP;
+		else if (strcmp(proto, "tcp") != 0)
+			errx(EXIT_CAPJAIL, "--publish %s: protocol must be tcp "
+			    "or udp", spec);
+	}
+	for (char *s = buf, *t; n < 3 && (t = strsep(&s, ":")) != NULL;)
+		f[n++] = t;
+	if (n < 2 || strchr(spec, ':') == NULL ||
+	    (n == 3 && strchr(f[2], ':') != NULL))
+		errx(EXIT_CAPJAIL, "--publish %s: expected "
+		    "[HOSTIP:]HOSTPORT:JAILPORT[/tcp|/udp]", spec);
+	if (n == 3) {
+		if (inet_pton(AF_INET, f[0], &in) != 1)
+			errx(EXIT_CAPJAIL, "--publish %s: %s is not an IPv4 "
+			    "address", spec, f[0]);
+		p->host_addr = in.s_addr;
+	}
+	p->host_port = parse_port(f[n - 2], spec);
+	p->jail_port = parse_port(f[n - 1], spec);
+}
+
+static uint32_t
+parse_id(const char *s, const char *what)
+{
+	const char *errstr;
+	long long n;
+
+	/* (uid_t)-1 means "unchanged" to the kernel, so it is never an id. */
+	n = strtonum(s, 0, UINT32_MAX - 1, &errstr);
+	if (errstr != NULL)
+		errx(EXIT_CAPJAIL, "%s %s: %s", what, s, errstr);
+	return (uint32_t)n;
+}
+
+static void
+set_net(struct opts *o, const char *arg)
+{
+	if (strcmp(arg, "none") == 0) {
+		o->bridge = NULL;
+		return;
+	}
+	if (proto_check_name(arg, strlen(arg) + 1) == -1)
+		errx(EXIT_CAPJAIL, "--net %s: not a valid bridge name "
+		    "(1-15 of a-z 0-9 _ -)", arg);
+	o->bridge = arg;
+}
+
+static void
+set_ip(struct opts *o, const char *arg)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, arg, &in) != 1 || in.s_addr == INADDR_ANY)
+		errx(EXIT_CAPJAIL, "--ip %s: not an IPv4 address", arg);
+	o->addr = in.s_addr;
+}
+
+static void
+set_hostname(struct opts *o, const char *arg)
+{
+	size_t len = strlen(arg);
+
+	if (len == 0 || len > HOST_NAME_MAX)
+		errx(EXIT_CAPJAIL, "--hostname: must be 1 to %d characters",
+		    HOST_NAME_MAX);
+	o->hostname = arg;
+}
+
+static void
+set_ifname(struct opts *o, const char *arg)
+{
+	if (proto_check_name(arg, strlen(arg) + 1) == -1)
+		errx(EXIT_CAPJAIL, "--ifname %s: not a valid interface name "
+		    "(1-15 of a-z 0-9 _ -)", arg);
+	o->ifname = arg;
+}
+
+/* One option with an argument; returns 0 if c is not one of them. */
+static int
+take_arg(struct opts *o, int c, const char *arg)
+{
+	switch (c) {
+	case OPT_UID:	   o->uid = parse_id(arg, "--uid"); break;
+	case OPT_GID:	   o->gid = parse_id(arg, "--gid"); break;
+	case OPT_ROOT:	   o->root = arg; break;
+	case OPT_BIND:	   add_mount(o, MNT_BIND, arg); break;
+	case OPT_RO_BIND:  add_mount(o, MNT_RO_BIND, arg); break;
+	case OPT_TMPFS:	   add_mount(o, MNT_TMPFS, arg); break;
+	case OPT_CHDIR:	   o->chdir = arg; break;
+	case OPT_HOSTNAME: set_hostname(o, arg); break;
+	case OPT_NET:	   set_net(o, arg); break;
+	case OPT_IP:	   set_ip(o, arg); break;
+	case OPT_IFNAME:   set_ifname(o, arg); break;
+	case 'p':	   add_publish(o, arg); break;
+	default:	   return 0;
+	}
+	return 1;
+}
+
+static void
+bad_option(int c, char *argv[])
+{
+	const char *what = argv[optind - 1];
+
+	if (c == ':')
+		errx(EXIT_CAPJAIL, "option %s needs an argument (see --help)",
+		    what);
+	if (optopt != 0)
+		errx(EXIT_CAPJAIL, "unknown option -%c (see --help)", optopt);
+	errx(EXIT_CAPJAIL, "unknown option %s (see --help)", what);
+}
+
+static void
+take_flag(struct opts *o, int c, char *argv[])
+{
+	switch (c) {
+	case 'h':
+		if (fputs(usage_text, stdout) == EOF || fflush(stdout) == EOF)
+			err(EXIT_CAPJAIL, "stdout");
+		exit(0);
+	case 'V':
+		printf("capjail %s\n", CAPJAIL_VERSION);
+		exit(0);
+	case 'q':	 quiet = 1; verbose = 0; break;
+	case 'v':	 verbose = 1; quiet = 0; break;
+	case OPT_SUBIDS: o->subids = 1; break;
+	case OPT_CHECK:	 o->check = 1; break;
+	default:	 bad_option(c, argv);
+	}
+}
+
+static void
+check_combination(const struct opts *o)
+{
+	if (o->bridge == NULL && o->npubs > 0)
+		errx(EXIT_CAPJAIL, "--publish needs --net BRIDGE");
+	if (o->bridge == NULL && o->addr != 0)
+		errx(EXIT_CAPJAIL, "--ip needs --net BRIDGE");
+	if (o->bridge == NULL && o->ifname != NULL)
+		errx(EXIT_CAPJAIL, "--ifname needs --net BRIDGE");
+	if (o->subids && (o->uid > SUBID_COUNT || o->gid > SUBID_COUNT))
+		errx(EXIT_CAPJAIL, "--subids: --uid and --gid must be at "
+		    "most %u", SUBID_COUNT);
+}
+
+void
+opts_parse(int argc, char *argv[], struct opts *o)
+{
+	int c;
+
+	memset(o, 0, sizeof(*o));
+	o->root = "/";
+	o->hostname = "capjail";
+	opterr = 0;
+	/* '+': stop at the command, whose options are its own. */
+	while ((c = getopt_long(argc, argv, "+:hVqvp:", longopts, NULL)) != -1)
+		if (!take_arg(o, c, optarg))
+			take_flag(o, c, argv);
+	check_combination(o);
+	if (o->ifname == NULL)
+		o->ifname = "eth0";
+	o->argv = argv + optind;
+}
+
+/* The login shell, as login(1) would run it; /bin/sh when there is none. */
+static char *const *
+default_command(void)
+{
+	static char *argv[2];
+	struct passwd *pw;
+
+	argv[0] = "/bin/sh";
+	if ((pw = getpwuid(getuid())) != NULL && pw->pw_shell != NULL &&
+	    pw->pw_shell[0] == '/' && (argv[0] = strdup(pw->pw_shell)) == NULL)
+		err(EXIT_CAPJAIL, "strdup");
+	return argv;
+}
+
+/*
+ * Look up on the host what the jail will need, so that a typo is a clean
+ * error before any namespace or helper exists.  The child resolves the same
+ * paths again (it cannot trust a stat made earlier; it does not need to).
+ */
+void
+opts_resolve(struct opts *o)
+{
+	struct stat st;
+	size_t i;
+
+	o->outer_uid = getuid();
+	o->outer_gid = getgid();
+	if (o->argv[0] == NULL)
+		o->argv = default_command();
+	o->cwd = getcwd(NULL, 0);
+	if (stat(o->root, &st) == -1)
+		err(EXIT_CAPJAIL, "--root %s", o->root);
+	if (!S_ISDIR(st.st_mode))
+		errx(EXIT_CAPJAIL, "--root %s: not a directory", o->root);
+	for (i = 0; i < o->nmnts; i++) {
+		const struct mnt_req *m = &o->mnts[i];
+
+		if (m->kind != MNT_TMPFS && stat(m->src, &st) == -1)
+			err(EXIT_CAPJAIL, "--%s %s", m->kind == MNT_BIND ?
+			    "bind" : "ro-bind", m->src);
+	}
+	if (o->subids)
+		ns_subids_prepare(o);
+	sigemptyset(&o->fwd);
+	sigaddset(&o->fwd, SIGINT);
+	sigaddset(&o->fwd, SIGTERM);
+	sigaddset(&o->fwd, SIGHUP);
+	sigaddset(&o->fwd, SIGQUIT);
+	sigaddset(&o->fwd, SIGUSR1);
+	sigaddset(&o->fwd, SIGUSR2);
+	sigaddset(&o->fwd, SIGWINCH);
+}
