@@ -41,7 +41,7 @@
 #include "fw.h"
 
 #define FW_TABLE	"capjail"
-#define FW_LIMIT	(128 * 1024)	/* one batch; the buffer holds two */
+#define FW_LIMIT	((size_t)128 * 1024)	/* one batch; the buffer holds two */
 
 /* nft's datatype ids (nftables src/datatype.h), so `nft list` prints them. */
 #define DT_IPADDR	7
@@ -474,6 +474,15 @@ rules_forward(struct batch *bt)
 		x_verdict(r, NF_ACCEPT, NULL);
 		put_rule(bt, r);
 	}
+	/* Jail to jail on one isolate=no bridge: bridged frames come here
+	 * too when br_netfilter is loaded, as do ones routed back onto the
+	 * bridge by the host; isolate=yes ports never get this far at L2. */
+	r = rule(NFPROTO_INET, "forward");
+	x_meta(r, NFT_META_IIFNAME, R1);
+	x_meta(r, NFT_META_OIFNAME, R2);
+	x_lookup(r, "intra", 0, 0);
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
 	/* New connections in: only DNAT'ed ones, from that bridge's
 	 * publish-from interfaces. */
 	r = rule(NFPROTO_INET, "forward");
@@ -571,6 +580,26 @@ rules_bridge(struct batch *bt)
 	put_rule(bt, r);
 }
 
+static void
+pair_elem(struct nftnl_set *s, const char *a, const char *b)
+{
+	char key[2][IFNAMSIZ] = { { 0 } };
+
+	(void)strlcpy(key[0], a, IFNAMSIZ);
+	(void)strlcpy(key[1], b, IFNAMSIZ);
+	elem_add(s, key, sizeof(key), NULL, 0);
+}
+
+/* An empty element list is not a valid NEWSETELEM. */
+static void
+put_nonempty(struct batch *bt, struct nftnl_set *s, size_t n)
+{
+	if (n > 0)
+		put_elems(bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	else
+		nftnl_set_free(s);
+}
+
 /* The static sets, refilled from the config. */
 static void
 put_static(struct batch *bt, const struct config *conf)
@@ -580,7 +609,8 @@ put_static(struct batch *bt, const struct config *conf)
 	struct nftnl_set *pif = set_named(NFPROTO_INET, "pubif");
 	struct nftnl_set *path = set_named(NFPROTO_INET, "pubpath");
 	struct nftnl_set *gw = set_named(NFPROTO_INET, "gateways");
-	size_t i, j, nnat = 0, npif = 0;
+	struct nftnl_set *intra = set_named(NFPROTO_INET, "intra");
+	size_t i, j, nnat = 0, npif = 0, nintra = 0;
 
 	for (i = 0; i < conf->nbridges; i++) {
 		const struct bridge_conf *b = &conf->bridges[i];
@@ -589,27 +619,19 @@ put_static(struct batch *bt, const struct config *conf)
 		elem_add(gw, &b->gateway.s_addr, 4, NULL, 0);
 		if (b->outbound == OUTBOUND_NAT && ++nnat)
 			ifname_elem(nat, b->name);
+		if (!b->isolate && ++nintra)
+			pair_elem(intra, b->name, b->name);
 		for (j = 0; j < b->npubif; j++, npif++) {
-			char key[2][IFNAMSIZ] = { { 0 } };
-
-			(void)strlcpy(key[0], b->pubif[j], IFNAMSIZ);
-			(void)strlcpy(key[1], b->name, IFNAMSIZ);
-			elem_add(path, key, sizeof(key), NULL, 0);
+			pair_elem(path, b->pubif[j], b->name);
 			ifname_elem(pif, b->pubif[j]);
 		}
 	}
-	/* An empty element list is not a valid NEWSETELEM. */
 	put_elems(bt, br, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	put_elems(bt, gw, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	if (nnat) put_elems(bt, nat, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	else nftnl_set_free(nat);
-	if (npif) {
-		put_elems(bt, pif, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-		put_elems(bt, path, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	} else {
-		nftnl_set_free(pif);
-		nftnl_set_free(path);
-	}
+	put_nonempty(bt, nat, nnat);
+	put_nonempty(bt, intra, nintra);
+	put_nonempty(bt, pif, npif);
+	put_nonempty(bt, path, npif);
 }
 
 /*
@@ -629,6 +651,8 @@ fw_setup(struct nl *nf, const struct config *conf)
 	put_set(&bt, NFPROTO_INET, "natbridges", DT_IFNAME, ifn, 0, 0, 1);
 	put_set(&bt, NFPROTO_INET, "pubif", DT_IFNAME, ifn, 0, 0, 1);
 	put_set(&bt, NFPROTO_INET, "pubpath", DT_CONCAT(DT_IFNAME, DT_IFNAME),
+	    2 * ifn, 0, 0, 1);
+	put_set(&bt, NFPROTO_INET, "intra", DT_CONCAT(DT_IFNAME, DT_IFNAME),
 	    2 * ifn, 0, 0, 1);
 	put_set(&bt, NFPROTO_INET, "gateways", DT_IPADDR, 4, 0, 0, 1);
 	put_set(&bt, NFPROTO_INET, "ports4", DT_CONCAT(DT_PROTO, DT_SERVICE),
@@ -660,21 +684,28 @@ fw_setup(struct nl *nf, const struct config *conf)
 /* --- per-jail elements --- */
 
 /*
- * Which listed elements to delete: those of the jail at addr, or (addr 0)
- * those whose veth is gone, as the alive callback says.
+ * Sweeping: list both per-jail sets into elems[], then pick what to
+ * delete.  The pick comes strictly after the listing, so a jail whose link
+ * and element both appeared during the listing is never taken for dead
+ * (a lease makes its link before its elements).  Nothing is judged while a
+ * dump is being read, since nl.c has one receive buffer.
  */
-struct sweep {
-	uint32_t	  addr;
-	int		(*alive)(uint32_t, void *);
-	void		 *arg;
-	struct nftnl_set *del;		/* the elements to delete */
-	size_t		  n;
+#define FW_MAX_ELEMS	8192	/* more are swept by the next helper run */
+
+struct elem {
+	uint16_t	family;
+	uint16_t	klen;
+	uint32_t	owner;		/* the jail's address, network order */
+	uint8_t		key[sizeof(struct key_src)];
 };
 
+static struct elem elems[FW_MAX_ELEMS];
+static size_t nelems;
+
 static int
-sweep_elem(struct nftnl_set_elem *e, void *data)
+list_elem(struct nftnl_set_elem *e, void *data)
 {
-	struct sweep *sw = data;
+	const uint16_t *family = data;
 	const char *key, *val;
 	uint32_t klen = 0, vlen = 0, owner;
 
@@ -686,15 +717,17 @@ sweep_elem(struct nftnl_set_elem *e, void *data)
 		memcpy(&owner, val, 4);			/* ports4 */
 	else
 		return 0;	/* not ours to judge */
-	if (sw->addr != 0 ? owner != sw->addr : sw->alive(owner, sw->arg))
+	if (nelems == FW_MAX_ELEMS)
 		return 0;
-	elem_add(sw->del, key, klen, NULL, 0);
-	sw->n++;
+	elems[nelems].family = *family;
+	elems[nelems].klen = (uint16_t)klen;
+	elems[nelems].owner = owner;
+	memcpy(elems[nelems++].key, key, klen);
 	return 0;
 }
 
 static int
-sweep_msg(const struct nlmsghdr *nlh, void *data)
+list_msg(const struct nlmsghdr *nlh, void *data)
 {
 	struct nftnl_set *s = must(nftnl_set_alloc());
 	int rc = MNL_CB_OK;
@@ -702,50 +735,70 @@ sweep_msg(const struct nlmsghdr *nlh, void *data)
 	if (nftnl_set_elems_nlmsg_parse(nlh, s) == -1)
 		rc = MNL_CB_ERROR;
 	else
-		(void)nftnl_set_elem_foreach(s, sweep_elem, data);
+		(void)nftnl_set_elem_foreach(s, list_elem, data);
 	nftnl_set_free(s);
 	return rc;
 }
 
-/* List one per-jail set and queue the deletions sweep selects. */
+static const struct { uint16_t family; const char *name; } jail_sets[] = {
+	{ NFPROTO_BRIDGE, "src4" }, { NFPROTO_INET, "ports4" },
+};
+
 static int
-sweep_set(struct nl *nf, uint16_t family, const char *name, struct sweep *sw)
+list_jail_elems(struct nl *nf)
 {
-	struct nftnl_set *s = set_named(family, name);
 	char buf[256];
 	struct nlmsghdr *nlh;
+	size_t i;
 
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family,
-	    NLM_F_DUMP, nl_next_seq(nf));
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	sw->del = set_named(family, name);
-	sw->n = 0;
-	if (nl_dump(nf, nlh, nlh->nlmsg_len, sweep_msg, sw) == -1) {
-		nftnl_set_free(sw->del);
-		return -1;
+	nelems = 0;
+	for (i = 0; i < sizeof(jail_sets) / sizeof(jail_sets[0]); i++) {
+		struct nftnl_set *s = set_named(jail_sets[i].family,
+		    jail_sets[i].name);
+		uint16_t family = jail_sets[i].family;
+
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family,
+		    NLM_F_DUMP, nl_next_seq(nf));
+		nftnl_set_elems_nlmsg_build_payload(nlh, s);
+		nftnl_set_free(s);
+		if (nl_dump(nf, nlh, nlh->nlmsg_len, list_msg, &family) == -1)
+			return -1;
 	}
 	return 0;
 }
 
-/* Queue, in bt, the deletion of every per-jail element sw selects. */
-static int
-sweep(struct batch *bt, struct sweep *sw)
-{
-	static const struct { uint16_t family; const char *name; } sets[] = {
-		{ NFPROTO_BRIDGE, "src4" }, { NFPROTO_INET, "ports4" },
-	};
-	size_t i;
+/* Which jails' elements go: the one at addr, or (addr 0) the dead. */
+struct sweep {
+	uint32_t	  addr;
+	int		(*alive)(uint32_t, void *);
+	void		 *arg;
+};
 
-	for (i = 0; i < sizeof(sets) / sizeof(sets[0]); i++) {
-		if (sweep_set(bt->nl, sets[i].family, sets[i].name, sw) == -1)
-			return -1;
-		if (sw->n > 0)
-			put_elems(bt, sw->del, NFT_MSG_DELSETELEM, 0);
+/* Queue, in bt, the deletion of every listed element sw selects. */
+static void
+sweep(struct batch *bt, const struct sweep *sw)
+{
+	size_t i, j, n;
+
+	for (i = 0; i < sizeof(jail_sets) / sizeof(jail_sets[0]); i++) {
+		struct nftnl_set *del = set_named(jail_sets[i].family,
+		    jail_sets[i].name);
+
+		for (j = n = 0; j < nelems; j++) {
+			const struct elem *e = &elems[j];
+
+			if (e->family != jail_sets[i].family ||
+			    (sw->addr != 0 ? e->owner != sw->addr :
+			    sw->alive(e->owner, sw->arg)))
+				continue;
+			elem_add(del, e->key, e->klen, NULL, 0);
+			n++;
+		}
+		if (n > 0)
+			put_elems(bt, del, NFT_MSG_DELSETELEM, 0);
 		else
-			nftnl_set_free(sw->del);
+			nftnl_set_free(del);
 	}
-	return 0;
 }
 
 /*
@@ -753,17 +806,16 @@ sweep(struct batch *bt, struct sweep *sw)
  * deleted the same stale element in between; listing again settles it.
  */
 static int
-sweep_and(struct nl *nf, struct sweep *sw, const char *ifname)
+sweep_and(struct nl *nf, const struct sweep *sw, const char *ifname)
 {
 	struct batch bt;
 	int tries, rc = -1;
 
 	for (tries = 0; tries < 3; tries++) {
-		batch_start(&bt, nf);
-		if (sweep(&bt, sw) == -1) {
-			mnl_nlmsg_batch_stop(bt.b);
+		if (list_jail_elems(nf) == -1)
 			return -1;
-		}
+		batch_start(&bt, nf);
+		sweep(&bt, sw);
 		if (ifname != NULL) {
 			struct nftnl_set *s = set_named(NFPROTO_BRIDGE, "src4");
 			struct key_src k = { .addr = sw->addr };
@@ -800,7 +852,10 @@ fw_release(struct nl *nf, uint32_t addr)
 	return sweep_and(nf, &sw, NULL);
 }
 
-/* Remove the elements of every jail whose veth no longer exists. */
+/*
+ * Remove the elements of every jail whose veth no longer exists; alive is
+ * asked only after the sets have been listed (see sweep above).
+ */
 int
 fw_gc(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
 {
@@ -827,4 +882,46 @@ fw_publish(struct nl *nf, const struct proto_publish_req *p, uint32_t addr)
 	elem_add(s, &k, sizeof(k), &v, sizeof(v));
 	put_elems(&bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
 	return batch_send(&bt);
+}
+
+static int
+drop_chain(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_chain *c = must(nftnl_chain_alloc());
+	int *found = data;
+	uint32_t family;
+
+	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_HOOKNUM) &&
+	    nftnl_chain_is_set(c, NFTNL_CHAIN_POLICY)) {
+		family = nftnl_chain_get_u32(c, NFTNL_CHAIN_FAMILY);
+		if ((family == NFPROTO_IPV4 || family == NFPROTO_INET) &&
+		    nftnl_chain_get_u32(c, NFTNL_CHAIN_HOOKNUM) ==
+		    NF_INET_FORWARD &&
+		    nftnl_chain_get_u32(c, NFTNL_CHAIN_POLICY) == NF_DROP &&
+		    strcmp(nftnl_chain_get_str(c, NFTNL_CHAIN_TABLE),
+		    FW_TABLE) != 0)
+			*found = 1;
+	}
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+/*
+ * For check: does another table (iptables-nft's FORWARD chain with policy
+ * DROP, as Docker sets it, or any nft table) drop forwarded IPv4 by
+ * default?  Our accept cannot override that.  Returns 1, 0 or -1.
+ */
+int
+fw_forward_drop(struct nl *nf)
+{
+	char buf[256];
+	struct nlmsghdr *nlh;
+	int found = 0;
+
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_UNSPEC,
+	    NLM_F_DUMP, nl_next_seq(nf));
+	if (nl_dump(nf, nlh, nlh->nlmsg_len, drop_chain, &found) == -1)
+		return -1;
+	return found;
 }

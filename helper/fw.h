@@ -14,5 +14,6 @@ int	fw_gc(struct nl *, int (*)(uint32_t, void *), void *);
 int	fw_lease(struct nl *, const char *, uint32_t);
 int	fw_publish(struct nl *, const struct proto_publish_req *, uint32_t);
 int	fw_release(struct nl *, uint32_t);
+int	fw_forward_drop(struct nl *);
 
 #endif

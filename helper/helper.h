@@ -13,6 +13,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "proto.h"
 
@@ -32,6 +33,7 @@ struct bridge_conf {
 	int		forward;		/* forward=yes: set forwarding */
 	size_t		npubif;
 	char		pubif[CONF_MAX_PUBIF][IFNAMSIZ]; /* publish-from= */
+	unsigned int	line;			/* for messages */
 };
 
 enum grant_kind { GRANT_USER, GRANT_GROUP };
@@ -73,7 +75,115 @@ uint32_t	nl_next_seq(struct nl *);
 int		nl_talk(struct nl *, const void *, size_t, unsigned int);
 int		nl_dump(struct nl *, const void *, size_t, nl_cb, void *);
 
-/* config.c */
+/*
+ * config.c: config_load checks the file (no symlink, a regular file owned
+ * by root, not writable by group or others) and parses it; config_parse
+ * parses an open stream.  Both return 0, or -1 with "FILE:LINE: reason" in
+ * the caller's buffer.  config_resolve picks, per bridge, the grant that
+ * applies to a uid and its groups: a "user" line beats "group" lines, else
+ * the first matching "group" line in file order; NULL means no grant.
+ */
+#define CONF_ERR_LEN	256
 const struct bridge_conf *config_bridge(const struct config *, const char *);
+int		config_load(struct config *, const char *, char *, size_t);
+int		config_parse(struct config *, FILE *, const char *, char *, size_t);
+void		config_resolve(const struct config *, uid_t, const gid_t *,
+		    size_t, const struct grant_conf *[CONF_MAX_BRIDGES]);
+
+/*
+ * link.c: rtnetlink request builders.  Each writes one message into buf,
+ * which must hold LINK_BUF_SIZE bytes (every message here is far smaller),
+ * and returns it, or NULL if buf is too small.  No I/O.
+ */
+#define LINK_BUF_SIZE	1024
+#define LINK_ALIAS_MAX	64
+struct link_veth {
+	const char	*host;		/* host-side name, made by the helper */
+	const char	*peer;		/* name in the jail, checked by proto */
+	uint8_t		 peer_mac[6];
+	uint32_t	 mtu;
+	int		 netns_fd;	/* checked by netns_check */
+};
+struct nlmsghdr	*link_new_veth(void *, size_t, uint32_t,
+		    const struct link_veth *);
+struct nlmsghdr	*link_new_bridge(void *, size_t, uint32_t, const char *,
+		    const uint8_t [6]);
+struct nlmsghdr	*link_new_addr(void *, size_t, uint32_t, uint32_t,
+		    struct in_addr, uint32_t);
+struct nlmsghdr	*link_set_alias(void *, size_t, uint32_t, const char *,
+		    const char *);
+struct nlmsghdr	*link_set_master(void *, size_t, uint32_t, uint32_t,
+		    uint32_t);
+struct nlmsghdr	*link_set_port_up(void *, size_t, uint32_t, uint32_t, int);
+struct nlmsghdr	*link_set_forwarding(void *, size_t, uint32_t, const char *);
+struct nlmsghdr	*link_del(void *, size_t, uint32_t, uint32_t, const char *);
+struct nlmsghdr	*link_get(void *, size_t, uint32_t, const char *);
+
+/*
+ * One helper run serves one caller: what it knows about them, fixed at
+ * startup, and the one attachment it may make.
+ */
+struct lease {
+	size_t		bridge;			/* index into config.bridges */
+	struct in_addr	addr;
+	uint32_t	ifindex;		/* of the host side */
+	uint32_t	mtu;
+	uint8_t		mac[6];			/* of the jail side */
+	char		host[IFNAMSIZ];		/* "cj" + 8 hex digits of addr */
+};
+
+struct session {
+	const struct config	*conf;
+	struct nl		*rtnl;
+	struct nl		*nf;		/* NETLINK_NETFILTER, for fw.c */
+	uid_t			 uid;
+	dev_t			 self_dev;	/* the helper's own netns */
+	ino_t			 self_ino;
+	const struct grant_conf	*grant[CONF_MAX_BRIDGES]; /* NULL: none */
+	int			 attached;
+	struct lease		 lease;
+};
+
+/*
+ * lease.c: leasing an address is creating the link that names it.
+ * lease_attach returns 0, or a positive errno with text for the caller.
+ */
+int		lease_attach(struct session *, size_t, struct in_addr,
+		    const char *, int, ino_t, char *, size_t);
+int		lease_release(struct session *);
+int		lease_usage(struct session *, uint32_t [CONF_MAX_BRIDGES],
+		    int [CONF_MAX_BRIDGES]);
+void		lease_host_name(char [IFNAMSIZ], struct in_addr);
+int		lease_gc(struct session *);
+
+/* netns.c: is this fd a network namespace the caller may hand us? */
+enum netns_check {
+	NETNS_OK,
+	NETNS_NOT_NETNS,		/* not an nsfs file of CLONE_NEWNET */
+	NETNS_HELPER,			/* the helper's own network namespace */
+	NETNS_FOREIGN			/* owned by another user */
+};
+void		netns_self(struct session *);
+enum netns_check netns_check(const struct session *, int, ino_t *);
+const char	*netns_strerror(enum netns_check);
+
+/* sandbox.c: the startup steps of main, one call each; fatal on failure. */
+void		sandbox_stdfds(void);
+void		sandbox_ids(void);
+void		sandbox_caps_drop(void);
+void		sandbox_nnp(void);
+void		sandbox_not_dumpable(void);
+void		sandbox_caps_prove(void);
+void		sandbox_sock(int);
+void		sandbox_seccomp(void);
+
+/* dispatch.c: one request (checked here first), or the end of the session. */
+void		dispatch(struct session *, const struct proto_req *, int);
+void		dispatch_recv_failed(struct session *, int);
+
+/* log.c: syslog(LOG_AUTHPRIV), every line prefixed with the caller's uid. */
+void		log_init(uid_t);
+void		log_event(int, const char *, ...)
+		    __attribute__((format(printf, 2, 3)));
 
 #endif

@@ -87,7 +87,7 @@ struct proto_grant {
 	uint32_t warnings;		/* PROTO_WARN_* bits for --check */
 };
 
-#define PROTO_WARN_NO_FORWARD	0x1u	/* net.ipv4.ip_forward is 0 */
+#define PROTO_WARN_FORWARD_DROP	0x1u	/* another table drops forwarding */
 #define PROTO_WARN_NO_BRIDGE	0x2u	/* bridge absent; made on first use */
 
 struct proto_check_rep {

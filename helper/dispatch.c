@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * One handler per request type: validate (proto_check_req), authorize
+ * (the grants resolved at startup, netns_check), act (lease.c), reply.
+ * Every byte of a request and the fd that came with it are untrusted.  A
+ * malformed request is logged and ends the helper without a reply; a
+ * well-formed request that policy refuses gets a reply with a positive
+ * errno and a text the launcher prints as is.  After the handlers run,
+ * exactly one reply goes back.
+ */
+#include <sys/socket.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <err.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include "fw.h"
+
+/* A protocol violation: log it, clean up, exit without a reply. */
+static void __attribute__((noreturn))
+bad_request(struct session *s, const char *why)
+{
+	log_event(LOG_WARNING, "bad request: %s", why);
+	(void)lease_release(s);
+	errx(1, "bad request: %s", why);
+}
+
+static void refuse(struct proto_rep *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+refuse(struct proto_rep *rep, int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(rep->text, sizeof(rep->text), fmt, ap);
+	va_end(ap);
+	rep->status = (uint32_t)status;
+}
+
+/*
+ * Security: attach creates a veth pair with one end in a network
+ * namespace the caller hands us and the other on a host bridge.  It is
+ * safe for any local user because: the bridge must be granted to them by
+ * the root-owned config, and they must be under its jail quota (counted
+ * from the kernel's links, races settled in lease.c); the namespace must be
+ * theirs (netns_check: owned by a user namespace their uid created, so
+ * they could already do anything there) and not the helper's own, and may
+ * hold only one jail link; one attach per session.  The host-side name,
+ * address, MAC and alias are chosen by the helper, from the bridge's
+ * subnet; the caller chooses only the peer's name inside their own
+ * namespace, checked by proto_check_name.  The link is deleted when the
+ * session ends.
+ */
+static void
+do_attach(struct session *s, const struct proto_req *req, int fd,
+    struct proto_rep *rep)
+{
+	const struct bridge_conf *b = config_bridge(s->conf,
+	    req->u.attach.bridge);
+	struct in_addr want = { req->u.attach.addr };
+	struct proto_attach_rep *a = &rep->u.attach;
+	enum netns_check nc;
+	size_t bi = b ? (size_t)(b - s->conf->bridges) : 0;
+	ino_t ino = 0;
+	int r;
+
+	if ((nc = netns_check(s, fd, &ino)) == NETNS_NOT_NETNS) {
+		(void)close(fd);
+		bad_request(s, netns_strerror(nc));
+	}
+	if (b == NULL || s->grant[bi] == NULL)
+		refuse(rep, EPERM, "bridge %s is not granted to you",
+		    req->u.attach.bridge);
+	else if (s->attached)
+		refuse(rep, EBUSY, "this session already has a jail attached");
+	else if (nc != NETNS_OK)
+		refuse(rep, EPERM, "%s", netns_strerror(nc));
+	else if ((r = lease_attach(s, bi, want, req->u.attach.ifname, fd, ino,
+	    rep->text, sizeof(rep->text))) != 0)
+		rep->status = (uint32_t)r;
+	(void)close(fd);
+	if (rep->status != 0) {
+		log_event(LOG_WARNING, "attach to %s refused: %s",
+		    req->u.attach.bridge, rep->text);
+		return;
+	}
+	a->addr = s->lease.addr.s_addr;
+	a->gateway = b->gateway.s_addr;
+	a->prefixlen = b->prefixlen;
+	a->mtu = s->lease.mtu;
+	memcpy(a->mac, s->lease.mac, sizeof(s->lease.mac));
+	(void)strlcpy(a->host_ifname, s->lease.host, sizeof(a->host_ifname));
+	log_event(LOG_NOTICE, "attached %s (%s) to %s", s->lease.host,
+	    inet_ntoa(s->lease.addr), b->name);
+}
+
+/*
+ * Security: check changes nothing.  It tells callers only their own
+ * grants, how many of their own jails run and whether the bridges exist
+ * (visible to any user already).  Host sysctls such as ip_forward are
+ * world-readable: the launcher reports them itself.
+ */
+static void
+do_check(struct session *s, struct proto_rep *rep)
+{
+	struct proto_check_rep *c = &rep->u.check;
+	uint32_t used[CONF_MAX_BRIDGES];
+	int present[CONF_MAX_BRIDGES], drop;
+	size_t i;
+
+	if (lease_usage(s, used, present) == -1 ||
+	    (drop = fw_forward_drop(s->nf)) == -1) {
+		refuse(rep, errno, "listing links and chains: %s",
+		    strerror(errno));
+		return;
+	}
+	for (i = 0; i < s->conf->nbridges; i++) {
+		const struct bridge_conf *b = &s->conf->bridges[i];
+		struct proto_grant *g = &c->grants[c->ngrants];
+
+		if (s->grant[i] == NULL)
+			continue;
+		c->ngrants++;
+		(void)strlcpy(g->bridge, b->name, sizeof(g->bridge));
+		g->gateway = b->gateway.s_addr;
+		g->prefixlen = b->prefixlen;
+		g->jails_used = used[i];
+		g->jails_max = s->grant[i]->jails;
+		g->port_lo = s->grant[i]->port_lo;
+		g->port_hi = s->grant[i]->port_hi;
+		g->warnings = (present[i] ? 0 : PROTO_WARN_NO_BRIDGE) |
+		    (drop ? PROTO_WARN_FORWARD_DROP : 0);
+	}
+}
+
+/*
+ * Security: release deletes only the link this session created, by its
+ * ifindex (a name could by now belong to another jail), then ends the
+ * session.
+ */
+static void
+do_release(struct session *s, struct proto_rep *rep)
+{
+	if (lease_release(s) == -1)
+		refuse(rep, errno, "deleting %s: %s", s->lease.host,
+		    strerror(errno));
+}
+
+/*
+ * Security: publish makes one host port, on the host's own addresses,
+ * lead to this session's jail.  It is safe for any local user because the
+ * jail must be the one this session attached (its address is the lease
+ * the helper chose), the port must lie in the caller's ports= grant for
+ * that bridge (ports below 1024 only when the range says so), and the
+ * kernel refuses a port anyone has published already: the port is the
+ * key of the map, so two jails can never hold it, with no look-up race.
+ */
+static void
+do_publish(struct session *s, const struct proto_publish_req *p,
+    struct proto_rep *rep)
+{
+	const struct grant_conf *g = s->grant[s->lease.bridge];
+	const char *pn = p->ipproto == IPPROTO_TCP ? "tcp" : "udp";
+	unsigned int port = ntohs(p->host_port);
+
+	if (!s->attached)
+		refuse(rep, EINVAL, "publish needs an attached jail");
+	else if (p->host_addr != 0)
+		refuse(rep, EOPNOTSUPP, "publishing on one host address is "
+		    "not supported: omit HOSTIP");
+	else if (g->port_hi == 0 || port < g->port_lo || port > g->port_hi)
+		refuse(rep, EACCES, "port %u/%s is not granted to you (%s: "
+		    "%u-%u)", port, pn, s->conf->bridges[s->lease.bridge].name,
+		    g->port_lo, g->port_hi);
+	else if (fw_publish(s->nf, p, s->lease.addr.s_addr) == -1)
+		refuse(rep, errno, errno == EEXIST ?
+		    "port %u/%s is already published" :
+		    "publishing port %u/%s: %s", port, pn, strerror(errno));
+	if (rep->status != 0)
+		log_event(LOG_WARNING, "publish %u/%s refused: %s", port, pn,
+		    rep->text);
+	else
+		log_event(LOG_NOTICE, "published %u/%s to %s port %u", port,
+		    pn, s->lease.host, ntohs(p->jail_port));
+}
+
+static void
+reply(struct session *s, const struct proto_rep *rep)
+{
+	if (fdpass_send(PROTO_SOCK_FD, rep, sizeof(*rep), -1) == -1) {
+		log_event(LOG_WARNING, "reply: %s", strerror(errno));
+		(void)lease_release(s);
+		err(1, "reply");
+	}
+}
+
+/* One request, with the fd that came with it (-1 for none). */
+void
+dispatch(struct session *s, const struct proto_req *req, int fd)
+{
+	struct proto_rep rep;
+	const char *why;
+
+	if (proto_check_req(req, fd, &why) == -1) {
+		if (fd != -1)
+			(void)close(fd);
+		bad_request(s, why);
+	}
+	proto_init_rep(&rep, req);
+	switch (req->hdr.type) {
+	case PROTO_ATTACH_VETH:
+		do_attach(s, req, fd, &rep);
+		break;
+	case PROTO_PUBLISH_PORT:
+		do_publish(s, &req->u.publish, &rep);
+		break;
+	case PROTO_CHECK_GRANTS:
+		do_check(s, &rep);
+		break;
+	case PROTO_RELEASE_ALL:
+		do_release(s, &rep);
+		reply(s, &rep);
+		exit(0);
+	default:
+		bad_request(s, "unknown message type");
+	}
+	reply(s, &rep);
+}
+
+/* fdpass_recv failed with e: EOF ends the session, anything else is bad. */
+void
+dispatch_recv_failed(struct session *s, int e)
+{
+	if (e == 0) {
+		(void)lease_release(s);
+		exit(0);
+	}
+	if (e == EMSGSIZE)
+		bad_request(s, "wrong message size");
+	if (e == EBADMSG)
+		bad_request(s, "unexpected control data");
+	(void)lease_release(s);
+	errc(1, e, "receiving a request");
+}

@@ -1,0 +1,249 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * rtnetlink request builders (after libmnl's rtnl-link-set.c): each writes
+ * one request into a buffer of LINK_BUF_SIZE bytes that the caller owns
+ * and sends through nl.c.  No I/O here, so tests can parse the bytes back.
+ * The names and values come from the helper (the config, the lease) or
+ * from request fields proto_check_req has already checked; nothing here
+ * trusts its arguments beyond that.
+ */
+#include <sys/socket.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+
+#include "helper.h"
+
+/* A message header plus its ifinfomsg; every link request starts so. */
+static struct nlmsghdr *
+put_link_hdr(void *buf, uint16_t type, uint16_t flags, uint32_t seq,
+    struct ifinfomsg **ifm)
+{
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+
+	nlh->nlmsg_type = type;
+	nlh->nlmsg_flags = NLM_F_REQUEST | flags;
+	nlh->nlmsg_seq = seq;
+	*ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(**ifm));
+	(*ifm)->ifi_family = AF_UNSPEC;
+	return nlh;
+}
+
+static struct nlmsghdr *
+fits(struct nlmsghdr *nlh, size_t size)
+{
+	return nlh->nlmsg_len <= size ? nlh : NULL;
+}
+
+/*
+ * A veth pair: host side named by the lease, created down and without a
+ * master (it joins the bridge only once it is labelled, see lease.c); the
+ * peer is created directly in the jail's netns (IFLA_NET_NS_FD) with the
+ * name the caller wants and the MAC the helper chose.
+ */
+struct nlmsghdr *
+link_new_veth(void *buf, size_t size, uint32_t seq, const struct link_veth *v)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm, *peer;
+	struct nlattr *info, *data, *nest;
+
+	if (size < LINK_BUF_SIZE)
+		return NULL;
+	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE |
+	    NLM_F_EXCL, seq, &ifm);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host);
+	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
+	nest = mnl_attr_nest_start(nlh, VETH_INFO_PEER);
+	peer = mnl_nlmsg_put_extra_header(nlh, sizeof(*peer));
+	peer->ifi_family = AF_UNSPEC;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->peer);
+	mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(v->peer_mac), v->peer_mac);
+	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+	mnl_attr_put_u32(nlh, IFLA_NET_NS_FD, (uint32_t)v->netns_fd);
+	mnl_attr_nest_end(nlh, nest);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return fits(nlh, size);
+}
+
+/*
+ * A bridge, up.  Its MAC is set explicitly: a bridge with an assigned
+ * address keeps it, instead of taking the lowest port's MAC, so the jails'
+ * gateway MAC does not change as jails come and go.
+ */
+struct nlmsghdr *
+link_new_bridge(void *buf, size_t size, uint32_t seq, const char *name,
+    const uint8_t mac[6])
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct nlattr *info;
+
+	if (size < LINK_BUF_SIZE)
+		return NULL;
+	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE |
+	    NLM_F_EXCL, seq, &ifm);
+	ifm->ifi_change = ifm->ifi_flags = IFF_UP;
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put(nlh, IFLA_ADDRESS, 6, mac);
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "bridge");
+	mnl_attr_nest_end(nlh, info);
+	return fits(nlh, size);
+}
+
+/* The bridge's gateway address, with its subnet's broadcast address. */
+struct nlmsghdr *
+link_new_addr(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
+    struct in_addr addr, uint32_t prefixlen)
+{
+	struct nlmsghdr *nlh;
+	struct ifaddrmsg *ifa;
+	uint32_t bcast;
+
+	if (size < LINK_BUF_SIZE)
+		return NULL;
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWADDR;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+	    NLM_F_EXCL;
+	nlh->nlmsg_seq = seq;
+	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
+	ifa->ifa_family = AF_INET;
+	ifa->ifa_prefixlen = (uint8_t)prefixlen;
+	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
+	ifa->ifa_index = ifindex;
+	bcast = addr.s_addr | htonl(~(~0u << (32 - prefixlen)));
+	mnl_attr_put_u32(nlh, IFA_LOCAL, addr.s_addr);
+	mnl_attr_put_u32(nlh, IFA_ADDRESS, addr.s_addr);
+	mnl_attr_put_u32(nlh, IFA_BROADCAST, bcast);
+	return fits(nlh, size);
+}
+
+/* The owner label; by name, because the creator does not know the index. */
+struct nlmsghdr *
+link_set_alias(void *buf, size_t size, uint32_t seq, const char *name,
+    const char *alias)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (size < LINK_BUF_SIZE || strlen(alias) >= LINK_ALIAS_MAX)
+		return NULL;
+	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
+	return fits(nlh, size);
+}
+
+/* Enslave to the bridge, still down. */
+struct nlmsghdr *
+link_set_master(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
+    uint32_t master)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (size < LINK_BUF_SIZE)
+		return NULL;
+	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
+	ifm->ifi_index = (int)ifindex;
+	mnl_attr_put_u32(nlh, IFLA_MASTER, master);
+	return fits(nlh, size);
+}
+
+/*
+ * Set the bridge port's isolated flag (isolate=yes: isolated ports cannot
+ * talk to each other, only to non-isolated ones such as the bridge
+ * itself) and bring it up, in one message, so no frame passes before the
+ * flag is set.  The port must already be enslaved: the kernel takes slave
+ * data from the master's link ops.
+ */
+struct nlmsghdr *
+link_set_port_up(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
+    int isolated)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct nlattr *info, *data;
+
+	if (size < LINK_BUF_SIZE)
+		return NULL;
+	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
+	ifm->ifi_index = (int)ifindex;
+	ifm->ifi_change = ifm->ifi_flags = IFF_UP;
+	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
+	data = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, isolated ? 1 : 0);
+	mnl_attr_nest_end(nlh, data);
+	mnl_attr_nest_end(nlh, info);
+	return fits(nlh, size);
+}
+
+/* forward=yes: net.ipv4.conf.NAME.forwarding = 1, without /proc. */
+struct nlmsghdr *
+link_set_forwarding(void *buf, size_t size, uint32_t seq, const char *name)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct nlattr *spec, *inet, *conf;
+
+	if (size < LINK_BUF_SIZE)
+		return NULL;
+	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
+	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet = mnl_attr_nest_start(nlh, AF_INET);
+	conf = mnl_attr_nest_start(nlh, IFLA_INET_CONF);
+	mnl_attr_put_u32(nlh, IPV4_DEVCONF_FORWARDING, 1);
+	mnl_attr_nest_end(nlh, conf);
+	mnl_attr_nest_end(nlh, inet);
+	mnl_attr_nest_end(nlh, spec);
+	return fits(nlh, size);
+}
+
+/*
+ * Delete by index when known: an index is not reused for 2^31 links, a
+ * name is reused by the next lease of the same address.
+ */
+struct nlmsghdr *
+link_del(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
+    const char *name)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (size < LINK_BUF_SIZE)
+		return NULL;
+	nlh = put_link_hdr(buf, RTM_DELLINK, NLM_F_ACK, seq, &ifm);
+	ifm->ifi_index = (int)ifindex;
+	if (ifindex == 0)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	return fits(nlh, size);
+}
+
+/* Get one link by name (answered by the link and an ack), or dump all. */
+struct nlmsghdr *
+link_get(void *buf, size_t size, uint32_t seq, const char *name)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	if (size < LINK_BUF_SIZE)
+		return NULL;
+	nlh = put_link_hdr(buf, RTM_GETLINK, name ? NLM_F_ACK : NLM_F_DUMP,
+	    seq, &ifm);
+	if (name != NULL)
+		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return fits(nlh, size);
+}

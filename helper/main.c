@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * capjail-net: the privileged half of capjail, installed with the file
+ * capability cap_net_admin=ep and nothing else.  The launcher execs it
+ * with its end of a SOCK_SEQPACKET socketpair on fd 3; it serves that one
+ * caller, for the life of one jail, and trusts nothing it inherited: not
+ * its fds, ids, capabilities, environment or arguments.  Policy comes only
+ * from the root-owned CONF_PATH.  main is the startup sequence, one call
+ * per step, in the order DESIGN.md gives; then the request loop.
+ */
+#include <sys/types.h>
+
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <libmnl/libmnl.h>
+
+#include "fw.h"
+
+#ifndef CONF_PATH
+#error CONF_PATH must be defined by the Makefile
+#endif
+
+int
+main(int argc, char *argv[])
+{
+	static struct config conf;
+	static struct session s;
+	static struct nl rtnl, nf;
+	static gid_t groups[NGROUPS_MAX];
+	static struct proto_req req;
+	char cerr[CONF_ERR_LEN];
+	int ngroups, fd;
+
+	(void)argv;
+	closefrom(PROTO_SOCK_FD + 1);		/* only 0-3 inherited */
+	sandbox_stdfds();			/* 0-2 open, else /dev/null */
+	if (argc != 1)
+		errx(1, "takes no arguments");
+	sandbox_ids();				/* not setuid, not setgid */
+	sandbox_caps_drop();			/* keep CAP_NET_ADMIN only */
+	sandbox_nnp();				/* PR_SET_NO_NEW_PRIVS */
+	sandbox_not_dumpable();			/* no ptrace, no core */
+	sandbox_caps_prove();			/* read the sets back */
+	sandbox_sock(PROTO_SOCK_FD);		/* our caller, SEQPACKET */
+	(void)signal(SIGPIPE, SIG_IGN);		/* a dead peer is EPIPE */
+	if (clearenv() != 0)			/* read nothing from it */
+		errx(1, "clearenv failed");
+	s.uid = getuid();			/* identity: real ids */
+	if ((ngroups = getgroups(NGROUPS_MAX - 1, groups)) == -1)
+		err(1, "getgroups");
+	groups[ngroups++] = getgid();
+	log_init(s.uid);			/* syslog socket, before seccomp */
+	if (config_load(&conf, CONF_PATH, cerr, sizeof(cerr)) == -1)
+		errx(1, "%s", cerr);
+	s.conf = &conf;
+	config_resolve(&conf, s.uid, groups, (size_t)ngroups, s.grant);
+	if (nl_open(&rtnl, NETLINK_ROUTE) == -1)
+		err(1, "netlink");
+	if (nl_open(&nf, NETLINK_NETFILTER) == -1)
+		err(1, "netlink (netfilter)");
+	s.rtnl = &rtnl;
+	s.nf = &nf;
+	netns_self(&s);				/* /proc/self/ns/net */
+	if (fw_setup(&nf, &conf) == -1)		/* tables, idempotent */
+		err(1, "firewall set-up");
+	if (lease_gc(&s) == -1)			/* dead jails' elements */
+		warn("firewall garbage collection");
+	sandbox_seccomp();			/* the allowlist, last */
+
+	for (;;) {
+		if (fdpass_recv(PROTO_SOCK_FD, &req, sizeof(req), &fd) == -1)
+			dispatch_recv_failed(&s, errno);
+		dispatch(&s, &req, fd);
+	}
+}

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * All of the helper's netlink I/O: one libmnl socket per netlink family,
+ * nl_talk for requests answered by acks (one message or one nftables
+ * batch), nl_dump for requests answered by data (a dump, or a get).  The
+ * kernel is trusted; every reply is still matched against our port id and
+ * sequence numbers so a stale or foreign message is never taken for an
+ * answer.  Buffers are static: nothing here allocates after nl_open.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <linux/netlink.h>
+
+#include <errno.h>
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+
+#include "helper.h"
+
+#define NL_TIMEOUT_SEC	5	/* a lost reply must not hang the helper */
+
+static char rbuf[NL_BUF_SIZE];
+
+int
+nl_open(struct nl *nl, int bus)
+{
+	struct timeval tv = { .tv_sec = NL_TIMEOUT_SEC };
+	int one = 1;
+
+	memset(nl, 0, sizeof(*nl));
+	if ((nl->sock = mnl_socket_open2(bus, SOCK_CLOEXEC)) == NULL)
+		return -1;
+	if (mnl_socket_bind(nl->sock, 0, MNL_SOCKET_AUTOPID) == -1 ||
+	    setsockopt(mnl_socket_get_fd(nl->sock), SOL_SOCKET, SO_RCVTIMEO,
+	    &tv, sizeof(tv)) == -1) {
+		nl_close(nl);
+		return -1;
+	}
+	/* Both are optional: older kernels simply ignore them. */
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_EXT_ACK, &one,
+	    sizeof(one));
+	(void)mnl_socket_setsockopt(nl->sock, NETLINK_CAP_ACK, &one,
+	    sizeof(one));
+	nl->portid = mnl_socket_get_portid(nl->sock);
+	nl->seq = 1;
+	return 0;
+}
+
+void
+nl_close(struct nl *nl)
+{
+	if (nl->sock != NULL)
+		(void)mnl_socket_close(nl->sock);
+	nl->sock = NULL;
+}
+
+uint32_t
+nl_next_seq(struct nl *nl)
+{
+	return nl->seq++;
+}
+
+struct talk {
+	uint32_t	seq_lo, seq_hi;	/* what we sent */
+	unsigned int	nacks;		/* acks and errors seen */
+	int		error;		/* the first kernel error, positive */
+};
+
+/* Replaces libmnl's NLMSG_ERROR callback: count, keep the first error. */
+static int
+talk_err(const struct nlmsghdr *nlh, void *data)
+{
+	const struct nlmsgerr *e = mnl_nlmsg_get_payload(nlh);
+	struct talk *t = data;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*e)) ||
+	    nlh->nlmsg_seq < t->seq_lo || nlh->nlmsg_seq > t->seq_hi) {
+		errno = EPROTO;
+		return MNL_CB_ERROR;
+	}
+	t->nacks++;
+	if (e->error != 0 && t->error == 0)
+		t->error = e->error < 0 ? -e->error : e->error;
+	return MNL_CB_OK;
+}
+
+/*
+ * Send buf (one message, or a batch of consecutive messages) and wait for
+ * nacks acks.  The kernel answers within the sendto() call, so once an
+ * error is in, whatever else it said is already queued: drain it without
+ * blocking so the next request starts from an empty socket.  Returns 0, or
+ * -1 with errno set to the kernel's first error.
+ */
+int
+nl_talk(struct nl *nl, const void *buf, size_t len, unsigned int nacks)
+{
+	static mnl_cb_t ctl[NLMSG_MIN_TYPE] = { [NLMSG_ERROR] = talk_err };
+	const struct nlmsghdr *nlh = buf;
+	struct talk t = { nlh->nlmsg_seq, nlh->nlmsg_seq, 0, 0 };
+	int fd = mnl_socket_get_fd(nl->sock), rest = (int)len;
+	ssize_t n;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest))
+		t.seq_hi = nlh->nlmsg_seq;
+	if (mnl_socket_sendto(nl->sock, buf, len) != (ssize_t)len)
+		return -1;
+	while (t.nacks < nacks) {
+		n = recv(fd, rbuf, sizeof(rbuf), t.error ? MSG_DONTWAIT : 0);
+		if (n == -1 && t.error && (errno == EAGAIN || errno == EINTR))
+			break;
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0 || mnl_cb_run2(rbuf, (size_t)n, 0, nl->portid,
+		    NULL, &t, ctl, NLMSG_MIN_TYPE) == MNL_CB_ERROR)
+			return -1;
+	}
+	if (t.error != 0) {
+		errno = t.error;
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * libmnl fails a dump message marked NLM_F_DUMP_INTR with EINTR; the rest
+ * of the dump is still coming.  Skip it up to NLMSG_DONE (or an error).
+ */
+static int
+dump_skip(const void *buf, size_t len)
+{
+	const struct nlmsghdr *nlh = buf;
+	int rest = (int)len;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest))
+		if (nlh->nlmsg_type == NLMSG_DONE ||
+		    nlh->nlmsg_type == NLMSG_ERROR)
+			return MNL_CB_STOP;
+	return MNL_CB_OK;
+}
+
+/*
+ * Send one request answered with data (a dump, ended by NLMSG_DONE, or a
+ * get with NLM_F_ACK, ended by the ack) and run cb on each data message.
+ * A dump the kernel marks inconsistent (the list changed under it) fails
+ * with EAGAIN: counts taken from it would be wrong.  Returns 0 or -1.
+ */
+int
+nl_dump(struct nl *nl, const void *buf, size_t len, nl_cb cb, void *arg)
+{
+	const struct nlmsghdr *nlh = buf;
+	ssize_t n;
+	int r = MNL_CB_OK, intr = 0;
+
+	if (mnl_socket_sendto(nl->sock, buf, len) != (ssize_t)len)
+		return -1;
+	do {
+		n = mnl_socket_recvfrom(nl->sock, rbuf, sizeof(rbuf));
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return -1;
+		if (!intr && (r = mnl_cb_run(rbuf, (size_t)n, nlh->nlmsg_seq,
+		    nl->portid, cb, arg)) == MNL_CB_ERROR && errno == EINTR)
+			intr = 1;
+		if (intr)
+			r = dump_skip(rbuf, (size_t)n);
+	} while (r == MNL_CB_OK);
+	if (r == MNL_CB_ERROR)
+		return -1;
+	if (intr) {
+		errno = EAGAIN;
+		return -1;
+	}
+	return 0;
+}

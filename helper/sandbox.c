@@ -1,0 +1,189 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The helper's startup steps, in the order main calls them: refuse an odd
+ * setup, keep CAP_NET_ADMIN and nothing else, prove it, check the socket
+ * to the launcher, and finally confine the request loop with a seccomp
+ * allowlist.  Everything the process inherited (fds, ids, capabilities,
+ * dumpable flag) is untrusted until checked here.  Each step is fatal.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <linux/capability.h>
+#include <linux/nsfs.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+#include <seccomp.h>
+
+#include "helper.h"
+
+/* fds 0-2 must be open, so nothing we open later lands on them. */
+void
+sandbox_stdfds(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) == -1 &&
+		    open("/dev/null", O_RDWR) != fd)
+			_exit(1);	/* no stderr to report on */
+}
+
+/* File capabilities never change ids: a difference means setuid/setgid. */
+void
+sandbox_ids(void)
+{
+	if (getuid() != geteuid() || getgid() != getegid())
+		errx(1, "must not be installed setuid or setgid");
+}
+
+static void
+not_installed(void)
+{
+	char path[PATH_MAX];
+	ssize_t n;
+
+	if ((n = readlink("/proc/self/exe", path, sizeof(path) - 1)) == -1)
+		n = 0;
+	path[n] = '\0';
+	errx(1, "not installed with file capabilities; run: "
+	    "setcap cap_net_admin+ep %s", n ? path : "PATH");
+}
+
+/*
+ * CAP_NET_ADMIN in the permitted set (from the file capability), then
+ * drop everything else.  Only the capability sets: changing the bounding
+ * set needs CAP_SETPCAP, and with no exec and NO_NEW_PRIVS it does not
+ * matter.  Clearing inheritable clears ambient too (the kernel keeps
+ * ambient a subset of permitted and inheritable).
+ */
+void
+sandbox_caps_drop(void)
+{
+	if (capng_get_caps_process() == -1)
+		errx(1, "capng_get_caps_process failed");
+	if (!capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN))
+		not_installed();
+	capng_clear(CAPNG_SELECT_CAPS);
+	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+	    CAP_NET_ADMIN) == -1 || capng_apply(CAPNG_SELECT_CAPS) != 0)
+		errx(1, "cannot drop capabilities");
+}
+
+void
+sandbox_nnp(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		err(1, "PR_SET_NO_NEW_PRIVS");
+}
+
+/* Gaining capabilities at exec made us non-dumpable, unless root ran us. */
+void
+sandbox_not_dumpable(void)
+{
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0 &&
+	    prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		err(1, "PR_SET_DUMPABLE");
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0)
+		errx(1, "still dumpable");
+}
+
+/* Read the sets back from the kernel: exactly CAP_NET_ADMIN in E and P. */
+void
+sandbox_caps_prove(void)
+{
+	unsigned int c;
+
+	if (capng_get_caps_process() == -1)
+		errx(1, "capng_get_caps_process failed");
+	for (c = 0; c < 64; c++) {
+		int want = c == CAP_NET_ADMIN;
+
+		if (capng_have_capability(CAPNG_EFFECTIVE, c) != want ||
+		    capng_have_capability(CAPNG_PERMITTED, c) != want ||
+		    capng_have_capability(CAPNG_INHERITABLE, c) ||
+		    capng_have_capability(CAPNG_AMBIENT, c))
+			errx(1, "capability %u survived the drop", c);
+	}
+}
+
+/* fd 3: an AF_UNIX SOCK_SEQPACKET socket whose peer is our own uid. */
+void
+sandbox_sock(int fd)
+{
+	struct ucred cred;
+	socklen_t len = sizeof(int);
+	int domain, type;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) == -1)
+		err(1, "fd %d", fd);
+	len = sizeof(int);
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) == -1 ||
+	    domain != AF_UNIX || type != SOCK_SEQPACKET)
+		errx(1, "fd %d is not an AF_UNIX SOCK_SEQPACKET socket", fd);
+	len = sizeof(cred);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) == -1)
+		err(1, "fd %d: SO_PEERCRED", fd);
+	if (cred.uid != getuid())
+		errx(1, "fd %d: peer uid %u is not ours", fd,
+		    (unsigned)cred.uid);
+}
+
+/*
+ * The request loop's syscalls, and nothing else: one line each.  arg is
+ * -1 for any arguments, else the index of the argument that must equal
+ * val.  ret 0 allows; otherwise the call fails with that errno.
+ */
+static const struct {
+	int		nr;
+	int		arg;
+	uint64_t	val;
+	int		ret;
+} allow[] = {
+	{ SCMP_SYS(recvmsg), -1, 0, 0 },	/* requests; netlink replies */
+	{ SCMP_SYS(recvfrom), -1, 0, 0 },	/* nl_talk's drain: recv() */
+	{ SCMP_SYS(sendmsg), -1, 0, 0 },	/* replies to the launcher */
+	{ SCMP_SYS(sendto), -1, 0, 0 },		/* netlink requests; syslog */
+	{ SCMP_SYS(ioctl), 1, NS_GET_NSTYPE, 0 },	/* netns_check */
+	{ SCMP_SYS(ioctl), 1, NS_GET_USERNS, 0 },	/* netns_check */
+	{ SCMP_SYS(ioctl), 1, NS_GET_OWNER_UID, 0 },	/* netns_check */
+	{ SCMP_SYS(fstatfs), -1, 0, 0 },	/* netns_check: nsfs? */
+	{ SCMP_SYS(newfstatat), 3, AT_EMPTY_PATH, 0 },	/* netns_check: fstat() */
+	{ SCMP_SYS(close), -1, 0, 0 },		/* the netns fd, when done */
+	{ SCMP_SYS(clock_nanosleep), -1, 0, 0 },	/* lease.c: nanosleep */
+	{ SCMP_SYS(getpid), -1, 0, 0 },		/* syslog's LOG_PID */
+	{ SCMP_SYS(write), -1, 0, 0 },		/* err(3) to stderr */
+	{ SCMP_SYS(exit_group), -1, 0, 0 },	/* exit() */
+	{ SCMP_SYS(socket), -1, 0, EACCES },	/* syslog reconnecting: no */
+};
+
+void
+sandbox_seccomp(void)
+{
+	scmp_filter_ctx ctx;
+	size_t i;
+	int r = 0;
+
+	if ((ctx = seccomp_init(SCMP_ACT_KILL_PROCESS)) == NULL)
+		errx(1, "seccomp_init failed");
+	for (i = 0; i < sizeof(allow) / sizeof(allow[0]) && r == 0; i++) {
+		uint32_t act = allow[i].ret ? SCMP_ACT_ERRNO(
+		    (uint32_t)allow[i].ret) : SCMP_ACT_ALLOW;
+
+		if (allow[i].arg == -1)
+			r = seccomp_rule_add(ctx, act, allow[i].nr, 0);
+		else
+			r = seccomp_rule_add(ctx, act, allow[i].nr, 1,
+			    SCMP_CMP((unsigned)allow[i].arg, SCMP_CMP_EQ,
+			    allow[i].val));
+	}
+	if (r != 0 || (r = seccomp_load(ctx)) != 0)
+		errx(1, "seccomp: %s", strerror(-r));
+	seccomp_release(ctx);
+}

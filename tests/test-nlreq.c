@@ -1,0 +1,254 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * helper/link.c: every rtnetlink builder writes its request into a
+ * buffer; we parse the bytes back with libmnl and compare each header
+ * field and attribute with what was asked for, as the kernel will read
+ * them.  Also: a too-small buffer is refused, and lease names.
+ */
+#include <sys/socket.h>
+#include <linux/if_link.h>
+#include <linux/ip.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <arpa/inet.h>
+
+#include <string.h>
+
+#include <libmnl/libmnl.h>
+
+#include "helper.h"
+#include "tap.h"
+
+#define TB_MAX	256
+
+static char buf[LINK_BUF_SIZE];
+
+static int
+collect(const struct nlattr *a, void *data)
+{
+	const struct nlattr **tb = data;
+
+	if (mnl_attr_get_type(a) < TB_MAX)
+		tb[mnl_attr_get_type(a)] = a;
+	return MNL_CB_OK;
+}
+
+/* Parse the attributes after a header of hdrlen bytes. */
+static const struct nlattr **
+attrs(const struct nlmsghdr *nlh, size_t hdrlen)
+{
+	static const struct nlattr *tb[TB_MAX];
+
+	memset(tb, 0, sizeof(tb));
+	if (mnl_attr_parse(nlh, (unsigned int)hdrlen, collect, tb) != MNL_CB_OK)
+		diag("mnl_attr_parse failed");
+	return tb;
+}
+
+static const struct nlattr **
+nested(const struct nlattr *nest, const struct nlattr **tb, size_t skip)
+{
+	memset(tb, 0, TB_MAX * sizeof(*tb));
+	if (nest == NULL || mnl_attr_parse_payload((const char *)
+	    mnl_attr_get_payload(nest) + skip, mnl_attr_get_payload_len(nest) -
+	    skip, collect, tb) != MNL_CB_OK)
+		diag("nested parse failed");
+	return tb;
+}
+
+static int
+str_is(const struct nlattr *a, const char *s)
+{
+	return a != NULL && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) == 0 &&
+	    strcmp(mnl_attr_get_str(a), s) == 0;
+}
+
+static int
+u32_is(const struct nlattr *a, uint32_t v)
+{
+	return a != NULL && mnl_attr_get_payload_len(a) == 4 &&
+	    mnl_attr_get_u32(a) == v;
+}
+
+static void
+test_veth(void)
+{
+	struct link_veth v = { .host = "cj0a590002", .peer = "eth0",
+	    .peer_mac = { 2, 0x6a, 10, 89, 0, 2 }, .mtu = 1400, .netns_fd = 9 };
+	const struct nlattr *info[TB_MAX], *data[TB_MAX], *peer[TB_MAX], **tb;
+	struct nlmsghdr *nlh = link_new_veth(buf, sizeof(buf), 7, &v);
+	const struct ifinfomsg *pifm;
+
+	ok(nlh != NULL && nlh->nlmsg_type == RTM_NEWLINK && nlh->nlmsg_seq == 7 &&
+	    nlh->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+	    NLM_F_EXCL), "veth: RTM_NEWLINK, create exclusively, with ack");
+	tb = attrs(nlh, sizeof(struct ifinfomsg));
+	ok(str_is(tb[IFLA_IFNAME], "cj0a590002") && u32_is(tb[IFLA_MTU], 1400),
+	    "veth: host name and MTU");
+	ok(tb[IFLA_MASTER] == NULL && ((struct ifinfomsg *)
+	    mnl_nlmsg_get_payload(nlh))->ifi_flags == 0,
+	    "veth: created down and without a master");
+	nested(tb[IFLA_LINKINFO], info, 0);
+	ok(str_is(info[IFLA_INFO_KIND], "veth"), "veth: kind veth");
+	nested(info[IFLA_INFO_DATA], data, 0);
+	ok(data[VETH_INFO_PEER] != NULL, "veth: a peer nest");
+	pifm = mnl_attr_get_payload(data[VETH_INFO_PEER]);
+	ok(pifm->ifi_family == AF_UNSPEC && pifm->ifi_index == 0,
+	    "veth: the peer nest starts with its own ifinfomsg");
+	nested(data[VETH_INFO_PEER], peer, sizeof(struct ifinfomsg));
+	ok(str_is(peer[IFLA_IFNAME], "eth0") && u32_is(peer[IFLA_MTU], 1400),
+	    "veth: peer name and MTU");
+	ok(u32_is(peer[IFLA_NET_NS_FD], 9), "veth: peer moved by netns fd");
+	ok(peer[IFLA_ADDRESS] != NULL &&
+	    mnl_attr_get_payload_len(peer[IFLA_ADDRESS]) == 6 &&
+	    memcmp(mnl_attr_get_payload(peer[IFLA_ADDRESS]), v.peer_mac, 6) == 0,
+	    "veth: peer MAC");
+	ok(link_new_veth(buf, LINK_BUF_SIZE - 1, 7, &v) == NULL,
+	    "veth: a small buffer is refused");
+}
+
+static void
+test_bridge(void)
+{
+	const uint8_t mac[6] = { 2, 0x62, 10, 89, 0, 1 };
+	const struct nlattr *info[TB_MAX], **tb;
+	struct nlmsghdr *nlh = link_new_bridge(buf, sizeof(buf), 8, "capjail0",
+	    mac);
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct ifaddrmsg *ifa;
+	struct in_addr gw = { htonl(0x0a590001) };
+
+	ok(nlh->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+	    NLM_F_EXCL) && ifm->ifi_flags == IFF_UP && ifm->ifi_change == IFF_UP,
+	    "bridge: created exclusively, up");
+	tb = attrs(nlh, sizeof(*ifm));
+	nested(tb[IFLA_LINKINFO], info, 0);
+	ok(str_is(tb[IFLA_IFNAME], "capjail0") &&
+	    str_is(info[IFLA_INFO_KIND], "bridge"), "bridge: name and kind");
+	ok(tb[IFLA_ADDRESS] != NULL &&
+	    memcmp(mnl_attr_get_payload(tb[IFLA_ADDRESS]), mac, 6) == 0,
+	    "bridge: fixed MAC");
+	nlh = link_new_addr(buf, sizeof(buf), 9, 4, gw, 24);
+	ifa = mnl_nlmsg_get_payload(nlh);
+	ok(nlh->nlmsg_type == RTM_NEWADDR && ifa->ifa_family == AF_INET &&
+	    ifa->ifa_prefixlen == 24 && ifa->ifa_index == 4,
+	    "address: AF_INET /24 on index 4");
+	tb = attrs(nlh, sizeof(*ifa));
+	ok(u32_is(tb[IFA_LOCAL], gw.s_addr) && u32_is(tb[IFA_ADDRESS],
+	    gw.s_addr) && u32_is(tb[IFA_BROADCAST], htonl(0x0a5900ff)),
+	    "address: local, address, broadcast");
+	ok(link_new_bridge(buf, 64, 8, "capjail0", mac) == NULL &&
+	    link_new_addr(buf, 64, 9, 4, gw, 24) == NULL,
+	    "bridge, address: a small buffer is refused");
+}
+
+static void
+test_set(void)
+{
+	char alias[LINK_ALIAS_MAX + 1];
+	const struct nlattr **tb;
+	struct nlmsghdr *nlh;
+	const struct ifinfomsg *ifm;
+
+	nlh = link_set_alias(buf, sizeof(buf), 10, "cj0a590002",
+	    "capjail uid=1001 ns=4026532000");
+	tb = attrs(nlh, sizeof(struct ifinfomsg));
+	ok(nlh->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK) &&
+	    str_is(tb[IFLA_IFNAME], "cj0a590002") &&
+	    str_is(tb[IFLA_IFALIAS], "capjail uid=1001 ns=4026532000"),
+	    "alias: set on the link by name, never created");
+	memset(alias, 'a', LINK_ALIAS_MAX);
+	alias[LINK_ALIAS_MAX] = '\0';
+	ok(link_set_alias(buf, sizeof(buf), 10, "x", alias) == NULL,
+	    "alias: too long is refused");
+	nlh = link_set_master(buf, sizeof(buf), 11, 12, 4);
+	ifm = mnl_nlmsg_get_payload(nlh);
+	tb = attrs(nlh, sizeof(*ifm));
+	ok(ifm->ifi_index == 12 && ifm->ifi_flags == 0 &&
+	    ifm->ifi_change == 0 && u32_is(tb[IFLA_MASTER], 4),
+	    "master: index 12 onto 4, still down");
+	nlh = link_del(buf, sizeof(buf), 12, 12, "cj0a590002");
+	ifm = mnl_nlmsg_get_payload(nlh);
+	tb = attrs(nlh, sizeof(*ifm));
+	ok(nlh->nlmsg_type == RTM_DELLINK && ifm->ifi_index == 12 &&
+	    tb[IFLA_IFNAME] == NULL, "delete: by index when known");
+	nlh = link_del(buf, sizeof(buf), 12, 0, "cj0a590002");
+	tb = attrs(nlh, sizeof(*ifm));
+	ok(str_is(tb[IFLA_IFNAME], "cj0a590002"), "delete: else by name");
+}
+
+static void
+test_get(void)
+{
+	const struct nlattr **tb;
+	struct nlmsghdr *nlh;
+	struct in_addr a = { htonl(0x0a590002) };
+	char name[IFNAMSIZ];
+
+	nlh = link_get(buf, sizeof(buf), 13, NULL);
+	tb = attrs(nlh, sizeof(struct ifinfomsg));
+	ok(nlh->nlmsg_type == RTM_GETLINK && (nlh->nlmsg_flags & NLM_F_DUMP) ==
+	    NLM_F_DUMP && tb[IFLA_IFNAME] == NULL &&
+	    u32_is(tb[IFLA_EXT_MASK], RTEXT_FILTER_SKIP_STATS),
+	    "get: a dump without statistics");
+	nlh = link_get(buf, sizeof(buf), 14, "cj0a590002");
+	tb = attrs(nlh, sizeof(struct ifinfomsg));
+	ok(!(nlh->nlmsg_flags & NLM_F_DUMP) && (nlh->nlmsg_flags & NLM_F_ACK) &&
+	    str_is(tb[IFLA_IFNAME], "cj0a590002"), "get: one link by name");
+	lease_host_name(name, a);
+	ok(strcmp(name, "cj0a590002") == 0, "lease name for 10.89.0.2");
+	a.s_addr = htonl(0xfffffffe);
+	lease_host_name(name, a);
+	ok(strcmp(name, "cjfffffffe") == 0, "lease names fit IFNAMSIZ");
+}
+
+/* The port flags and forwarding: the nests the kernel walks. */
+static void
+test_port(void)
+{
+	static const struct nlattr *info[TB_MAX], *data[TB_MAX], *inet[TB_MAX],
+	    *conf[TB_MAX], *spec[TB_MAX];
+	const struct nlattr **tb;
+	const struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+	int iso;
+
+	for (iso = 0; iso < 2; iso++) {
+		nlh = link_set_port_up(buf, sizeof(buf), 13, 12, iso);
+		ifm = mnl_nlmsg_get_payload(nlh);
+		tb = attrs(nlh, sizeof(*ifm));
+		nested(tb[IFLA_LINKINFO], info, 0);
+		nested(info[IFLA_INFO_SLAVE_DATA], data, 0);
+		ok(ifm->ifi_index == 12 && ifm->ifi_flags == IFF_UP &&
+		    ifm->ifi_change == IFF_UP &&
+		    data[IFLA_BRPORT_ISOLATED] != NULL &&
+		    mnl_attr_get_u8(data[IFLA_BRPORT_ISOLATED]) == iso &&
+		    info[IFLA_INFO_KIND] == NULL,
+		    "port: up with isolated=%d in the slave data", iso);
+	}
+	nlh = link_set_forwarding(buf, sizeof(buf), 14, "capjail0");
+	ifm = mnl_nlmsg_get_payload(nlh);
+	tb = attrs(nlh, sizeof(*ifm));
+	nested(tb[IFLA_AF_SPEC], spec, 0);
+	nested(spec[AF_INET], inet, 0);
+	nested(inet[IFLA_INET_CONF], conf, 0);
+	ok(ifm->ifi_index == 0 && ifm->ifi_change == 0 &&
+	    (nlh->nlmsg_flags & NLM_F_CREATE) == 0 &&
+	    str_is(tb[IFLA_IFNAME], "capjail0") &&
+	    u32_is(conf[IPV4_DEVCONF_FORWARDING], 1),
+	    "forwarding: by name, never created, devconf forwarding=1");
+	ok(link_set_port_up(buf, 16, 13, 12, 1) == NULL &&
+	    link_set_forwarding(buf, 16, 14, "x") == NULL,
+	    "port and forwarding: a small buffer is refused");
+}
+
+int
+main(void)
+{
+	test_veth();
+	test_bridge();
+	test_set();
+	test_get();
+	test_port();
+	return done_testing();
+}
