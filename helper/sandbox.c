@@ -6,6 +6,7 @@
  * allowlist.  Everything the process inherited (fds, ids, capabilities,
  * dumpable flag) is untrusted until checked here.  Each step is fatal.
  */
+#include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <linux/capability.h>
@@ -161,7 +162,20 @@ static const struct {
 	{ SCMP_SYS(write), -1, 0, 0 },		/* err(3) to stderr */
 	{ SCMP_SYS(exit_group), -1, 0, 0 },	/* exit() */
 	{ SCMP_SYS(socket), -1, 0, EACCES },	/* syslog reconnecting: no */
+	{ SCMP_SYS(brk), -1, 0, 0 },		/* malloc: libnftnl objects */
+	{ SCMP_SYS(munmap), -1, 0, 0 },		/* free of large blocks */
+	{ SCMP_SYS(mremap), -1, 0, 0 },		/* realloc of large blocks */
+	{ SCMP_SYS(madvise), -1, 0, 0 },	/* free trimming arenas */
 };
+
+/* mmap for malloc only: anonymous, never executable. */
+static int
+allow_mmap(scmp_filter_ctx ctx)
+{
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 2,
+	    SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0),
+	    SCMP_A3(SCMP_CMP_MASKED_EQ, MAP_ANONYMOUS, MAP_ANONYMOUS));
+}
 
 void
 sandbox_seccomp(void)
@@ -183,6 +197,8 @@ sandbox_seccomp(void)
 			    SCMP_CMP((unsigned)allow[i].arg, SCMP_CMP_EQ,
 			    allow[i].val));
 	}
+	if (r == 0)
+		r = allow_mmap(ctx);
 	if (r != 0 || (r = seccomp_load(ctx)) != 0)
 		errx(1, "seccomp: %s", strerror(-r));
 	seccomp_release(ctx);

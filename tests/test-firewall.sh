@@ -144,6 +144,22 @@ seed_config isolate=no
 two_jails; is $? 0 "isolate=no: they can"
 seed_config
 
+# --- a large firewall state: sweeping it allocates under seccomp ---
+# A link root made with a lease's name keeps 3000 elements alive through
+# GC, so the helper's release must list them all inside its sandbox.
+ip -n "$HOST" link add cj0a5900fa type veth peer name cjpeer0
+elems=$(seq 20000 22999 | sed 's/.*/tcp . & : 10.89.0.250 . 80/' |
+    paste -sd, -)
+ip netns exec "$HOST" nft add element inet capjail ports4 "{ $elems }"
+out=$(jail_sh "$T_USER" -p 8085:80 -- true 2>&1); rc=$?
+is "$rc:$out" "0:" "a jail starts and stops with 3000 other elements listed"
+n=$(ip netns exec "$HOST" nft list map inet capjail ports4 |
+    grep -o '10\.89\.0\.250 \. 80' | wc -l)
+is "$n" 3000 "the other elements are untouched, the jail's are gone"
+ip -n "$HOST" link del cj0a5900fa
+jail_sh "$T_USER" -- true >/dev/null 2>&1
+is "$(host_leftovers)" "" "once their link is gone, the next run sweeps them"
+
 # --- ten jails, two users, overlapping ports ---
 i=0
 while [ $i -lt 10 ]; do
