@@ -2,6 +2,7 @@
 # SPDX-License-Identifier: ISC
 # Install, with apt-get, every Debian package that building and testing
 # capjail needs, when it is missing; do nothing when all are present.
+# With the argument "bench", also what bench/ compares against.
 # Services shipped by these packages (lighttpd, iperf3) must not start on
 # the machine: a policy-rc.d forbids service starts during the install.
 set -eu
@@ -10,6 +11,8 @@ PKGS="gcc make pkg-config libc6-dev libmnl-dev libnftnl-dev libcap-ng-dev
 libbsd-dev libseccomp-dev libcap2-bin uidmap iproute2 nftables procps
 util-linux passwd iputils-ping curl lighttpd bubblewrap iperf3 cloc
 clang libclang-rt-14-dev cppcheck clang-tidy socat"
+# `deps.sh bench`: also the peers the benchmarks compare against.
+[ "${1:-}" = bench ] && PKGS="$PKGS slirp4netns passt"
 
 missing=""
 for p in $PKGS; do

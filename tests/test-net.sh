@@ -1,0 +1,196 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# capjail --net=BRIDGE end to end: the launcher and the setcap'ed test
+# helper, run by the unprivileged test users inside a throwaway "host"
+# network namespace, with a root-owned test config.  Proves the jail's
+# network inside (address, route, ping to the gateway), the host side (veth
+# on the bridge, alias naming the user), the helper's refusals as one-line
+# errors, teardown on release, EOF and SIGKILL of the launcher, parallel
+# leases, -p refusals and --check.
+. "$(dirname "$0")/libtest.sh"
+
+[ -x "$CAPJAIL" ] || skip_all "no $CAPJAIL"
+[ -x "$HELPER" ] || skip_all "no $HELPER (the helper is not built)"
+as_user "$T_USER" unshare -U true 2>/dev/null ||
+    skip_all "unprivileged user namespaces do not work here"
+NS=cja-$$-host
+netns_new "$NS" || skip_all "cannot create a network namespace"
+
+U1=$(id -u "$T_USER")
+ERR=$WORK/stderr
+SHARE=$WORK/share
+mkdir "$SHARE" && chmod 0777 "$SHARE"
+
+printf '%s\n' "bridge capjail0 10.89.0.1/24" "bridge other0 10.90.0.1/24" \
+    "user $T_USER capjail0 jails=25 ports=8000-8100" \
+    "user $T_USER2 capjail0 jails=1" >"$CONF"
+chown root:root "$CONF"
+chmod 0644 "$CONF"
+
+# njail USER ARGS...: capjail as USER in the host netns, stderr to $ERR.
+njail() {
+	_u=$1; shift
+	(cd "$WORK" && exec ip netns exec "$NS" setpriv --reuid="$_u" \
+	    --regid="$(id -g "$_u")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin:/usr/sbin:/sbin \
+	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" "$@") 2>"$ERR"
+}
+
+# spawn USER READY ARGS...: a jail in the background that creates
+# $SHARE/READY once it runs; $jpid is the launcher.  Waits up to 10 s.
+spawn() {
+	_u=$1 _r=$2; shift 2
+	rm -f "$SHARE/$_r"
+	(cd "$WORK" && exec ip netns exec "$NS" setpriv --reuid="$_u" \
+	    --regid="$(id -g "$_u")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin:/usr/sbin:/sbin \
+	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" \
+	    --bind "$SHARE:/mnt" "$@" -- sh -c \
+	    "touch /mnt/$_r; i=0; while [ ! -e /mnt/stop ] && [ \$i -lt 600 ];
+	    do sleep 0.05; i=\$((i + 1)); done") 2>"$ERR" &
+	jpid=$!
+	bg_pid "$jpid"
+	_i=0
+	while [ ! -e "$SHARE/$_r" ] && [ "$_i" -lt 200 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	[ -e "$SHARE/$_r" ]
+}
+
+# Host-side veths on the bridge, and cj* links anywhere in the netns.
+on_bridge() { ip -n "$NS" -o link show master capjail0 | wc -l | tr -d ' '; }
+cjlinks() { ip -n "$NS" -o link show | grep -c ': cj[0-9a-f]*[@:]'; }
+
+# --- a jail on the bridge
+out=$(njail "$T_USER" --net=capjail0 -- sh -c \
+    'ip -4 -o addr show eth0; ip route; ls /sys/class/net;
+    ping -c1 -W2 10.89.0.1 >/dev/null && echo pinged')
+is $? 0 "a jail on capjail0 runs"
+like "$out" "eth0 +inet 10\.89\.0\.[0-9]+/24" "eth0 has an address on the subnet"
+like "$out" "default via 10\.89\.0\.1 dev eth0" "default route via the gateway"
+like "$out" "eth0
+lo" "/sys/class/net shows eth0 and lo"
+like "$out" "pinged" "the jail pings the gateway"
+is "$(cjlinks)" 0 "after the jail: no veth is left on the host (release)"
+
+is "$(njail "$T_USER" --net=capjail0 --ifname net0 --ip 10.89.0.77 -- \
+    ip -4 -o addr show net0 | awk '{ print $2, $4 }')" "net0 10.89.0.77/24" \
+    "--ifname and --ip choose the inside name and address"
+
+# --- the host side, the helper and the launcher while a jail runs
+spawn "$T_USER" r1 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
+is "$(on_bridge)" 1 "the host sees one veth on the bridge"
+host=$(ip -n "$NS" -o link show master capjail0 | sed 's/^[0-9]*: \([^@:]*\).*/\1/')
+like "$(ip -n "$NS" -d link show "$host")" "alias capjail uid=$U1 " \
+    "its alias names the user"
+hpid=$(pgrep -P "$jpid" -x capjail-net)
+capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$hpid/status" 2>/dev/null)
+is "$capeff" 0000000000001000 \
+    "the helper holds CAP_NET_ADMIN (spawned before no_new_privs), only it"
+is "$(readlink "/proc/$hpid/ns/user")" "$(readlink /proc/self/ns/user)" \
+    "the helper runs in the host's user namespace"
+like "$(grep NoNewPrivs "/proc/$jpid/status")" "1$" \
+    "the launcher itself runs with no_new_privs once the helper is up"
+kill -KILL "$jpid"
+wait "$jpid" 2>/dev/null
+i=0
+while [ "$(cjlinks)" -ne 0 ] && [ "$i" -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+is "$(cjlinks)" 0 "SIGKILL of the launcher: the helper removes the veth (EOF)"
+
+spawn "$T_USER" r2 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
+kill -TERM "$jpid"
+wait "$jpid"
+is $? 143 "SIGTERM to a networked jail: the command dies of it"
+is "$(cjlinks)" 0 "... and the veth is gone when capjail has exited"
+
+# --- refusals: one line, exit 125, nothing left
+njail "$T_USER" --net=other0 -- true
+is $? 125 "a bridge not granted: exit 125"
+like "$(cat "$ERR")" "^capjail: attach to other0: .*not granted" \
+    "a bridge not granted: the helper's reason"
+is "$(wc -l < "$ERR" | tr -d ' ')" 1 "a bridge not granted: one line"
+
+spawn "$T_USER2" q1 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
+qpid=$jpid
+njail "$T_USER2" --net=capjail0 -- true
+is $? 125 "over the quota (jails=1): exit 125"
+like "$(cat "$ERR")" "^capjail: attach to capjail0: .*(quota|jail)" \
+    "over the quota: the helper's reason"
+is "$(on_bridge)" 1 "over the quota: no second veth"
+touch "$SHARE/stop"
+wait "$qpid"
+is $? 0 "the first jail ends normally"
+rm -f "$SHARE/stop"
+
+njail "$T_USER" --net=capjail0 -p 9999:80 -- true
+is $? 125 "publishing a port outside the grant: exit 125"
+like "$(cat "$ERR")" "^capjail: publish 9999:80: " \
+    "publishing a port outside the grant: the helper's reason"
+is "$(cjlinks)" 0 "after a refused publish the veth is gone (EOF)"
+
+cp "$HELPER" "$WORK/nocap-helper"
+chmod 0755 "$WORK/nocap-helper"
+CAPJAIL_HELPER=$WORK/nocap-helper njail "$T_USER" --net=capjail0 -- true
+is $? 125 "a helper without its file capability: exit 125"
+like "$(cat "$ERR")" "file capabilit" "... the helper says why"
+like "$(cat "$ERR")" "^capjail: attach to capjail0: network helper rejected" \
+    "... and capjail says the helper gave up"
+CAPJAIL_HELPER=/bin/true njail "$T_USER" --net=capjail0 -- true
+is $? 125 "a helper that exits without replying: exit 125"
+is "$(cat "$ERR")" \
+    "capjail: attach to capjail0: network helper rejected the request or died" \
+    "... with a clear message"
+
+# --- 20 jails in parallel get 20 distinct addresses
+pids=""
+for n in $(seq 1 20); do
+	(ERR=$WORK/err.$n; njail "$T_USER" --net=capjail0 \
+	    --bind "$SHARE:/mnt" -- sh -c \
+	    'ip -4 -o addr show eth0 | awk "{ print \$4 }" > /mnt/a.$0
+	    i=0; while [ ! -e /mnt/stop ] && [ $i -lt 600 ]; do
+	    sleep 0.05; i=$((i + 1)); done' "$n") &
+	pids="$pids $!"
+	bg_pid $!
+done
+i=0
+naddr() { set -- "$SHARE"/a.*; [ -e "$1" ] && echo $# || echo 0; }
+while [ "$(naddr)" -lt 20 ] && [ "$i" -lt 400 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+got=$(cat "$SHARE"/a.* | grep -c '^10\.89\.0\.')
+is "$got" 20 "20 jails got addresses"
+[ "$got" = 20 ] || cat "$WORK"/err.* | sed 's/^/# /' 
+is "$(cat "$SHARE"/a.* | sort -u | wc -l | tr -d ' ')" 20 \
+    "... 20 distinct addresses"
+is "$(on_bridge)" 20 "... and 20 veths on the bridge"
+touch "$SHARE/stop"
+st=0
+for p in $pids; do wait "$p" || st=1; done
+is "$st" 0 "all 20 exit 0"
+is "$(cjlinks)" 0 "... and no veth is left"
+rm -f "$SHARE/stop"
+
+# --- --check
+out=$(njail "$T_USER" --check)
+is $? 125 "--check with IPv4 forwarding off: exit 125"
+like "$out" "^user namespaces: ok" "--check: user namespaces work"
+like "$out" "helper $HELPER: cap_net_admin\+ep: ok" \
+    "--check: the helper has its file capability"
+like "$out" "bridge capjail0: gateway 10\.89\.0\.1/24, jails 0 of 25 in use, ports 8000-8100" \
+    "--check: the grant, from the helper"
+like "$out" "WARNING: net.ipv4.ip_forward is 0" "--check: forwarding is off"
+unlike "$out" "other0" "--check: only granted bridges"
+ip netns exec "$NS" sysctl -qw net.ipv4.ip_forward=1
+out=$(njail "$T_USER" --check)
+is $? 0 "--check with everything in place: exit 0"
+like "$out" "all good$" "--check: all good"
+out=$(CAPJAIL_HELPER=$WORK/nocap-helper njail "$T_USER" --check)
+is $? 125 "--check with a helper lacking its capability: exit 125"
+like "$out" "NO FILE CAPABILITIES" "--check: says the capability is missing"
+out=$(njail "$(id -un nobody)" --check)
+is $? 125 "--check for a user with no grant: exit 125"
+like "$out" "grants: NONE" "--check: says nothing is granted"
+
+done_testing
