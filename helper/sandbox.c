@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/capability.h>
 #include <linux/nsfs.h>
 
@@ -40,8 +41,21 @@ sandbox_stdfds(void)
 void
 sandbox_ids(void)
 {
+	struct stat st;
+
 	if (getuid() != geteuid() || getgid() != getegid())
 		errx(1, "must not be installed setuid or setgid");
+	/*
+	 * Started as root of a user namespace, we would hold CAP_NET_ADMIN
+	 * there only, over that namespace's networks: never what a caller
+	 * means.  The initial user namespace has a fixed inode number
+	 * (PROC_USER_INIT_INO, <linux/proc_ns.h>, not exported).
+	 */
+	if (stat("/proc/self/ns/user", &st) == -1)
+		err(1, "/proc/self/ns/user");
+	if (st.st_ino != 0xEFFFFFFDU)
+		errx(1, "must run in the initial user namespace, not inside "
+		    "a container or unshare -U");
 }
 
 static void
