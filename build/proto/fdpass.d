@@ -1,2 +1,0 @@
-build/proto/fdpass.o: proto/fdpass.c proto/proto.h
-proto/proto.h:

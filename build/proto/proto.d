@@ -1,2 +1,0 @@
-build/proto/proto.o: proto/proto.c proto/proto.h
-proto/proto.h:
