@@ -216,12 +216,16 @@ parse_id(struct parser *p, struct grant_conf *g, const char *s)
 		if (errstr != NULL)
 			return perr(p, "id \"%s\" is %s", s, errstr);
 	} else if (g->kind == GRANT_USER) {
+		errno = 0;	/* NULL alone: no such user, or a failure */
 		if ((pw = getpwnam(s)) == NULL)
-			return perr(p, "unknown user \"%s\"", s);
+			return errno != 0 ? perr(p, "looking up user \"%s\": %s",
+			    s, strerror(errno)) : perr(p, "unknown user \"%s\"", s);
 		g->id = pw->pw_uid;
 	} else {
+		errno = 0;
 		if ((gr = getgrnam(s)) == NULL)
-			return perr(p, "unknown group \"%s\"", s);
+			return errno != 0 ? perr(p, "looking up group \"%s\": %s",
+			    s, strerror(errno)) : perr(p, "unknown group \"%s\"", s);
 		g->id = gr->gr_gid;
 	}
 	return 0;

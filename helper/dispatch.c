@@ -88,7 +88,7 @@ do_attach(struct session *s, const struct proto_req *req, int fd,
 	    rep->text, sizeof(rep->text))) != 0)
 		rep->status = (uint32_t)r;
 	(void)close(fd);
-	if (rep->status != 0) {
+	if (rep->status != 0 || b == NULL) {
 		log_event(LOG_WARNING, "attach to %s refused: %s",
 		    req->u.attach.bridge, rep->text);
 		return;
@@ -196,10 +196,13 @@ do_publish(struct session *s, const struct proto_publish_req *p,
 static void
 reply(struct session *s, const struct proto_rep *rep)
 {
+	int e;
+
 	if (fdpass_send(PROTO_SOCK_FD, rep, sizeof(*rep), -1) == -1) {
-		log_event(LOG_WARNING, "reply: %s", strerror(errno));
+		e = errno;	/* the clean-up below may change it */
+		log_event(LOG_WARNING, "reply: %s", strerror(e));
 		(void)lease_release(s);
-		err(1, "reply");
+		errc(1, e, "reply");
 	}
 }
 

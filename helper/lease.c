@@ -300,7 +300,9 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 	char buf[LINK_BUF_SIZE], a[INET_ADDRSTRLEN];
 	int i, host;
 
-	v.mtu = s->lease.mtu = sc->br_mtu[sc->target];
+	/* A bridge made later starts at 1500, as the kernel makes it. */
+	v.mtu = s->lease.mtu = sc->br_index[sc->target] != 0 ?
+	    sc->br_mtu[sc->target] : 1500;
 	for (i = 0; i < CREATE_TRIES; i++) {
 		if ((host = pick(b, want)) == -1)
 			return want.s_addr ? say(text, len, EADDRINUSE,
@@ -402,12 +404,10 @@ precheck(struct session *s, struct scan *sc, struct in_addr want,
 		    "has a jail link");
 	if (sc->used[sc->target] >= max)
 		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
-		    "on %s", sc->used[sc->target], max, b->name);
+		    "on %s", max, max, b->name);
 	if (sc->br_bad[sc->target])
 		return say(text, len, EINVAL, "%s exists and is not a bridge",
 		    b->name);
-	if (sc->br_index[sc->target] == 0)
-		return make_bridge(s, sc, text, len);
 	return 0;
 }
 
@@ -438,7 +438,11 @@ lease_attach(struct session *s, size_t bi, struct in_addr want,
 	s->attached = 1;
 	log_event(LOG_NOTICE, "created %s for netns %ju on %s",
 	    s->lease.host, (uintmax_t)ino, s->conf->bridges[bi].name);
-	if ((r = label_and_check(s, &sc, alias, text, len)) == 0)
+	/* An absent bridge is made only now, so a refusal leaves none. */
+	if ((r = label_and_check(s, &sc, alias, text, len)) == 0 &&
+	    sc.br_index[bi] == 0)
+		r = make_bridge(s, &sc, text, len);
+	if (r == 0)
 		r = join(s, sc.br_index[bi], text, len);
 	if (r != 0)
 		(void)lease_release(s);

@@ -142,15 +142,18 @@ dump_skip(const void *buf, size_t len)
 /*
  * Send one request answered with data (a dump, ended by NLMSG_DONE, or a
  * get with NLM_F_ACK, ended by the ack) and run cb on each data message.
- * A dump the kernel marks inconsistent (the list changed under it) fails
- * with EAGAIN: counts taken from it would be wrong.  Returns 0 or -1.
+ * Whatever fails part-way (the kernel's error, cb, or a dump the kernel
+ * marks inconsistent because the list changed under it: libmnl's EINTR,
+ * which we turn into EAGAIN, since counts taken from it would be wrong),
+ * the rest of the answer is read and dropped, so the next request starts
+ * from an empty socket.  Returns 0 or -1.
  */
 int
 nl_dump(struct nl *nl, const void *buf, size_t len, nl_cb cb, void *arg)
 {
 	const struct nlmsghdr *nlh = buf;
 	ssize_t n;
-	int r = MNL_CB_OK, intr = 0;
+	int r = MNL_CB_OK, failed = 0;
 
 	if (mnl_socket_sendto(nl->sock, buf, len) != (ssize_t)len)
 		return -1;
@@ -160,16 +163,14 @@ nl_dump(struct nl *nl, const void *buf, size_t len, nl_cb cb, void *arg)
 			continue;
 		if (n <= 0)
 			return -1;
-		if (!intr && (r = mnl_cb_run(rbuf, (size_t)n, nlh->nlmsg_seq,
-		    nl->portid, cb, arg)) == MNL_CB_ERROR && errno == EINTR)
-			intr = 1;
-		if (intr)
+		if (!failed && (r = mnl_cb_run(rbuf, (size_t)n, nlh->nlmsg_seq,
+		    nl->portid, cb, arg)) == MNL_CB_ERROR)
+			failed = errno != 0 ? errno : EPROTO;
+		if (failed)
 			r = dump_skip(rbuf, (size_t)n);
 	} while (r == MNL_CB_OK);
-	if (r == MNL_CB_ERROR)
-		return -1;
-	if (intr) {
-		errno = EAGAIN;
+	if (failed) {
+		errno = failed == EINTR ? EAGAIN : failed;
 		return -1;
 	}
 	return 0;

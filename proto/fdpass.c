@@ -98,7 +98,7 @@ take_one_fd(struct msghdr *mh, int *fd)
 /*
  * Receive exactly len bytes into msg and at most one fd into *fd (-1 when
  * none came).  Returns 0; or -1 with errno: 0 when the peer closed the
- * socket, EMSGSIZE for a datagram of the wrong size or truncated data,
+ * socket or sent an empty datagram, EMSGSIZE for a datagram of the wrong size or truncated data,
  * EBADMSG for any other control data.  On failure no fd is left open.
  */
 int
@@ -120,9 +120,13 @@ fdpass_recv(int sock, void *msg, size_t len, int *fd)
 	do
 		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC);
 	while (n == -1 && errno == EINTR);
-	if (n <= 0) {
-		if (n == 0)
-			errno = 0;
+	if (n == -1)
+		return -1;
+	if (n == 0) {
+		/* EOF, or an empty datagram (SEQPACKET cannot tell them
+		 * apart): either way the session ends. */
+		close_all_fds(&mh);
+		errno = 0;
 		return -1;
 	}
 	if (mh.msg_flags & MSG_CTRUNC) {
