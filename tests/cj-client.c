@@ -12,15 +12,27 @@
  *	grant bridge=B gw=G/P used=N max=N ports=LO-HI warnings=W
  *	reply eof		helper exit N | helper signal N
  *
- * usage: cj-client -H HELPER [-n NETNS] [-3 FD3] [-p UID:GID] [-a ARG]... STEP...
+ * usage: cj-client -H HELPER [-n NETNS] [-3 FD3] [-p UID:GID] [-a ARG]...
+ *            [-e VAR=VALUE]... [-r RLIMIT=N]... [-x FDS] [-C] [-z] STEP...
  *   NETNS: own (default: a new user+net namespace), none, two, self,
  *          path:FILE, fd:N
  *   FD3:   pair (default), closed, file, stream
  *   -p:    (as root) make the socketpair, then become UID:GID and exec
+ *   -e:    put VAR=VALUE in the helper's environment (LD_PRELOAD...)
+ *   -r:    set the helper's RLIMIT (nofile, fsize, as) to N before exec
+ *   -x:    close these of fds 0-2 (e.g. 012) in the helper before exec
+ *   -C:    close every fd above 3 in the helper before exec (so that an
+ *          RLIMIT_NOFILE case does not depend on what the caller left open)
+ *   -z:    exec the helper with an empty argv (argc 0, the pkexec trick)
  *   STEP:  attach BRIDGE IFNAME [ADDR] | check | release | publish |
+ *          pub:tcp|udp|N:HOSTPORT:JAILPORT[:HOSTADDR] |
+ *          attach-close BRIDGE IFNAME (send, then shut the socket down
+ *          without reading the reply) |
  *          raw:SHAPE | hold:FILE (wait until FILE exists) | close
+ *   SHAPE: see raw() and raw_more(): one thing wrong with a valid request
  */
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -42,7 +54,9 @@
 
 static const char *nsspec = "own", *fd3 = "pair";
 static char *hargv[16] = { "capjail-net" };
-static int hargc = 1, sock = -1, nsfd = -1;
+static char *henv[16], *hlimits[8];
+static const char *hclose = "";
+static int hargc = 1, henvc, hlimc, noargv, closeup, sock = -1, nsfd = -1;
 static uint32_t seq;
 static pid_t hpid;
 
@@ -70,10 +84,10 @@ own_netns(void)
 			pause();
 	}
 	printf("netns pid %d\n", (int)pid);
+	(void)close(sv[1]);	/* so a child that failed is EOF, not a hang */
 	if (fdpass_recv(sv[0], &c, 1, &fd) == -1 || fd == -1)
 		errx(2, "no netns from child");
 	(void)close(sv[0]);
-	(void)close(sv[1]);
 	return fd;
 }
 
@@ -111,6 +125,37 @@ become(const char *ids)
 		err(2, "become %s", ids);
 }
 
+/* -r RLIMIT=N and -e VAR=VALUE, in the helper's child before exec. */
+static void
+limits_env(void)
+{
+	static const struct { const char *name; int res; } rl[] = {
+		{ "nofile", RLIMIT_NOFILE }, { "fsize", RLIMIT_FSIZE },
+		{ "as", RLIMIT_AS },
+	};
+	struct rlimit r;
+	size_t i, n;
+	int j;
+
+	for (j = 0; j < hlimc; j++) {
+		for (i = 0; i < sizeof(rl) / sizeof(rl[0]); i++) {
+			n = strlen(rl[i].name);
+			if (strncmp(hlimits[j], rl[i].name, n) == 0 &&
+			    hlimits[j][n] == '=')
+				break;
+		}
+		if (i == sizeof(rl) / sizeof(rl[0]))
+			errx(2, "bad -r %s", hlimits[j]);
+		r.rlim_cur = r.rlim_max = strtoull(hlimits[j] + n + 1, NULL,
+		    10);
+		if (setrlimit(rl[i].res, &r) == -1)
+			err(2, "setrlimit %s", hlimits[j]);
+	}
+	for (j = 0; j < henvc; j++)
+		if (putenv(henv[j]) != 0)
+			err(2, "putenv");
+}
+
 static void
 spawn(const char *helper, const char *ids)
 {
@@ -138,6 +183,14 @@ spawn(const char *helper, const char *ids)
 		else
 			(void)dup2(sv[1], 3);
 		(void)fcntl(3, F_SETFD, 0);
+		if (closeup)
+			closefrom(4);
+		limits_env();
+		for (; *hclose != '\0'; hclose++)
+			if (*hclose >= '0' && *hclose <= '2')
+				(void)close(*hclose - '0');
+		if (noargv)
+			hargv[0] = NULL;
 		execv(helper, hargv);
 		err(127, "%s", helper);
 	}
@@ -203,11 +256,23 @@ send_two(const void *msg, size_t len, int fd)
 	return sendmsg(sock, &mh, MSG_NOSIGNAL) == (ssize_t)len ? 0 : -1;
 }
 
+/* Read and print the reply to req (or the EOF that came instead). */
+static void
+answer(const struct proto_req *req)
+{
+	struct proto_rep rep;
+	int rfd;
+
+	if (fdpass_recv(sock, &rep, sizeof(rep), &rfd) == -1)
+		printf("reply %s\n", errno == 0 ? "eof" : strerror(errno));
+	else
+		print_reply(&rep, req);
+}
+
 static void
 transact(const struct proto_req *req, size_t len, int fd)
 {
-	struct proto_rep rep;
-	int rfd, r;
+	int r;
 
 	fflush(stdout);
 	if (fd != -1 && strcmp(nsspec, "two") == 0)
@@ -216,10 +281,7 @@ transact(const struct proto_req *req, size_t len, int fd)
 		r = fdpass_send(sock, req, len, fd);
 	if (r == -1)
 		printf("send failed: %s\n", strerror(errno));
-	if (fdpass_recv(sock, &rep, sizeof(rep), &rfd) == -1)
-		printf("reply %s\n", errno == 0 ? "eof" : strerror(errno));
-	else
-		print_reply(&rep, req);
+	answer(req);
 }
 
 static void
@@ -233,16 +295,108 @@ attach_req(struct proto_req *req, const char *br, const char *ifn,
 		errx(2, "bad address %s", addr);
 }
 
+static void
+publish_req(struct proto_req *req, int ipproto, unsigned int hport,
+    unsigned int jport)
+{
+	proto_init_req(req, PROTO_PUBLISH_PORT, ++seq);
+	req->u.publish.ipproto = (uint32_t)ipproto;
+	req->u.publish.host_port = htons((uint16_t)hport);
+	req->u.publish.jail_port = htons((uint16_t)jport);
+}
+
+/*
+ * More shapes, each a valid request of its type but for one thing; returns
+ * 0 when shape is not one of these.  The netns fd goes with attach, and
+ * with any type for the "-fd" shapes (an fd where none belongs).
+ */
+static int
+raw_more(const char *shape)
+{
+	static char big[4096];
+	struct proto_req req;
+	struct proto_publish_req *p = &req.u.publish;
+	size_t len = sizeof(req), n;
+	int fd = -1;
+
+	attach_req(&req, "capjail0", "eth0", NULL);
+	if (strcmp(shape, "empty") == 0 || strcmp(shape, "empty-fd") == 0) {
+		len = 0;
+		req.hdr.type = PROTO_NONE;	/* no fd unless -fd */
+	} else if (strcmp(shape, "huge") == 0) {
+		memset(big, 0, sizeof(big));
+		memcpy(big, &req, sizeof(req));
+		fflush(stdout);
+		if (fdpass_send(sock, big, sizeof(big), nsfd) == -1)
+			printf("send failed: %s\n", strerror(errno));
+		answer(&req);
+		return 1;
+	} else if (strcmp(shape, "dotdot") == 0)
+		(void)strlcpy(req.u.attach.bridge, "..", IFNAMSIZ);
+	else if (strcmp(shape, "bridge-empty") == 0)
+		memset(req.u.attach.bridge, 0, IFNAMSIZ);
+	else if (strcmp(shape, "ifname-upper") == 0)
+		(void)strlcpy(req.u.attach.ifname, "ETH0", IFNAMSIZ);
+	else if (strcmp(shape, "ifname-garbage") == 0)
+		req.u.attach.ifname[IFNAMSIZ - 1] = 1;
+	else if (strcmp(shape, "check-fd") == 0) {
+		proto_init_req(&req, PROTO_CHECK_GRANTS, ++seq);
+		fd = nsfd;
+	} else if (strcmp(shape, "release-fd") == 0) {
+		proto_init_req(&req, PROTO_RELEASE_ALL, ++seq);
+		fd = nsfd;
+	} else if (strcmp(shape, "release-body") == 0) {
+		proto_init_req(&req, PROTO_RELEASE_ALL, ++seq);
+		req.u.raw[sizeof(req.u.raw) - 1] = 1;
+	} else if (strncmp(shape, "pub-", 4) == 0) {
+		publish_req(&req, IPPROTO_TCP, 8080, 80);
+		if (strcmp(shape, "pub-fd") == 0)
+			fd = nsfd;
+		else if (strcmp(shape, "pub-proto0") == 0)
+			p->ipproto = 0;
+		else if (strcmp(shape, "pub-proto1") == 0)
+			p->ipproto = IPPROTO_ICMP;
+		else if (strcmp(shape, "pub-proto255") == 0)
+			p->ipproto = IPPROTO_RAW;
+		else if (strcmp(shape, "pub-port0") == 0)
+			p->host_port = 0;
+		else if (strcmp(shape, "pub-jport0") == 0)
+			p->jail_port = 0;
+		else if (strcmp(shape, "pub-reserved") == 0)
+			p->reserved = 1;
+		else if (strcmp(shape, "pub-trail") == 0)
+			req.u.raw[sizeof(req.u.raw) - 1] = 1;
+		else
+			return 0;
+	} else
+		return 0;
+	n = strlen(shape);
+	if (req.hdr.type == PROTO_ATTACH_VETH ||
+	    (n > 3 && strcmp(shape + n - 3, "-fd") == 0))
+		fd = nsfd;
+	fflush(stdout);
+	if (fdpass_send(sock, &req, len, fd) == -1)
+		printf("send failed: %s\n", strerror(errno));
+	answer(&req);
+	return 1;
+}
+
 /* A well-formed attach, then one thing wrong with it. */
 static void
 raw(const char *shape)
 {
-	struct proto_req req;
-	struct proto_hdr *h = &req.hdr;
-	char *br = req.u.attach.bridge;
-	size_t len = sizeof(req);
+	/* Slack after the request, so "long" sends bytes we own. */
+	struct {
+		struct proto_req req;
+		char slack[16];
+	} m;
+	struct proto_req *req = &m.req;
+	struct proto_hdr *h = &req->hdr;
+	char *br = req->u.attach.bridge;
+	size_t len = sizeof(*req);
 
-	attach_req(&req, "capjail0", "eth0", NULL);
+	memset(&m, 0, sizeof(m));
+	attach_req(req, "capjail0", "eth0", NULL);
 	if (strcmp(shape, "short") == 0)
 		len--;
 	else if (strcmp(shape, "long") == 0)
@@ -270,16 +424,18 @@ raw(const char *shape)
 	else if (strcmp(shape, "garbage") == 0)
 		br[IFNAMSIZ - 1] = 'x';
 	else if (strcmp(shape, "ifname-empty") == 0)
-		req.u.attach.ifname[0] = '\0';
+		req->u.attach.ifname[0] = '\0';
 	else if (strcmp(shape, "ifname-dot") == 0)
-		(void)strlcpy(req.u.attach.ifname, "../x", IFNAMSIZ);
+		(void)strlcpy(req->u.attach.ifname, "../x", IFNAMSIZ);
 	else if (strcmp(shape, "body-reserved") == 0)
-		req.u.attach.reserved = 1;
+		req->u.attach.reserved = 1;
 	else if (strcmp(shape, "check-body") == 0)
 		h->type = PROTO_CHECK_GRANTS;
+	else if (raw_more(shape))
+		return;
 	else
 		errx(2, "unknown raw shape %s", shape);
-	transact(&req, len, h->type == PROTO_ATTACH_VETH ? nsfd : -1);
+	transact(req, len, h->type == PROTO_ATTACH_VETH ? nsfd : -1);
 }
 
 static void
@@ -293,6 +449,26 @@ simple(enum proto_type type)
 		req.u.publish.host_port = htons(8080);
 		req.u.publish.jail_port = htons(80);
 	}
+	transact(&req, sizeof(req), -1);
+}
+
+/* pub:PROTO:HOSTPORT:JAILPORT[:HOSTADDR], PROTO tcp, udp or a number. */
+static void
+pub(const char *spec)
+{
+	struct proto_req req;
+	char proto[8] = "", addr[INET_ADDRSTRLEN] = "";
+	unsigned int hp, jp;
+	int n, ipproto;
+
+	n = sscanf(spec, "%7[^:]:%u:%u:%15s", proto, &hp, &jp, addr);
+	if (n < 3)
+		errx(2, "bad pub:%s", spec);
+	ipproto = strcmp(proto, "tcp") == 0 ? IPPROTO_TCP :
+	    strcmp(proto, "udp") == 0 ? IPPROTO_UDP : atoi(proto);
+	publish_req(&req, ipproto, hp, jp);
+	if (n == 4 && inet_pton(AF_INET, addr, &req.u.publish.host_addr) != 1)
+		errx(2, "bad address %s", addr);
 	transact(&req, sizeof(req), -1);
 }
 
@@ -321,12 +497,22 @@ step(char **av)
 		transact(&req, sizeof(req), nsfd);
 		return addr ? 4 : 3;
 	}
+	if (strcmp(av[0], "attach-close") == 0 && av[1] && av[2]) {
+		attach_req(&req, av[1], av[2], NULL);
+		if (fdpass_send(sock, &req, sizeof(req), nsfd) == -1)
+			printf("send failed: %s\n", strerror(errno));
+		(void)shutdown(sock, SHUT_RDWR);
+		printf("closed\n");
+		return 3;
+	}
 	if (strcmp(av[0], "check") == 0)
 		simple(PROTO_CHECK_GRANTS);
 	else if (strcmp(av[0], "release") == 0)
 		simple(PROTO_RELEASE_ALL);
 	else if (strcmp(av[0], "publish") == 0)
 		simple(PROTO_PUBLISH_PORT);
+	else if (strncmp(av[0], "pub:", 4) == 0)
+		pub(av[0] + 4);
 	else if (strncmp(av[0], "raw:", 4) == 0)
 		raw(av[0] + 4);
 	else if (strncmp(av[0], "hold:", 5) == 0)
@@ -344,7 +530,7 @@ main(int argc, char *argv[])
 	const char *ids = NULL, *helper = NULL;
 	int ch, status, i;
 
-	while ((ch = getopt(argc, argv, "H:n:3:p:a:")) != -1) {
+	while ((ch = getopt(argc, argv, "H:n:3:p:a:e:r:x:Cz")) != -1) {
 		if (ch == 'H')
 			helper = optarg;
 		else if (ch == 'n')
@@ -355,9 +541,20 @@ main(int argc, char *argv[])
 			ids = optarg;
 		else if (ch == 'a' && hargc < 15)
 			hargv[hargc++] = optarg;
+		else if (ch == 'e' && henvc < 15)
+			henv[henvc++] = optarg;
+		else if (ch == 'r' && hlimc < 7)
+			hlimits[hlimc++] = optarg;
+		else if (ch == 'x')
+			hclose = optarg;
+		else if (ch == 'z')
+			noargv = 1;
+		else if (ch == 'C')
+			closeup = 1;
 		else
 			errx(2, "usage: cj-client -H HELPER [-n NETNS] "
-			    "[-3 FD3] [-p UID:GID] [-a ARG] STEP...");
+			    "[-3 FD3] [-p UID:GID] [-a ARG] [-e VAR=VALUE] "
+			    "[-r RLIMIT=N] [-x FDS] [-C] [-z] STEP...");
 	}
 	if (helper == NULL)
 		errx(2, "no helper given (-H)");

@@ -122,7 +122,7 @@ wait_gone "$JAIL_PID"
 sleep 1
 is "$(host_leftovers)" "" "after SIGKILL of the launcher: nothing left"
 seed_jail "$T_USER" 8082 "$WORK/www" || diag "third jail did not start"
-hpid=$(pgrep -u "$(id -u $T_USER)" -x capjail-net | head -n 1)
+hpid=$(pgrep -P "$JAIL_PID" -x capjail-net | head -n 1)
 kill -KILL "$hpid" "$JAIL_PID" 2>/dev/null
 wait_gone "$JAIL_PID"
 jail_sh "$T_USER" -- true >/dev/null 2>&1
