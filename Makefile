@@ -63,7 +63,7 @@ TEST_BINS	= $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 PROGS		= $(B)/capjail $(B)/capjail-net
 
 .PHONY: all check demo deps install install-caps uninstall clean lint fuzz \
-	test-progs
+	test-progs soak
 all: $(PROGS)
 
 $(B)/capjail: $(LAUNCHER_OBJS) $(PROTO_OBJS)
@@ -111,6 +111,39 @@ check: deps
 demo: deps
 	$(MAKE) test-progs
 	BUILD=$(CURDIR)/$(B) TESTDIR=$(TESTDIR) sh scripts/demo.sh
+
+# The kill-anywhere churn test at full length (make check runs 200 cycles).
+soak:
+	$(MAKE) test-progs
+	CHURN_CYCLES=2000 BUILD=$(CURDIR)/$(B) TESTDIR=$(TESTDIR) \
+	    sh tests/run.sh test-churn
+
+# The fuzzer: the helper's request path with the kernel faked (fuzz/).
+FUZZ_SECONDS	?= 60
+FUZZ_CC		?= clang
+FUZZ_SRCS	= $(PROTO_SRCS) fuzz/fakekernel.c fuzz/fuzz-dispatch.c \
+		  $(filter-out helper/main.c helper/nl.c helper/sandbox.c,\
+		  $(HELPER_SRCS))
+FUZZ_WRAP	= -Wl,--wrap=exit,--wrap=errx,--wrap=err,--wrap=errc
+
+$(B)/fuzz/fuzz-dispatch: $(FUZZ_SRCS) fuzz/fuzz.h helper/helper.h proto/proto.h
+	@mkdir -p $(@D)
+	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
+	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+	    -Iproto -Ihelper -Ifuzz $(HELPER_CFLAGS) -o $@ $(FUZZ_SRCS) \
+	    $(HELPER_LIBS) $(FUZZ_WRAP)
+
+$(B)/fuzz/mkcorpus: fuzz/mkcorpus.c $(PROTO_OBJS)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) $(HELPER_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(PROTO_OBJS) $(HELPER_LIBS)
+
+fuzz: $(B)/fuzz/fuzz-dispatch $(B)/fuzz/mkcorpus
+	rm -rf $(B)/fuzz/corpus && mkdir -p $(B)/fuzz/corpus
+	$(B)/fuzz/mkcorpus $(B)/fuzz/corpus
+	$(B)/fuzz/fuzz-dispatch -max_total_time=$(FUZZ_SECONDS) \
+	    -print_final_stats=1 -timeout=10 -artifact_prefix=$(B)/fuzz/ \
+	    $(B)/fuzz/corpus
 
 # Static analysis over every source: gcc's analyzer, cppcheck, clang-tidy.
 # A finding judged wrong is suppressed at its line, with the reason.

@@ -180,6 +180,9 @@ static const struct {
 	{ SCMP_SYS(munmap), -1, 0, 0 },		/* free of large blocks */
 	{ SCMP_SYS(mremap), -1, 0, 0 },		/* realloc of large blocks */
 	{ SCMP_SYS(madvise), -1, 0, 0 },	/* free trimming arenas */
+#ifdef CAPJAIL_SANITIZE
+	{ SCMP_SYS(sigaltstack), -1, 0, 0 },	/* ASan's exit (SANITIZE=1) */
+#endif
 };
 
 /* mmap for malloc only: anonymous, never executable. */
@@ -209,7 +212,7 @@ sandbox_seccomp(void)
 		else
 			r = seccomp_rule_add(ctx, act, allow[i].nr, 1,
 			    SCMP_CMP((unsigned)allow[i].arg, SCMP_CMP_EQ,
-			    allow[i].val));
+			    allow[i].val, 0));
 	}
 	if (r == 0)
 		r = allow_mmap(ctx);

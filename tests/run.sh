@@ -15,7 +15,8 @@ set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 B=${BUILD:-$top/build}
 : "${TESTDIR:=/tmp/capjail-check}"
-export TESTDIR
+BUILD=$B
+export TESTDIR BUILD
 pass=0 fail=0 skipped=0
 
 count() {	# count NAME LOGFILE RC
