@@ -1,0 +1,287 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# bench/scale.sh: does a jail cost the same to start when 499 others run?
+# In the seed topology, with capjail0 widened to a /22, cjtest1 starts JAILS
+# (default 500) concurrent jails one after another,
+#   capjail --net=capjail0 -- sh -c 'echo up; exec sleep 600'
+# each timed from the fork of capjail until "up" arrives on its stdout.
+# Then, with all of them running: the private memory of the helpers (one
+# capjail-net per jail; Private_* of /proc/PID/smaps_rollup), the nftables
+# element counts, and the time for all of them to go away after one
+# SIGTERM to every launcher (until no launcher, no cj* link and no set
+# element is left).
+#
+# Runs as root; the jails run as the unprivileged cjtest1.  Only throwaway
+# network namespaces named cjc-*; the machine's own interfaces, routes and
+# firewall are never touched.  Whatever happens, the exit trap ends every
+# process this script started and deletes its namespaces.  Not part of
+# `make check`.
+#
+# Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
+# JAILS (default 500, at most 600: the quota in the config below).
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${BUILD:-$top/build}
+: "${TESTDIR:=/tmp/cj-bench}"
+export TESTDIR
+JAILS=${JAILS:-500}
+[ "$(id -u)" -eq 0 ] || { echo "scale: run as root" >&2; exit 1; }
+[ "$JAILS" -ge 10 ] && [ "$JAILS" -le 600 ] ||
+    { echo "scale: JAILS must be 10..600" >&2; exit 1; }
+for c in bash jq nft setpriv; do
+	command -v "$c" >/dev/null || { echo "scale: $c missing" >&2; exit 1; }
+done
+# Staging empties $TESTDIR: one bench (or test run) at a time per TESTDIR.
+exec 9>"$TESTDIR.lock"
+flock -n 9 || { echo "scale: $TESTDIR is in use by another run" >&2; exit 1; }
+. "$top/tests/stage.sh"
+stage_all ||
+    { echo "scale: staging failed (is $B built?)" >&2; rm -rf "$TESTDIR"; exit 1; }
+"$TESTDIR/capjail" --help 2>&1 | grep -q -- '--net' ||
+    { echo "scale: $B/capjail has no --net" >&2; rm -rf "$TESTDIR"; exit 1; }
+. "$top/tests/libtest.sh"
+. "$top/tests/seed.sh"
+
+SD=$WORK/scale		# cjtest1's: fifos, per-jail stderr, launcher pids
+mkdir -m 0755 "$SD" && chown "$T_USER:" "$SD" || exit 1
+
+# descendants PID...: the given pids and every process below them.
+descendants() {
+	ps -e -o pid=,ppid= | awk -v roots="$*" '
+	    BEGIN { n = split(roots, r, " "); for (i = 1; i <= n; i++) want[r[i]] = 1 }
+	    { parent[$1] = $2 }
+	    END { do { more = 0
+		    for (p in parent) if (!(p in want) && (parent[p] in want)) {
+			    want[p] = 1; more = 1 } } while (more)
+		for (p in want) if (p in parent) print p }'
+}
+
+# running PID: PID exists and is not a zombie (this machine's init reaps
+# orphans only every second or so; a zombie has already done its work).
+running() {
+	read -r _st 2>/dev/null <"/proc/$1/stat" || return 1
+	case ${_st##*) } in Z* | X*) return 1 ;; esac
+}
+
+# Every launcher the loop started (their pids are in $SD/pids), and what
+# runs below them: SIGTERM, 20 s to go, then SIGKILL.
+LOOP_PID=""
+bench_cleanup() {
+	if [ -n "$LOOP_PID" ]; then	# interrupted: stop the loop first
+		# shellcheck disable=SC2046
+		_l=" $(descendants $(cat "$SD/pids" 2>/dev/null) | tr '\n' ' ') "
+		for _p in $(descendants "$LOOP_PID"); do
+			case $_l in *" $_p "*) ;; *) kill -KILL "$_p" 2>/dev/null ;; esac
+		done
+	fi
+	[ -s "$SD/pids" ] || return 0
+	# shellcheck disable=SC2046
+	_all=$(descendants $(cat "$SD/pids"))
+	# shellcheck disable=SC2046
+	kill -TERM $(cat "$SD/pids") 2>/dev/null
+	_i=0
+	while [ $_i -lt 200 ]; do
+		_alive=""
+		for _p in $_all; do
+			running "$_p" && { _alive=1; break; }
+		done
+		[ -z "$_alive" ] && break
+		sleep 0.1; _i=$((_i + 1))
+	done
+	# shellcheck disable=SC2086
+	[ -n "$_alive" ] && kill -KILL $_all 2>/dev/null
+	rm -f "$SD/pids"
+}
+# The cleanup must survive a closed stdout (| head) and run on HUP/PIPE.
+trap 'trap "" PIPE; bench_cleanup; _cleanup; rm -rf "$TESTDIR"' EXIT
+trap 'exit 129' HUP
+trap 'exit 141' PIPE
+
+say() { printf '# %s\n' "$*"; }
+
+seed_topology "cjc-sc$$" || { echo "scale: topology failed" >&2; exit 1; }
+seed_config
+sed -i -e 's|^bridge capjail0 .*|bridge capjail0 10.89.0.1/22 publish-from=eth0|' \
+    -e "s|^user $T_USER .*|user $T_USER capjail0 jails=600 ports=8000-8999|" \
+    "$CONF"
+say "scale: $(uname -r), $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg), $JAILS jails as $T_USER on a /22"
+say "config: $(tr '\n' ';' <"$CONF")"
+
+# The loop runs as cjtest1 in HOST, in bash for $EPOCHREALTIME (no fork to
+# read the clock).  Each jail's stdout is a fifo; "up" on it ends the
+# timing.  A jail that does not say "up" within 30 s (or exits) stops it.
+# Output: "I PID T0 T1" per jail, or "I PID fail".
+LOOP='
+d=$1 n=$2 cj=$3 i=1
+while [ $i -le $n ]; do
+	f=$d/fifo.$i
+	mkfifo "$f" || exit 1
+	t0=$EPOCHREALTIME
+	"$cj" --net=capjail0 -- sh -c "echo up; exec sleep 600" \
+	    >"$f" 2>"$d/err.$i" </dev/null &
+	pid=$!
+	echo "$pid" >>"$d/pids"
+	line=""
+	read -r -t 30 line <"$f"
+	t1=$EPOCHREALTIME
+	rm -f "$f"
+	if [ "$line" != up ]; then echo "$i $pid fail"; exit 1; fi
+	echo "$i $pid $t0 $t1"
+	i=$((i + 1))
+done'
+say "starting $JAILS jails one after another ..."
+# In the background, so that a signal to this script ends it at once.
+in_host "$T_USER" bash -c "$LOOP" bash "$SD" "$JAILS" "$CAPJAIL" \
+    >"$SD/times" 2>"$SD/loop.err" &
+LOOP_PID=$!
+wait "$LOOP_PID"
+LOOP_PID=""
+started=$(grep -vc fail "$SD/times")
+if [ "$started" -lt "$JAILS" ]; then
+	say "only $started of $JAILS jails came up; jail $((started + 1)) said:"
+	sed -n '1,10s/^/#   /p' "$SD/err.$((started + 1))" "$SD/loop.err" 2>/dev/null
+	[ "$started" -ge 10 ] || exit 1
+fi
+
+# ms per jail, in start order.
+awk '$3 != "fail" { printf "%.3f\n", ($4 - $3) * 1000 }' "$SD/times" \
+    >"$SD/ms"
+median() {
+	sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit;
+	    if (NR % 2) print a[(NR + 1) / 2];
+	    else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+first=$(sed -n 1p "$SD/ms")
+last=$(sed -n "${started}p" "$SD/ms")
+med_first=$(head -n 10 "$SD/ms" | median)
+med_last=$(tail -n 10 "$SD/ms" | median)
+
+# Memory and firewall state with all of them running.
+ps -e -o pid=,ppid=,comm= >"$SD/ps"
+helpers=$(awk 'NR == FNR { l[$1] = 1; next }
+    ($2 in l) && $3 == "capjail-net" { print $1 }' "$SD/pids" "$SD/ps")
+nhelpers=$(echo $helpers | wc -w)
+# Helpers that died while their jail runs are zombies until the launcher
+# reaps them: state Z, and field 52 of their stat is the wait status.
+dead=$(for p in $helpers; do sed 's/.*) //' "/proc/$p/stat" 2>/dev/null; done |
+    awk '$1 == "Z" { c = $50; n++
+	if (c % 128) w = w " signal " c % 128; else w = w " exit " int(c / 256) }
+	END { if (n) print n ":" w }')
+# private_kb PID...: sum of Private_* (kB) over the processes' smaps_rollup.
+private_kb() {
+	for _p in "$@"; do cat "/proc/$_p/smaps_rollup" 2>/dev/null; done |
+	    awk '/^Private_/ { s += $2 } END { print s + 0 }'
+}
+pss_kb() {
+	for _p in "$@"; do cat "/proc/$_p/smaps_rollup" 2>/dev/null; done |
+	    awk '/^Pss:/ { s += $2 } END { print s + 0 }'
+}
+# shellcheck disable=SC2086
+helper_priv=$(private_kb $helpers) helper_pss=$(pss_kb $helpers)
+helper_of() {	# helper_of LAUNCHER: its capjail-net child
+	awk -v l="$1" '$2 == l && $3 == "capjail-net" { print $1 }' "$SD/ps"
+}
+helper_kb() {	# helper_kb N: private KiB of jail N's helper, or "no helper"
+	_h=$(helper_of "$(sed -n "${1}p" "$SD/pids")")
+	if [ -n "$_h" ]; then echo "$(private_kb $_h) KiB"; else echo "no helper"; fi
+}
+priv_first=$(helper_kb 1)
+priv_last=$(helper_kb "$started")
+# shellcheck disable=SC2046
+launcher_priv=$(private_kb $(cat "$SD/pids"))
+# elems set|map FAMILY TABLE NAME: its element count, "none" if missing.
+elems() {
+	_j=$(ip netns exec "$HOST" nft -j list "$@" 2>/dev/null) ||
+	    { echo none; return; }
+	printf '%s' "$_j" | jq '[.nftables[] | (.set // .map // empty) |
+	    (.elem // []) | length] | add // 0'
+}
+# host_clean: no jail link on capjail0, no src4 or ports4 element.
+host_clean() {
+	[ "$(ip -n "$HOST" -o link show master capjail0 | wc -l)" -eq 0 ] ||
+	    return 1
+	for _s in "set bridge capjail src4" "map inet capjail ports4"; do
+		# shellcheck disable=SC2086
+		case $(elems $_s) in none | 0) ;; *) return 1 ;; esac
+	done
+}
+n_src4=$(elems set bridge capjail src4)
+n_ports4=$(elems map inet capjail ports4)
+n_links=$(ip -n "$HOST" -o link show master capjail0 2>/dev/null | wc -l)
+n_addr=$(awk '$3 != "fail"' "$SD/times" | wc -l)
+
+# Teardown: SIGTERM to every launcher at once; bounded wait (60 s) until
+# no launcher runs and the host holds no jail link or element.
+now() { date +%s.%N; }
+# shellcheck disable=SC2046
+all=$(descendants $(cat "$SD/pids"))
+t0=$(now)
+# shellcheck disable=SC2046
+kill -TERM $(cat "$SD/pids") 2>/dev/null
+t_gone="" t_clean="" i=0
+while [ $i -lt 600 ]; do
+	if [ -z "$t_gone" ]; then
+		alive=""
+		for p in $all; do running "$p" && { alive=1; break; }; done
+		[ -z "$alive" ] && t_gone=$(now)
+	fi
+	if [ -n "$t_gone" ] && host_clean; then
+		t_clean=$(now)
+		break
+	fi
+	sleep 0.1
+	i=$((i + 1))
+done
+[ -n "$t_gone" ] && rm -f "$SD/pids"	# nothing left for the trap to end
+
+echo
+echo "jails started: $started of $JAILS (as $T_USER, one after another, each timed until it printed \"up\")"
+printf '%-34s %10s\n' "start time" "ms"
+printf '%-34s %10.1f\n' "1st jail (also creates the bridge)" "$first"
+printf '%-34s %10.1f\n' "median of the first 10" "$med_first"
+printf '%-34s %10.1f\n' "median of the last 10" "$med_last"
+printf '%-34s %10.1f\n' "jail $started (the last)" "$last"
+awk -v a="$last" -v b="$first" -v c="$med_last" -v d="$med_first" 'BEGIN {
+    printf "%-34s %10.3f  (target <= 1.25: %s)\n", "ratio last/1st", a / b,
+	(a / b <= 1.25) ? "met" : "NOT met"
+    printf "%-34s %10.3f\n", "ratio median last 10/first 10", c / d }'
+echo "medians by hundred:"
+awk '{ h = int((NR - 1) / 100); v[h] = v[h] " " $1; n[h]++ }
+    END { for (k = 0; k in n; k++) print k * 100 + 1, k * 100 + n[k], v[k] }' \
+    "$SD/ms" | while read -r lo hi vals; do
+	# shellcheck disable=SC2086
+	printf '  jails %3d-%3d %8.1f ms\n' "$lo" "$hi" \
+	    "$(printf '%s\n' $vals | median)"
+done
+echo "with $n_addr jails running:"
+echo "  capjail-net processes: $nhelpers (one per jail expected)"
+[ -n "$dead" ] && echo "  of which dead (zombies), with how they ended: $dead"
+if [ "$nhelpers" -gt 0 ]; then
+	awk -v p="$helper_priv" -v s="$helper_pss" -v n="$nhelpers" -v l="$launcher_priv" -v j="$n_addr" 'BEGIN {
+	    printf "  helper private memory: %d KiB total, %.1f KiB per jail (Pss %.1f KiB per jail)\n", p, p / j, s / j
+	    printf "  launcher private memory: %.1f KiB per jail (for comparison)\n", l / j }'
+	echo "  helper private memory of jail 1: $priv_first, of jail $started: $priv_last"
+fi
+echo "  nft elements: bridge capjail src4 $n_src4, inet capjail ports4" \
+    "$n_ports4; links on capjail0: $n_links"
+if [ -n "$t_clean" ]; then
+	echo "teardown (SIGTERM to all $started launchers at once):" \
+	    "launchers and jails gone after $(echo "$t_gone $t0" | awk '{ printf "%.2f", $1 - $2 }') s," \
+	    "host clean (no link, no element) after $(echo "$t_clean $t0" | awk '{ printf "%.2f", $1 - $2 }') s"
+elif [ -n "$t_gone" ]; then
+	echo "teardown: processes gone after $(echo "$t_gone $t0" | awk '{ printf "%.2f", $1 - $2 }') s, but after 60 s the host still holds:"
+	echo "  links: $(ip -n "$HOST" -o link show master capjail0 | wc -l)," \
+	    "src4: $(elems set bridge capjail src4)," \
+	    "ports4: $(elems map inet capjail ports4)"
+	ip netns exec "$HOST" nft list set bridge capjail src4 2>/dev/null |
+	    grep -o '"cj[0-9a-f]*" \. [0-9.]*' | sed 's/^/  left: /'
+else
+	echo "teardown: processes still running after 60 s (the exit trap kills them)"
+fi
+# What the launchers printed (their helpers' errors come through them).
+msgs=$(cat "$SD"/err.* 2>/dev/null | sort | uniq -c | sort -rn | head -n 5)
+if [ -n "$msgs" ]; then
+	echo "launchers' stderr (count, message):"
+	echo "$msgs" | sed 's/^/  /'
+fi
+[ "$started" -eq "$JAILS" ] && [ -n "$t_clean" ]
