@@ -148,7 +148,8 @@ pids=""
 for n in $(seq 1 20); do
 	(ERR=$WORK/err.$n; njail "$T_USER" --net=capjail0 \
 	    --bind "$SHARE:/mnt" -- sh -c \
-	    'ip -4 -o addr show eth0 | awk "{ print \$4 }" > /mnt/a.$0
+	    'ip -4 -o addr show eth0 | awk "{ print \$4 }" > /mnt/.a.$0 &&
+	    mv /mnt/.a.$0 /mnt/a.$0
 	    i=0; while [ ! -e /mnt/stop ] && [ $i -lt 600 ]; do
 	    sleep 0.05; i=$((i + 1)); done' "$n") &
 	pids="$pids $!"
