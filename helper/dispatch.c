@@ -181,9 +181,11 @@ do_publish(struct session *s, const struct proto_publish_req *p,
 		refuse(rep, EACCES, "port %u/%s is not granted to you (%s: "
 		    "%u-%u)", port, pn, s->conf->bridges[s->lease.bridge].name,
 		    g->port_lo, g->port_hi);
-	else if (fw_publish(s->nf, p, s->lease.addr.s_addr) == -1)
+	else if (fw_publish(s->nf, p, s->lease.ifindex,
+	    s->lease.addr.s_addr) == -1)
 		refuse(rep, errno, errno == EEXIST ?
-		    "port %u/%s is already published" :
+		    "port %u/%s is already published" : errno == ENOENT ?
+		    "port %u/%s: the jail's network link is gone" :
 		    "publishing port %u/%s: %s", port, pn, strerror(errno));
 	if (rep->status != 0)
 		log_event(LOG_WARNING, "publish %u/%s refused: %s", port, pn,

@@ -17,6 +17,7 @@
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
+#include <linux/netfilter/nf_conntrack_tuple_common.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter_ipv4.h>
@@ -45,6 +46,7 @@
 
 /* nft's datatype ids (nftables src/datatype.h), so `nft list` prints them. */
 #define DT_IPADDR	7
+#define DT_IFINDEX	20
 #define DT_PROTO	12
 #define DT_SERVICE	13
 #define DT_IFNAME	41
@@ -58,6 +60,8 @@
 #define R1	NFT_REG_1
 #define R2	NFT_REG_2
 #define R32_1	NFT_REG32_01
+#define R32_2	NFT_REG32_02
+#define R32_3	NFT_REG32_03
 
 struct batch {
 	struct mnl_nlmsg_batch	*b;
@@ -385,12 +389,18 @@ struct key_port {
 	uint8_t		proto, pad[3];
 	uint16_t	port, pad2;
 };
-struct key_src {
-	char		ifname[IFNAMSIZ];
+struct key_src {		/* the link, not its name: names are reused */
+	uint32_t	ifindex;
 	uint32_t	addr;
 };
+struct key_chk {		/* ports4's key and value, as one key */
+	struct key_port	host;
+	uint32_t	addr;
+	uint16_t	port, pad;
+};
 _Static_assert(sizeof(struct key_port) == 8, "key_port layout");
-_Static_assert(sizeof(struct key_src) == 20, "key_src layout");
+_Static_assert(sizeof(struct key_src) == 8, "key_src layout");
+_Static_assert(sizeof(struct key_chk) == 16, "key_chk layout");
 
 static void
 elem_add(struct nftnl_set *s, const void *key, size_t klen, const void *data,
@@ -458,22 +468,81 @@ rules_nat(struct batch *bt)
 	put_rule(bt, r);
 }
 
+/*
+ * The flow's original host port still leads where this packet goes:
+ * meta l4proto . ct original proto-dst . ip daddr . th dport @pubchk.
+ * Conntrack keeps a DNAT'ed flow after its port is unpublished; without
+ * this, it would deliver to the next jail to lease the address.
+ */
+static void
+x_pubchk(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e;
+
+	x_ipv4(r);
+	x_meta(r, NFT_META_L4PROTO, R1);
+	e = expr(r, "ct");
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_PROTO_DST);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, R32_1);
+	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R32_2);
+	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R32_3);
+	x_lookup(r, "pubchk", 0, 0);
+}
+
+/* oifname @bridges [ct state|status BITS] VERDICT, in chain */
+static void
+to_jails(struct batch *bt, const char *chain, uint32_t ctkey, uint32_t bits,
+    int chk, uint32_t verdict)
+{
+	struct nftnl_rule *r = rule(NFPROTO_INET, chain);
+
+	x_meta_in(r, NFT_META_OIFNAME, "bridges", 0);
+	if (bits != 0)
+		x_ct_any(r, ctkey, bits);
+	if (chk)
+		x_pubchk(r);
+	x_verdict(r, verdict, NULL);
+	put_rule(bt, r);
+}
+
+/* Into jails, from the host's own processes: only live published ports. */
+static void
+rules_output(struct batch *bt)
+{
+	to_jails(bt, "outfilter", NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_RELATED),
+	    0, NF_ACCEPT);
+	to_jails(bt, "outfilter", NFT_CT_STATUS, IPS_DST_NAT, 1, NF_ACCEPT);
+	to_jails(bt, "outfilter", NFT_CT_STATUS, IPS_DST_NAT, 0, NF_DROP);
+}
+
 static void
 rules_forward(struct batch *bt)
 {
-	const uint32_t est = NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
-	    NF_CT_STATE_BIT(IP_CT_RELATED);
 	struct nftnl_rule *r;
-	int dir;
 
-	for (dir = 0; dir < 2; dir++) {	/* replies flow, both ways */
-		r = rule(NFPROTO_INET, "forward");
-		x_meta_in(r, dir ? NFT_META_IIFNAME : NFT_META_OIFNAME,
-		    "bridges", 0);
-		x_ct_any(r, NFT_CT_STATE, est);
-		x_verdict(r, NF_ACCEPT, NULL);
-		put_rule(bt, r);
-	}
+	/* Into jails: ICMP errors; DNAT'ed flows whose port is still
+	 * published, from that bridge's publish-from interfaces; replies. */
+	to_jails(bt, "forward", NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_RELATED),
+	    0, NF_ACCEPT);
+	r = rule(NFPROTO_INET, "forward");
+	x_meta_in(r, NFT_META_OIFNAME, "bridges", 0);
+	x_ct_any(r, NFT_CT_STATUS, IPS_DST_NAT);
+	x_pubchk(r);
+	x_meta(r, NFT_META_IIFNAME, R1);
+	x_meta(r, NFT_META_OIFNAME, R2);
+	x_lookup(r, "pubpath", 0, 0);
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
+	to_jails(bt, "forward", NFT_CT_STATUS, IPS_DST_NAT, 0, NF_DROP);
+	to_jails(bt, "forward", NFT_CT_STATE,
+	    NF_CT_STATE_BIT(IP_CT_ESTABLISHED), 0, NF_ACCEPT);
+	r = rule(NFPROTO_INET, "forward");
+	x_meta_in(r, NFT_META_IIFNAME, "bridges", 0);
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+	    NF_CT_STATE_BIT(IP_CT_RELATED));
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
 	/* Jail to jail on one isolate=no bridge: bridged frames come here
 	 * too when br_netfilter is loaded, as do ones routed back onto the
 	 * bridge by the host; isolate=yes ports never get this far at L2. */
@@ -483,20 +552,7 @@ rules_forward(struct batch *bt)
 	x_lookup(r, "intra", 0, 0);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	/* New connections in: only DNAT'ed ones, from that bridge's
-	 * publish-from interfaces. */
-	r = rule(NFPROTO_INET, "forward");
-	x_meta_in(r, NFT_META_OIFNAME, "bridges", 0);
-	x_ct_any(r, NFT_CT_STATUS, IPS_DST_NAT);
-	x_meta(r, NFT_META_IIFNAME, R1);
-	x_meta(r, NFT_META_OIFNAME, R2);
-	x_lookup(r, "pubpath", 0, 0);
-	x_verdict(r, NF_ACCEPT, NULL);
-	put_rule(bt, r);
-	r = rule(NFPROTO_INET, "forward");
-	x_meta_in(r, NFT_META_OIFNAME, "bridges", 0);
-	x_verdict(r, NF_DROP, NULL);
-	put_rule(bt, r);
+	to_jails(bt, "forward", 0, 0, 0, NF_DROP);
 	/* New connections out: only where outbound=nat, never to a bridge. */
 	r = rule(NFPROTO_INET, "forward");
 	x_meta_in(r, NFT_META_IIFNAME, "natbridges", 0);
@@ -559,8 +615,8 @@ rules_bridge(struct batch *bt)
 	et = htons(ETH_P_IP);
 	x_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, R1);
 	x_cmp(r, NFT_CMP_EQ, &et, sizeof(et));
-	x_meta(r, NFT_META_IIFNAME, R1);
-	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R2);
+	x_meta(r, NFT_META_IIF, R1);
+	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R32_1);
 	x_lookup(r, "src4", 0, 0);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
@@ -570,8 +626,8 @@ rules_bridge(struct batch *bt)
 	x_cmp(r, NFT_CMP_EQ, &et, sizeof(et));
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 0, 6, R1);
 	x_cmp(r, NFT_CMP_EQ, arp_hdr, sizeof(arp_hdr));
-	x_meta(r, NFT_META_IIFNAME, R1);
-	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, R2);
+	x_meta(r, NFT_META_IIF, R1);
+	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, R32_1);
 	x_lookup(r, "src4", 0, 0);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
@@ -657,6 +713,9 @@ fw_setup(struct nl *nf, const struct config *conf)
 	put_set(&bt, NFPROTO_INET, "gateways", DT_IPADDR, 4, 0, 0, 1);
 	put_set(&bt, NFPROTO_INET, "ports4", DT_CONCAT(DT_PROTO, DT_SERVICE),
 	    8, DT_CONCAT(DT_IPADDR, DT_SERVICE), 8, 0);
+	put_set(&bt, NFPROTO_INET, "pubchk", DT_CONCAT(DT_CONCAT(DT_CONCAT(
+	    DT_PROTO, DT_SERVICE), DT_IPADDR), DT_SERVICE),
+	    sizeof(struct key_chk), 0, 0, 0);
 	put_static(&bt, conf);
 	put_chain(&bt, NFPROTO_INET, "prerouting", NF_INET_PRE_ROUTING,
 	    NF_IP_PRI_NAT_DST, "nat");
@@ -668,11 +727,14 @@ fw_setup(struct nl *nf, const struct config *conf)
 	    NF_IP_PRI_FILTER, "filter");
 	put_chain(&bt, NFPROTO_INET, "input", NF_INET_LOCAL_IN,
 	    NF_IP_PRI_FILTER, "filter");
+	put_chain(&bt, NFPROTO_INET, "outfilter", NF_INET_LOCAL_OUT,
+	    NF_IP_PRI_FILTER, "filter");
 	rules_nat(&bt);
 	rules_forward(&bt);
 	rules_input(&bt);
+	rules_output(&bt);
 	put_table(&bt, NFPROTO_BRIDGE);
-	put_set(&bt, NFPROTO_BRIDGE, "src4", DT_CONCAT(DT_IFNAME, DT_IPADDR),
+	put_set(&bt, NFPROTO_BRIDGE, "src4", DT_CONCAT(DT_IFINDEX, DT_IPADDR),
 	    sizeof(struct key_src), 0, 0, 0);
 	put_chain(&bt, NFPROTO_BRIDGE, "prerouting", NF_BR_PRE_ROUTING,
 	    NF_BR_PRI_FILTER_BRIDGED, "filter");
@@ -693,10 +755,10 @@ fw_setup(struct nl *nf, const struct config *conf)
 #define FW_MAX_ELEMS	8192	/* more are swept by the next helper run */
 
 struct elem {
-	uint16_t	family;
+	uint16_t	set;		/* index into jail_sets[] */
 	uint16_t	klen;
 	uint32_t	owner;		/* the jail's address, network order */
-	uint8_t		key[sizeof(struct key_src)];
+	uint8_t		key[sizeof(struct key_chk)];
 };
 
 static struct elem elems[FW_MAX_ELEMS];
@@ -705,21 +767,23 @@ static size_t nelems;
 static int
 list_elem(struct nftnl_set_elem *e, void *data)
 {
-	const uint16_t *family = data;
+	const uint16_t *set = data;
 	const char *key, *val;
 	uint32_t klen = 0, vlen = 0, owner;
 
 	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
 	val = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &vlen);
 	if (klen == sizeof(struct key_src) && val == NULL)
-		memcpy(&owner, key + IFNAMSIZ, 4);	/* src4 */
+		memcpy(&owner, key + 4, 4);		/* src4 */
 	else if (klen == sizeof(struct key_port) && vlen == 8)
 		memcpy(&owner, val, 4);			/* ports4 */
+	else if (klen == sizeof(struct key_chk) && val == NULL)
+		memcpy(&owner, key + 8, 4);		/* pubchk */
 	else
 		return 0;	/* not ours to judge */
 	if (nelems == FW_MAX_ELEMS)
 		return 0;
-	elems[nelems].family = *family;
+	elems[nelems].set = *set;
 	elems[nelems].klen = (uint16_t)klen;
 	elems[nelems].owner = owner;
 	memcpy(elems[nelems++].key, key, klen);
@@ -740,8 +804,10 @@ list_msg(const struct nlmsghdr *nlh, void *data)
 	return rc;
 }
 
+/* The per-jail sets; src4 first (listed() relies on its index 0). */
 static const struct { uint16_t family; const char *name; } jail_sets[] = {
 	{ NFPROTO_BRIDGE, "src4" }, { NFPROTO_INET, "ports4" },
+	{ NFPROTO_INET, "pubchk" },
 };
 
 static int
@@ -755,13 +821,13 @@ list_jail_elems(struct nl *nf)
 	for (i = 0; i < sizeof(jail_sets) / sizeof(jail_sets[0]); i++) {
 		struct nftnl_set *s = set_named(jail_sets[i].family,
 		    jail_sets[i].name);
-		uint16_t family = jail_sets[i].family;
+		uint16_t set = (uint16_t)i;
 
-		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family,
-		    NLM_F_DUMP, nl_next_seq(nf));
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
+		    jail_sets[i].family, NLM_F_DUMP, nl_next_seq(nf));
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 		nftnl_set_free(s);
-		if (nl_dump(nf, nlh, nlh->nlmsg_len, list_msg, &family) == -1)
+		if (nl_dump(nf, nlh, nlh->nlmsg_len, list_msg, &set) == -1)
 			return -1;
 	}
 	return 0;
@@ -787,7 +853,7 @@ sweep(struct batch *bt, const struct sweep *sw)
 		for (j = n = 0; j < nelems; j++) {
 			const struct elem *e = &elems[j];
 
-			if (e->family != jail_sets[i].family ||
+			if (e->set != i ||
 			    (sw->addr != 0 ? e->owner != sw->addr :
 			    sw->alive(e->owner, sw->arg)))
 				continue;
@@ -801,29 +867,49 @@ sweep(struct batch *bt, const struct sweep *sw)
 	}
 }
 
+/* Did the last listing hold this jail's own src4 element? */
+static int
+listed(const struct key_src *own)
+{
+	size_t i;
+
+	for (i = 0; i < nelems; i++)
+		if (elems[i].set == 0 && elems[i].klen == sizeof(*own) &&
+		    memcmp(elems[i].key, own, sizeof(*own)) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+src4_elem(struct batch *bt, const struct key_src *k, uint16_t type,
+    uint16_t flags)
+{
+	struct nftnl_set *s = set_named(NFPROTO_BRIDGE, "src4");
+
+	elem_add(s, k, sizeof(*k), NULL, 0);
+	put_elems(bt, s, type, flags);
+}
+
 /*
- * The list-then-delete in one batch fails with ENOENT when another helper
- * deleted the same stale element in between; listing again settles it.
+ * List, then delete what sw selects, in one batch.  With own (lease), the
+ * batch also adds the jail's own src4 element.  A list-then-delete fails
+ * with ENOENT when another helper deleted the same stale element in
+ * between; listing again settles it.  Garbage collection does not retry
+ * here: its liveness answers belong to one listing (lease_gc retries).
  */
 static int
-sweep_and(struct nl *nf, const struct sweep *sw, const char *ifname)
+sweep_and(struct nl *nf, const struct sweep *sw, const struct key_src *own)
 {
 	struct batch bt;
 	int tries, rc = -1;
 
-	for (tries = 0; tries < 3; tries++) {
+	for (tries = 0; tries < (sw->alive != NULL ? 1 : 3); tries++) {
 		if (list_jail_elems(nf) == -1)
 			return -1;
 		batch_start(&bt, nf);
 		sweep(&bt, sw);
-		if (ifname != NULL) {
-			struct nftnl_set *s = set_named(NFPROTO_BRIDGE, "src4");
-			struct key_src k = { .addr = sw->addr };
-
-			(void)strlcpy(k.ifname, ifname, sizeof(k.ifname));
-			elem_add(s, &k, sizeof(k), NULL, 0);
-			put_elems(&bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-		}
+		if (own != NULL)
+			src4_elem(&bt, own, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 		if (bt.nacks == 0) {
 			mnl_nlmsg_batch_stop(bt.b);
 			return 0;
@@ -836,20 +922,40 @@ sweep_and(struct nl *nf, const struct sweep *sw, const char *ifname)
 
 /* A new lease: purge whatever a dead jail left at addr, allow its source. */
 int
-fw_lease(struct nl *nf, const char *ifname, uint32_t addr)
+fw_lease(struct nl *nf, uint32_t ifindex, uint32_t addr)
 {
 	struct sweep sw = { .addr = addr };
+	struct key_src own = { ifindex, addr };
 
-	return sweep_and(nf, &sw, ifname);
+	return sweep_and(nf, &sw, &own);
 }
 
-/* The jail at addr is going: remove every element that names it. */
+/*
+ * The jail of link ifindex at addr is going: remove every element that
+ * names addr, but only while the jail's own src4 element is still there.
+ * Once a new lease of addr has purged it (the link died under a live
+ * session), the elements at addr are the new jail's: leave them alone.
+ */
 int
-fw_release(struct nl *nf, uint32_t addr)
+fw_release(struct nl *nf, uint32_t ifindex, uint32_t addr)
 {
 	struct sweep sw = { .addr = addr };
+	struct key_src own = { ifindex, addr };
+	struct batch bt;
+	int tries, rc = 0;
 
-	return sweep_and(nf, &sw, NULL);
+	for (tries = 0; tries < 3; tries++) {
+		if (list_jail_elems(nf) == -1)
+			return -1;
+		if (!listed(&own))
+			return 0;
+		/* The sweep deletes own too: ENOENT if a purge came since. */
+		batch_start(&bt, nf);
+		sweep(&bt, &sw);
+		if ((rc = batch_send(&bt)) == 0 || errno != ENOENT)
+			break;
+	}
+	return rc;
 }
 
 /*
@@ -865,22 +971,30 @@ fw_gc(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
 }
 
 /*
- * Publish: one element whose key is the host port, so a port already
- * published by any jail fails with EEXIST in the kernel, atomically.
+ * Publish: the host port is the key of ports4, so a port anyone published
+ * fails with EEXIST in the kernel, atomically.  The same batch deletes and
+ * re-adds the jail's own src4 element: ENOENT if a new lease of this
+ * address purged it, i.e. this session's link is gone and the address is
+ * someone else's now.  pubchk records the mapping for the forward rules.
  */
 int
-fw_publish(struct nl *nf, const struct proto_publish_req *p, uint32_t addr)
+fw_publish(struct nl *nf, const struct proto_publish_req *p, uint32_t ifindex,
+    uint32_t addr)
 {
-	struct nftnl_set *s = set_named(NFPROTO_INET, "ports4");
-	struct key_port k = { .proto = (uint8_t)p->ipproto,
-	    .port = p->host_port };
-	struct { uint32_t addr; uint16_t port, pad; } v = { addr,
-	    p->jail_port, 0 };
+	struct nftnl_set *ports = set_named(NFPROTO_INET, "ports4");
+	struct nftnl_set *chk = set_named(NFPROTO_INET, "pubchk");
+	struct key_src own = { ifindex, addr };
+	struct key_chk k = { { (uint8_t)p->ipproto, { 0 }, p->host_port, 0 },
+	    addr, p->jail_port, 0 };
 	struct batch bt;
 
 	batch_start(&bt, nf);
-	elem_add(s, &k, sizeof(k), &v, sizeof(v));
-	put_elems(&bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
+	src4_elem(&bt, &own, NFT_MSG_DELSETELEM, 0);
+	src4_elem(&bt, &own, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	elem_add(ports, &k.host, sizeof(k.host), &k.addr, 8);
+	put_elems(&bt, ports, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
+	elem_add(chk, &k, sizeof(k), NULL, 0);
+	put_elems(&bt, chk, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	return batch_send(&bt);
 }
 

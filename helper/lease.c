@@ -481,7 +481,7 @@ join(struct session *s, uint32_t bridge, char *text, size_t len)
 	const struct bridge_conf *b = &s->conf->bridges[s->lease.bridge];
 	char buf[LINK_BUF_SIZE];
 
-	if (fw_lease(s->nf, s->lease.host, s->lease.addr.s_addr) == -1)
+	if (fw_lease(s->nf, s->lease.ifindex, s->lease.addr.s_addr) == -1)
 		return say(text, len, errno, "firewall for %s: %s",
 		    s->lease.host, strerror(errno));
 	if (talk(s, link_set_master(buf, sizeof(buf), nl_next_seq(s->rtnl),
@@ -503,7 +503,7 @@ lease_release(struct session *s)
 	if (!s->attached)
 		return 0;
 	s->attached = 0;
-	if (fw_release(s->nf, s->lease.addr.s_addr) == -1)
+	if (fw_release(s->nf, s->lease.ifindex, s->lease.addr.s_addr) == -1)
 		log_event(LOG_ERR, "firewall for %s: %s", s->lease.host,
 		    strerror(errno));
 	if (talk(s, link_del(buf, sizeof(buf), nl_next_seq(s->rtnl),
@@ -592,9 +592,16 @@ gc_alive(uint32_t addr, void *arg)
 	return 0;
 }
 
+/* Each try lists the elements, then reads the links afresh. */
 int
 lease_gc(struct session *s)
 {
-	live_read = 0;
-	return fw_gc(s->nf, gc_alive, s);
+	int tries, r = -1;
+
+	for (tries = 0; tries < SCAN_TRIES; tries++) {
+		live_read = 0;
+		if ((r = fw_gc(s->nf, gc_alive, s)) == 0 || errno != ENOENT)
+			break;
+	}
+	return r;
 }

@@ -160,6 +160,62 @@ ip -n "$HOST" link del cj0a5900fa
 jail_sh "$T_USER" -- true >/dev/null 2>&1
 is "$(host_leftovers)" "" "once their link is gone, the next run sweeps them"
 
+# --- a flow conntrack remembers must not outlive its published port ---
+udp40000() {	# a query from one fixed source port, so conntrack reuses it
+	echo "$1" | ip netns exec "$LAN" socat -T1 - \
+	    UDP:$HOST_ADDR:8053,sourceport=40000,reuseaddr 2>/dev/null
+}
+bg_host "$WORK/pid-ca" "$T_USER" "$CAPJAIL" --net=capjail0 -p 8053:53/udp \
+    -- socat UDP-RECVFROM:53,fork SYSTEM:'read x; echo reply-from-A' \
+    >/dev/null 2>&1
+ca=$BG_PID
+sleep 1
+is "$(udp40000 q1)" "reply-from-A" "control: jail A answers on its UDP port"
+kill -TERM "$ca"; wait_gone "$ca"
+bg_host "$WORK/pid-cb" "$T_USER2" "$CAPJAIL" --net=capjail0 -p 8090:80 \
+    -- socat UDP-RECVFROM:53,fork SYSTEM:'read x; echo reply-from-B' \
+    >/dev/null 2>&1
+cb=$BG_PID
+sleep 1
+out=$(udp40000 q2)
+is "$out" "" "the next jail on A's address does not get A's conntrack flow"
+kill -TERM "$cb"; wait_gone "$cb"
+
+# --- a session whose link is gone cannot publish onto the address ---
+# The user deletes their veth from inside their own netns, then publishes
+# through the still-open session, after another user got the address.
+bg_host "$WORK/pid-un" "$T_USER" unshare -Urn sleep 30 >/dev/null 2>&1
+unpid=$BG_PID
+sleep 0.3
+in_host "$T_USER" "$TBIN/cj-client" -H "$HELPER" \
+    -n "path:/proc/$unpid/ns/net" attach capjail0 eth0 hold:"$WORK/go" \
+    pub:tcp:8081:22 hold:"$WORK/go2" release >"$WORK/atk.out" 2>&1 &
+bg_pid $!
+i=0
+while ! grep -q '^attach' "$WORK/atk.out" && [ $i -lt 50 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+in_host "$T_USER" nsenter -t "$unpid" -U -n --preserve-credentials \
+    ip link del eth0
+sleep 0.3
+bg_host "$WORK/pid-vi" "$T_USER2" "$CAPJAIL" --net=capjail0 -p 8090:80 -- \
+    socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'read -r l; echo victim-22' \
+    >/dev/null 2>&1
+vi=$BG_PID
+sleep 1
+touch "$WORK/go"
+sleep 0.5
+like "$(grep '^reply' "$WORK/atk.out" | tail -n 1)" \
+    "status=2 text=port 8081/tcp: the jail's network link is gone" \
+    "a session whose link is gone cannot publish"
+out=$(echo hi | ip netns exec "$LAN" socat -T2 - TCP:$HOST_ADDR:8081 2>&1)
+unlike "$out" "victim-22" "... so host port 8081 does not reach the other user's jail"
+touch "$WORK/go2"
+sleep 0.5
+n=$(ip netns exec "$HOST" nft list set bridge capjail src4 | grep -c '\. 10\.')
+is "$n" 1 "... and its release leaves the other user's elements alone"
+kill -TERM "$vi" "$unpid"; wait_gone "$vi"
+
 # --- ten jails, two users, overlapping ports ---
 i=0
 while [ $i -lt 10 ]; do
