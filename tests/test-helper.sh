@@ -10,37 +10,10 @@
 
 NS=cjb-$$-host
 CLIENT=$TBIN/cj-client
+. "$(dirname "$0")/client.sh"
 netns_new "$NS" || skip_all "cannot create a network namespace"
 [ -x "$CLIENT" ] || skip_all "cj-client not built"
 U1=$(id -u "$T_USER"); G1=$(id -g "$T_USER")
-
-# client USER ARGS...: cj-client as USER in the host netns; all output.
-client() {
-	_u=$1; shift
-	(cd "$WORK" && ip netns exec "$NS" setpriv --reuid="$_u" \
-	    --regid="$(id -g "$_u")" --init-groups --reset-env \
-	    "$CLIENT" -H "$HELPER" "$@" 2>&1)
-}
-
-# bg OUT USER ARGS...: the same in the background, output to OUT.
-bg() {
-	_o=$1; shift
-	client "$@" >"$_o" 2>&1 &
-	bg_pid $!
-}
-
-# wait_for FILE REGEX [COUNT]: until FILE has COUNT matching lines (10 s).
-wait_for() {
-	_i=0
-	while :; do
-		# The background shell may not have created FILE yet.
-		_n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
-		[ "${_n:-0}" -ge "${3:-1}" ] && return 0
-		_i=$((_i + 1))
-		[ $_i -gt 1000 ] && return 1
-		sleep 0.01
-	done
-}
 
 links() {
 	ip -n "$NS" -o link show | sed 's/^[0-9]*: \([^:@]*\).*/\1/' |
@@ -48,11 +21,6 @@ links() {
 }
 cjlinks() { ip -n "$NS" -o link show | grep -c ': cj[0-9a-f]\{8\}[@:]'; }
 
-conf() {
-	printf '%s\n' "$@" >"$CONF"
-	chown root:root "$CONF"
-	chmod 0644 "$CONF"
-}
 conf_std() {
 	conf "bridge capjail0 10.89.0.1/24" "bridge other0 10.90.0.1/24" \
 	    "user $T_USER capjail0 jails=2" "user $T_USER2 capjail0 jails=1" \

@@ -21,6 +21,7 @@
 NS=cjh-$$-host
 RootNS=cjh-$$-root
 CLIENT=$TBIN/cj-client
+. "$(dirname "$0")/client.sh"
 FIXTURES=$(cd "$(dirname "$0")" && pwd)/fixtures
 [ -x "$CLIENT" ] && [ -x "$HELPER" ] && [ -x "$CAPJAIL" ] ||
     skip_all "binaries not built"
@@ -33,21 +34,6 @@ MID=same
 
 # --- tools ----------------------------------------------------------------
 
-# client USER ARGS...: cj-client as USER in the host netns; all output.
-client() {
-	_u=$1; shift
-	(cd "$WORK" && ip netns exec "$NS" setpriv --reuid="$_u" \
-	    --regid="$(id -g "$_u")" --init-groups --reset-env \
-	    "$CLIENT" -H "$HELPER" "$@" 2>&1)
-}
-
-# bg OUT USER ARGS...: the same in the background, output to OUT.
-bg() {
-	_o=$1; shift
-	client "$@" >"$_o" 2>&1 &
-	bg_pid $!
-}
-
 # launch USER ARGS...: the launcher as USER in the host netns; its output
 # and "rc=N" in $out.
 launch() {
@@ -56,24 +42,6 @@ launch() {
 	    --regid="$(id -g "$_u")" --init-groups --reset-env \
 	    env CAPJAIL_HELPER="$HELPER" PATH=$PATHS "$CAPJAIL" "$@" 2>&1
 	    echo "rc=$?")
-}
-
-# wait_for FILE REGEX [COUNT]: until FILE has COUNT matching lines (20 s).
-wait_for() {
-	_i=0
-	while :; do
-		_n=$(grep -Ec -- "$2" "$1" 2>/dev/null)
-		[ "${_n:-0}" -ge "${3:-1}" ] && return 0
-		_i=$((_i + 1))
-		[ $_i -gt 2000 ] && return 1
-		sleep 0.01
-	done
-}
-
-conf() {
-	printf '%s\n' "$@" >"$CONF"
-	chown root:root "$CONF"
-	chmod 0644 "$CONF"
 }
 
 # The policy every case runs under (a bad config is restored to this).
