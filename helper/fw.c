@@ -833,12 +833,21 @@ list_jail_elems(struct nl *nf)
 	return 0;
 }
 
-/* Which jails' elements go: the one at addr, or (addr 0) the dead. */
+/* Which jails' elements go: the dead (alive set), or the one at addr. */
 struct sweep {
 	uint32_t	  addr;
 	int		(*alive)(uint32_t, void *);
 	void		 *arg;
 };
+
+/* Garbage collection takes the dead; lease and release, one address. */
+static int
+selected(const struct sweep *sw, uint32_t owner)
+{
+	if (sw->alive != NULL)
+		return !sw->alive(owner, sw->arg);
+	return owner == sw->addr;
+}
 
 /* Queue, in bt, the deletion of every listed element sw selects. */
 static void
@@ -853,9 +862,7 @@ sweep(struct batch *bt, const struct sweep *sw)
 		for (j = n = 0; j < nelems; j++) {
 			const struct elem *e = &elems[j];
 
-			if (e->set != i ||
-			    (sw->addr != 0 ? e->owner != sw->addr :
-			    sw->alive(e->owner, sw->arg)))
+			if (e->set != i || !selected(sw, e->owner))
 				continue;
 			elem_add(del, e->key, e->klen, NULL, 0);
 			n++;
