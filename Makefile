@@ -124,7 +124,7 @@ FUZZ_CC		?= clang
 FUZZ_SRCS	= $(PROTO_SRCS) fuzz/fakekernel.c fuzz/fuzz-dispatch.c \
 		  $(filter-out helper/main.c helper/nl.c helper/sandbox.c,\
 		  $(HELPER_SRCS))
-FUZZ_WRAP	= -Wl,--wrap=exit,--wrap=errx,--wrap=err,--wrap=errc
+FUZZ_WRAP	= -Wl,--wrap=exit,--wrap=errx,--wrap=err,--wrap=errc,--wrap=nanosleep
 
 $(B)/fuzz/fuzz-dispatch: $(FUZZ_SRCS) fuzz/fuzz.h helper/helper.h proto/proto.h
 	@mkdir -p $(@D)
