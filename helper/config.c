@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <grp.h>
 #include <pwd.h>
 #include <stdarg.h>
@@ -350,27 +351,80 @@ config_parse(struct config *conf, FILE *fp, const char *path, char *err,
  * Opened without following a symlink, then checked through the fd we
  * read, so the file cannot be swapped between the check and the read.
  */
+/*
+ * The file, and the directory it is in, must be of the right type, owned
+ * by root and not writable by group or others: whoever could rename or
+ * replace an entry in the directory could replace the policy.
+ */
+static int
+check_owner(int fd, const char *path, mode_t type, char *err, size_t errlen)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) == -1)
+		memset(&st, 0, sizeof(st));	/* fails every check below */
+	if ((st.st_mode & S_IFMT) == type && st.st_uid == 0 &&
+	    !(st.st_mode & (S_IWGRP | S_IWOTH)))
+		return 0;
+	(void)snprintf(err, errlen, "%s: %s", path,
+	    (st.st_mode & S_IFMT) != type ? (type == S_IFDIR ?
+	    "not a directory" : "not a regular file") :
+	    st.st_uid != 0 ? "not owned by root" :
+	    "writable by group or others");
+	return -1;
+}
+
+static const char *
+base_of(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	return slash != NULL ? slash + 1 : path;
+}
+
+/* The directory of path, checked; its fd, or -1 with the error. */
+static int
+open_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[PATH_MAX];
+	size_t n = (size_t)(base_of(path) - path);
+	int fd;
+
+	if (n == 0)
+		(void)strlcpy(dir, ".", sizeof(dir));
+	else if (n >= sizeof(dir)) {
+		(void)snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	} else
+		(void)strlcpy(dir, path, n == 1 ? 2 : n);
+	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+		(void)snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if (check_owner(fd, dir, S_IFDIR, err, errlen) == -1) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 int
 config_load(struct config *conf, const char *path, char *err, size_t errlen)
 {
-	struct stat st;
 	FILE *fp;
-	int fd, r;
+	int dfd, fd, r;
 
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
-	    O_NOCTTY)) == -1) {
+	if ((dfd = open_dir(path, err, errlen)) == -1)
+		return -1;
+	fd = openat(dfd, base_of(path), O_RDONLY | O_NOFOLLOW | O_CLOEXEC |
+	    O_NOCTTY);
+	(void)close(dfd);
+	if (fd == -1) {
 		(void)snprintf(err, errlen, "%s: %s", path, errno == ELOOP ?
 		    "is a symbolic link" : strerror(errno));
 		return -1;
 	}
-	if (fstat(fd, &st) == -1)
-		memset(&st, 0, sizeof(st));	/* fails every check below */
-	if (!S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    (st.st_mode & (S_IWGRP | S_IWOTH))) {
-		(void)snprintf(err, errlen, "%s: %s", path,
-		    !S_ISREG(st.st_mode) ? "not a regular file" :
-		    st.st_uid != 0 ? "not owned by root" :
-		    "writable by group or others");
+	if (check_owner(fd, path, S_IFREG, err, errlen) == -1) {
 		(void)close(fd);
 		return -1;
 	}

@@ -155,14 +155,43 @@ do_release(struct session *s, struct proto_rep *rep)
 		    strerror(errno));
 }
 
+/* The host port is taken: by a jail (EEXIST) or by the host (EADDRINUSE). */
+static void
+refuse_port(struct session *s, const struct proto_publish_req *p,
+    struct proto_rep *rep)
+{
+	const char *pn = p->ipproto == IPPROTO_TCP ? "tcp" : "udp";
+	unsigned int port = ntohs(p->host_port);
+	int e = errno;
+
+	if (e == EADDRINUSE && fw_published(s->nf, p->ipproto,
+	    p->host_port) == 1)
+		refuse(rep, EEXIST, "port %u/%s is already published", port,
+		    pn);
+	else if (e == EADDRINUSE)
+		refuse(rep, e, "port %u/%s is in use on the host", port, pn);
+	else if (e == EACCES)
+		refuse(rep, e, "port %u/%s is below "
+		    "net.ipv4.ip_unprivileged_port_start", port, pn);
+	else if (e == EMFILE)
+		refuse(rep, e, "port %u/%s: too many published ports", port,
+		    pn);
+	else
+		refuse(rep, e, "reserving port %u/%s: %s", port, pn,
+		    strerror(e));
+}
+
 /*
  * Security: publish makes one host port, on the host's own addresses,
  * lead to this session's jail.  It is safe for any local user because the
  * jail must be the one this session attached (its address is the lease
  * the helper chose), the port must lie in the caller's ports= grant for
- * that bridge (ports below 1024 only when the range says so), and the
- * kernel refuses a port anyone has published already: the port is the
- * key of the map, so two jails can never hold it, with no look-up race.
+ * that bridge (ports below 1024 only when the range says so), the port
+ * must be free on the host (port_reserve binds it, and holds it while the
+ * session lives, so no service is ever diverted: not one that runs now,
+ * not one started later), and the kernel refuses a port anyone has
+ * published already: the port is the key of the map, so two jails can
+ * never hold it, with no look-up race.
  */
 static void
 do_publish(struct session *s, const struct proto_publish_req *p,
@@ -171,6 +200,7 @@ do_publish(struct session *s, const struct proto_publish_req *p,
 	const struct grant_conf *g = s->grant[s->lease.bridge];
 	const char *pn = p->ipproto == IPPROTO_TCP ? "tcp" : "udp";
 	unsigned int port = ntohs(p->host_port);
+	int fd = -1;
 
 	if (!s->attached)
 		refuse(rep, EINVAL, "publish needs an attached jail");
@@ -181,12 +211,16 @@ do_publish(struct session *s, const struct proto_publish_req *p,
 		refuse(rep, EACCES, "port %u/%s is not granted to you (%s: "
 		    "%u-%u)", port, pn, s->conf->bridges[s->lease.bridge].name,
 		    g->port_lo, g->port_hi);
+	else if ((fd = port_reserve(p->ipproto, p->host_port)) == -1)
+		refuse_port(s, p, rep);
 	else if (fw_publish(s->nf, p, s->lease.ifindex,
 	    s->lease.addr.s_addr) == -1)
 		refuse(rep, errno, errno == EEXIST ?
 		    "port %u/%s is already published" : errno == ENOENT ?
 		    "port %u/%s: the jail's network link is gone" :
 		    "publishing port %u/%s: %s", port, pn, strerror(errno));
+	if (rep->status != 0 && fd != -1)
+		(void)close(fd);
 	if (rep->status != 0)
 		log_event(LOG_WARNING, "publish %u/%s refused: %s", port, pn,
 		    rep->text);

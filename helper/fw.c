@@ -1,23 +1,39 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * The jails' host firewall: two nftables tables named "capjail" (inet for
- * L3 policy and NAT, bridge for per-port anti-spoofing), written with
- * libnftnl and sent as single atomic batches through nl_talk.  The rules are
- * the same for every configuration; what the config says lives in static
- * sets (which bridges, which interfaces publish, ...) rewritten at every
- * helper start.  Per-jail state is only elements: "src4" (host veth name .
- * jail address) and "ports4" (protocol . host port -> jail address . port),
- * so the cost of a jail does not grow with the number of jails.  Inputs are
- * the parsed root-owned config and values the helper derived itself; the
- * only request-supplied values (protocol, ports) were validated by
- * proto_check_req and authorised by the caller.  SECURITY.md shows the
- * table as `nft list table inet capjail` prints it.
+ * The jails' host firewall: three nftables tables named "capjail", written
+ * with libnftnl and sent as atomic batches through nl_talk.
+ *   netdev  every frame from a jail's port is judged at the port's own
+ *           ingress, before the bridge or the host stack sees it: the
+ *           jail's MAC with its IPv4 address, or ARP that says the same,
+ *           to a unicast or broadcast MAC; all else is dropped.  A passed
+ *           frame carries its port's ifindex as its packet mark.
+ *   inet    L3 policy and NAT.  A flow is marked (ct mark) with the
+ *           ifindex of the jail it belongs to, from that packet mark or
+ *           from the published port it was DNAT'ed to, and a packet from
+ *           a jail passes only in a flow of that same jail.
+ *   bridge  a packet the host sends into a jail's port passes only in a
+ *           flow marked with that port (the inet chains copy the flow's
+ *           mark onto the packet: meta mark . meta oif).
+ * Where a per-jail chain or element is named by a device name (which a
+ * later jail may reuse), everything it decides is keyed by the kernel's
+ * own view of the packet (iif, oif) and by ifindex, so a stale one can
+ * grant nothing.  The rules are the same for every configuration; the
+ * config lives in static sets rewritten at every helper start.  Per-jail
+ * state: netdev "src" (ifindex . MAC . address) and chain "p<ifindex>",
+ * inet and bridge "jails" (ifindex . ifindex), inet "ports4" (protocol .
+ * host port : address . port) and "pubmark" (protocol . host port :
+ * ifindex); the cost of a jail does not
+ * grow with the number of jails.  Inputs are the parsed root-owned config
+ * and values the helper derived itself; the only request-supplied values
+ * (protocol, ports) were validated by proto_check_req and authorised by
+ * the caller.  SECURITY.md shows the tables as `nft list` prints them.
  */
 #include <arpa/inet.h>
 #include <linux/if_ether.h>
 #include <linux/netfilter.h>
 #include <linux/netfilter/nf_conntrack_common.h>
 #include <linux/netfilter/nf_conntrack_tuple_common.h>
+#include <linux/netfilter/nfnetlink_conntrack.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netfilter_ipv4.h>
@@ -28,7 +44,9 @@
 #include <err.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include <libmnl/libmnl.h>
 #include <libnftnl/chain.h>
@@ -46,6 +64,8 @@
 
 /* nft's datatype ids (nftables src/datatype.h), so `nft list` prints them. */
 #define DT_IPADDR	7
+#define DT_ETHERADDR	9
+#define DT_MARK		19
 #define DT_IFINDEX	20
 #define DT_PROTO	12
 #define DT_SERVICE	13
@@ -53,12 +73,14 @@
 #define DT_CONCAT(a, b)	(((a) << 6) | (b))
 
 /* <linux/netfilter_bridge.h> clashes with <net/if.h>; these are ABI. */
-#define NF_BR_PRE_ROUTING	0
+#define NF_BR_LOCAL_OUT		3
 #define NF_BR_PRI_FILTER_BRIDGED (-200)
+#define NETDEV_PRI_FIRST	(-500)	/* before any other ingress hook */
 
 /* Register numbers as the kernel names them (16-byte and 4-byte views). */
 #define R1	NFT_REG_1
 #define R2	NFT_REG_2
+#define R32_0	NFT_REG32_00	/* the same storage as R1's first word */
 #define R32_1	NFT_REG32_01
 #define R32_2	NFT_REG32_02
 #define R32_3	NFT_REG32_03
@@ -167,6 +189,21 @@ x_cmp8(struct nftnl_rule *r, uint8_t val)
 	x_cmp(r, NFT_CMP_EQ, &val, sizeof(val));
 }
 
+/* The one-byte payload in R1, masked, equals want. */
+static void
+x_bits8(struct nftnl_rule *r, uint8_t mask, uint8_t want)
+{
+	struct nftnl_expr *e = expr(r, "bitwise");
+	uint8_t zero = 0;
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+	x_cmp8(r, want);
+}
+
 static void
 x_payload(struct nftnl_rule *r, uint32_t base, uint32_t off, uint32_t len,
     uint32_t dreg)
@@ -201,9 +238,9 @@ x_meta_in(struct nftnl_rule *r, uint32_t key, const char *set, int inv)
 	x_lookup(r, set, 0, inv ? NFT_LOOKUP_F_INV : 0);
 }
 
-/* ct KEY & mask != 0: the state/status bit tests. */
+/* ct KEY & mask != 0 (op NFT_CMP_NEQ) or == 0 (NFT_CMP_EQ). */
 static void
-x_ct_any(struct nftnl_rule *r, uint32_t key, uint32_t mask)
+x_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask, uint32_t op)
 {
 	struct nftnl_expr *e = expr(r, "ct");
 	uint32_t zero = 0;
@@ -216,7 +253,83 @@ x_ct_any(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
 	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
-	x_cmp32(r, NFT_CMP_NEQ, 0);
+	x_cmp32(r, op, 0);
+}
+
+static void
+x_ct_any(struct nftnl_rule *r, uint32_t key, uint32_t mask)
+{
+	x_ct_bits(r, key, mask, NFT_CMP_NEQ);
+}
+
+static void
+x_ct_get(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr(r, "ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+}
+
+static void
+x_ct_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = expr(r, "ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_SREG, sreg);
+}
+
+static void
+x_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
+{
+	struct nftnl_expr *e = expr(r, "meta");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_META_SREG, sreg);
+}
+
+static void
+x_imm32(struct nftnl_rule *r, uint32_t dreg, uint32_t val)
+{
+	struct nftnl_expr *e = expr(r, "immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &val, sizeof(val));
+}
+
+static void
+x_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
+{
+	struct nftnl_expr *e = expr(r, "immediate");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
+	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
+}
+
+/*
+ * (ct KEY's first word) . meta mark in @jails, or with inv not in it: the
+ * flow belongs to the very port this packet came in by.  The packet mark
+ * is the port's ifindex (set at its ingress), never a claim of the jail.
+ */
+static void
+x_mark_is(struct nftnl_rule *r, uint32_t key, int inv)
+{
+	x_ct_get(r, key, R1);
+	x_meta(r, NFT_META_MARK, R32_1);
+	x_lookup(r, "jails", 0, inv ? NFT_LOOKUP_F_INV : 0);
+}
+
+/* reject with tcp reset, or with icmpx admin-prohibited */
+static void
+x_reject(struct nftnl_rule *r, int tcp)
+{
+	struct nftnl_expr *e = expr(r, "reject");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_REJECT_TYPE, tcp ?
+	    NFT_REJECT_TCP_RST : NFT_REJECT_ICMPX_UNREACH);
+	nftnl_expr_set_u8(e, NFTNL_EXPR_REJECT_CODE, tcp ? 0 :
+	    NFT_REJECT_ICMPX_ADMIN_PROHIBITED);
 }
 
 static void
@@ -258,6 +371,16 @@ x_dnat_ports(struct nftnl_rule *r)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, R32_1);
 }
 
+/* ct mark set meta l4proto . th dport map @pubmark: whose port it is */
+static void
+x_mark_ports(struct nftnl_rule *r)
+{
+	x_meta(r, NFT_META_L4PROTO, R1);
+	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R32_1);
+	x_lookup(r, "pubmark", R1, 0);
+	x_ct_set(r, NFT_CT_MARK, R1);
+}
+
 static void
 x_ipv4(struct nftnl_rule *r)
 {
@@ -280,18 +403,26 @@ put_table(struct batch *bt, uint16_t family)
 	batch_next(bt);
 }
 
+static struct nftnl_chain *
+chain_named(const char *name)
+{
+	struct nftnl_chain *c = must(nftnl_chain_alloc());
+
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, FW_TABLE);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
+	return c;
+}
+
 /* A base chain (hook != -1) or a regular one, created when missing and
  * emptied, so that the rules added after it in the batch are all it has. */
 static void
 put_chain(struct batch *bt, uint16_t family, const char *name, int hook,
     int prio, const char *type)
 {
-	struct nftnl_chain *c = must(nftnl_chain_alloc());
+	struct nftnl_chain *c = chain_named(name);
 	struct nftnl_rule *r = must(nftnl_rule_alloc());
 	struct nlmsghdr *nlh;
 
-	nftnl_chain_set_str(c, NFTNL_CHAIN_TABLE, FW_TABLE);
-	nftnl_chain_set_str(c, NFTNL_CHAIN_NAME, name);
 	if (hook >= 0) {
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
 		nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, prio);
@@ -335,10 +466,12 @@ put_set(struct batch *bt, uint16_t family, const char *name, uint32_t ktype,
 	nftnl_set_set_u32(s, NFTNL_SET_ID, bt->nacks);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, ktype);
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
-	if (ktype == DT_IFNAME) {
-		/* nft prints a string key backwards unless told it is in
-		 * host order: one udata TLV, type KEYBYTEORDER, value 1. */
-		uint8_t ud[6] = { NFTNL_UDATA_SET_KEYBYTEORDER, 4 };
+	/* nft reads a lone string or mark (not a concatenation) in sets
+	 * as big-endian unless told: a udata TLV, value 1 (host order). */
+	if (ktype == DT_IFNAME || dtype == DT_MARK) {
+		uint8_t ud[6] = { ktype == DT_IFNAME ?
+		    NFTNL_UDATA_SET_KEYBYTEORDER :
+		    NFTNL_UDATA_SET_DATABYTEORDER, 4 };
 		uint32_t host = 1;
 
 		memcpy(ud + 2, &host, sizeof(host));
@@ -385,22 +518,26 @@ rule(uint16_t family, const char *chain)
 }
 
 /* Element keys and data are 4-byte aligned fields, as nft concatenates. */
-struct key_port {
+struct key_port {		/* ports4's key */
 	uint8_t		proto, pad[3];
 	uint16_t	port, pad2;
 };
-struct key_src {		/* the link, not its name: names are reused */
-	uint32_t	ifindex;
-	uint32_t	addr;
-};
-struct key_chk {		/* ports4's key and value, as one key */
-	struct key_port	host;
+struct val_port {		/* ports4's value: where to */
 	uint32_t	addr;
 	uint16_t	port, pad;
 };
+struct key_src {		/* the link, not its name: names are reused */
+	uint32_t	ifindex;
+	uint8_t		mac[6], pad[2];
+	uint32_t	addr;
+};
+struct key_jail {		/* a live jail: ct mark . meta mark|oif */
+	uint32_t	mark, ifindex;
+};
 _Static_assert(sizeof(struct key_port) == 8, "key_port layout");
-_Static_assert(sizeof(struct key_src) == 8, "key_src layout");
-_Static_assert(sizeof(struct key_chk) == 16, "key_chk layout");
+_Static_assert(sizeof(struct val_port) == 8, "val_port layout");
+_Static_assert(sizeof(struct key_src) == 16, "key_src layout");
+_Static_assert(sizeof(struct key_jail) == 8, "key_jail layout");
 
 static void
 elem_add(struct nftnl_set *s, const void *key, size_t klen, const void *data,
@@ -439,27 +576,56 @@ ifname_elem(struct nftnl_set *s, const char *name)
 
 /* --- the fixed rules --- */
 
+/*
+ * A published port: from a publish-from interface (prerouting) or from
+ * the host itself (output) to one of the host's own addresses, but not to
+ * 127/8, which would need route_localnet, and that opens more than a
+ * port.  Only what opens a flow: a UDP datagram, or a TCP SYN; a stray
+ * TCP segment that conntrack picks up mid-stream (the flow it belonged to
+ * died with its jail) goes to the host, which resets it, and never to
+ * the port's next owner.  The flow is marked with the jail's ifindex (so
+ * mark first), then DNAT'ed.
+ */
+static void
+rule_published(struct batch *bt, const char *chain, uint8_t proto, int mark)
+{
+	struct nftnl_rule *r = rule(NFPROTO_INET, chain);
+	uint8_t lo = 127;
+
+	x_ipv4(r);
+	if (strcmp(chain, "prerouting") == 0)
+		x_meta_in(r, NFT_META_IIFNAME, "pubif", 0);
+	else {
+		x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, R1);
+		x_cmp(r, NFT_CMP_NEQ, &lo, sizeof(lo));
+	}
+	x_meta(r, NFT_META_L4PROTO, R1);
+	x_cmp8(r, proto);
+	if (proto == IPPROTO_TCP) {	/* tcp flags & (syn | ack) == syn */
+		x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 13, 1, R1);
+		x_bits8(r, 0x12, 0x02);
+	}
+	x_daddr_local(r);
+	if (mark)
+		x_mark_ports(r);
+	else
+		x_dnat_ports(r);
+	put_rule(bt, r);
+}
+
 static void
 rules_nat(struct batch *bt)
 {
+	static const char *chains[] = { "prerouting", "output" };
+	static const uint8_t protos[] = { IPPROTO_TCP, IPPROTO_UDP };
 	struct nftnl_rule *r;
-	uint8_t lo = 127;
+	size_t c, p;
 
-	/* From a publish-from interface to a host address: published port. */
-	r = rule(NFPROTO_INET, "prerouting");
-	x_ipv4(r);
-	x_meta_in(r, NFT_META_IIFNAME, "pubif", 0);
-	x_daddr_local(r);
-	x_dnat_ports(r);
-	put_rule(bt, r);
-	/* The host's own connections to its own (non-loopback) addresses. */
-	r = rule(NFPROTO_INET, "output");
-	x_ipv4(r);
-	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 1, R1);
-	x_cmp(r, NFT_CMP_NEQ, &lo, sizeof(lo));
-	x_daddr_local(r);
-	x_dnat_ports(r);
-	put_rule(bt, r);
+	for (c = 0; c < 2; c++)
+		for (p = 0; p < 2; p++) {
+			rule_published(bt, chains[c], protos[p], 1);
+			rule_published(bt, chains[c], protos[p], 0);
+		}
 	/* outbound=nat: jails leave the host with its address. */
 	r = rule(NFPROTO_INET, "postrouting");
 	x_meta_in(r, NFT_META_IIFNAME, "natbridges", 0);
@@ -468,52 +634,127 @@ rules_nat(struct batch *bt)
 	put_rule(bt, r);
 }
 
-/*
- * The flow's original host port still leads where this packet goes:
- * meta l4proto . ct original proto-dst . ip daddr . th dport @pubchk.
- * Conntrack keeps a DNAT'ed flow after its port is unpublished; without
- * this, it would deliver to the next jail to lease the address.
- */
-static void
-x_pubchk(struct nftnl_rule *r)
-{
-	struct nftnl_expr *e;
-
-	x_ipv4(r);
-	x_meta(r, NFT_META_L4PROTO, R1);
-	e = expr(r, "ct");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, NFT_CT_PROTO_DST);
-	nftnl_expr_set_u8(e, NFTNL_EXPR_CT_DIR, IP_CT_DIR_ORIGINAL);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, R32_1);
-	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 16, 4, R32_2);
-	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R32_3);
-	x_lookup(r, "pubchk", 0, 0);
-}
-
-/* oifname @bridges [ct state|status BITS] VERDICT, in chain */
-static void
-to_jails(struct batch *bt, const char *chain, uint32_t ctkey, uint32_t bits,
-    int chk, uint32_t verdict)
+/* iifname|oifname @bridges, then what the caller adds. */
+static struct nftnl_rule *
+on_bridges(const char *chain, uint32_t key)
 {
 	struct nftnl_rule *r = rule(NFPROTO_INET, chain);
 
-	x_meta_in(r, NFT_META_OIFNAME, "bridges", 0);
-	if (bits != 0)
-		x_ct_any(r, ctkey, bits);
-	if (chk)
-		x_pubchk(r);
-	x_verdict(r, verdict, NULL);
+	x_meta_in(r, key, "bridges", 0);
+	return r;
+}
+
+/* Refuse, at once and saying no more: TCP reset, else admin-prohibited. */
+static void
+refuse(struct batch *bt, const char *chain, uint32_t key)
+{
+	struct nftnl_rule *r = on_bridges(chain, key);
+
+	x_meta(r, NFT_META_L4PROTO, R1);
+	x_cmp8(r, IPPROTO_TCP);
+	x_reject(r, 1);
+	put_rule(bt, r);
+	r = on_bridges(chain, key);
+	x_reject(r, 0);
 	put_rule(bt, r);
 }
 
-/* Into jails, from the host's own processes: only live published ports. */
+/*
+ * Everything from a jail, before routing and NAT: IPv4 only, tracked, and
+ * in a flow of its own jail.  A new flow takes the mark its packet got at
+ * the port (the port's ifindex); any other packet in the flow's original
+ * direction must carry the mark of the port it came in by, so a flow
+ * outlives neither its jail nor its address, and an ICMP error a jail
+ * forges about someone else's flow (conntrack files it under that flow)
+ * dies here.  Replies from a jail go through jailreply.  The packet mark
+ * is cleared again so that it never meets the host's routing policy.
+ */
 static void
-rules_output(struct batch *bt)
+rules_from_jails(struct batch *bt)
 {
-	to_jails(bt, "outfilter", NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_RELATED),
-	    0, NF_ACCEPT);
-	to_jails(bt, "outfilter", NFT_CT_STATUS, IPS_DST_NAT, 1, NF_ACCEPT);
-	to_jails(bt, "outfilter", NFT_CT_STATUS, IPS_DST_NAT, 0, NF_DROP);
+	struct nftnl_rule *r;
+
+	r = on_bridges("jailin", NFT_META_IIFNAME);
+	x_meta(r, NFT_META_NFPROTO, R1);
+	x_cmp(r, NFT_CMP_NEQ, &(uint8_t){ NFPROTO_IPV4 }, 1);
+	x_verdict(r, NF_DROP, NULL);
+	put_rule(bt, r);
+	r = on_bridges("jailin", NFT_META_IIFNAME);
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_INVALID_BIT |
+	    NF_CT_STATE_UNTRACKED_BIT);
+	x_verdict(r, NF_DROP, NULL);
+	put_rule(bt, r);
+	r = on_bridges("jailin", NFT_META_IIFNAME);
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW));
+	x_meta(r, NFT_META_MARK, R1);
+	x_ct_set(r, NFT_CT_MARK, R1);
+	put_rule(bt, r);
+	r = on_bridges("jailin", NFT_META_IIFNAME);
+	x_ct_get(r, NFT_CT_DIRECTION, R1);
+	x_cmp8(r, IP_CT_DIR_REPLY);
+	x_verdict(r, NFT_JUMP, "jailreply");
+	put_rule(bt, r);
+	r = on_bridges("jailin", NFT_META_IIFNAME);
+	x_ct_get(r, NFT_CT_DIRECTION, R1);
+	x_cmp8(r, IP_CT_DIR_ORIGINAL);
+	x_mark_is(r, NFT_CT_MARK, 1);
+	x_verdict(r, NF_DROP, NULL);
+	put_rule(bt, r);
+	r = on_bridges("jailin", NFT_META_IIFNAME);
+	x_imm32(r, R1, 0);
+	x_meta_set(r, NFT_META_MARK, R1);
+	put_rule(bt, r);
+}
+
+/*
+ * A reply from a jail: it is the jail a published port led to (the flow's
+ * mark), or, in a flow another jail began (isolate=no), the jail that
+ * answered it first, recorded in the flow's label by its first reply that
+ * is not an ICMP error.  So a jail that later gets the address answers
+ * nothing of its predecessor's, and no bystander's forged error counts as
+ * the answer.  A reply that is neither is dropped.
+ */
+static void
+rules_jail_reply(struct batch *bt)
+{
+	static const uint8_t zero[16];
+	struct nftnl_rule *r;
+
+	r = rule(NFPROTO_INET, "jailreply");
+	x_mark_is(r, NFT_CT_MARK, 0);
+	x_verdict(r, NFT_RETURN, NULL);
+	put_rule(bt, r);
+	r = rule(NFPROTO_INET, "jailreply");
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED));
+	x_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT, NFT_CMP_EQ);
+	x_ct_get(r, NFT_CT_LABELS, R1);
+	x_cmp(r, NFT_CMP_EQ, zero, sizeof(zero));
+	x_imm(r, R1, zero, sizeof(zero));
+	x_meta(r, NFT_META_MARK, R32_0);
+	x_ct_set(r, NFT_CT_LABELS, R1);
+	put_rule(bt, r);
+	r = rule(NFPROTO_INET, "jailreply");
+	x_mark_is(r, NFT_CT_LABELS, 0);
+	x_verdict(r, NFT_RETURN, NULL);
+	put_rule(bt, r);
+	r = rule(NFPROTO_INET, "jailreply");
+	x_verdict(r, NF_DROP, NULL);
+	put_rule(bt, r);
+}
+
+/*
+ * oifname @bridges meta mark set ct mark, for the check at the port: in
+ * postrouting, the one hook that names the device a packet really leaves
+ * by (the output hooks still name the one routed to before DNAT).
+ */
+static void
+rules_to_jails(struct batch *bt)
+{
+	struct nftnl_rule *r = on_bridges("jailout", NFT_META_OIFNAME);
+
+	x_ct_get(r, NFT_CT_MARK, R1);
+	x_meta_set(r, NFT_META_MARK, R1);
+	put_rule(bt, r);
 }
 
 static void
@@ -521,24 +762,18 @@ rules_forward(struct batch *bt)
 {
 	struct nftnl_rule *r;
 
-	/* Into jails: ICMP errors; DNAT'ed flows whose port is still
-	 * published, from that bridge's publish-from interfaces; replies. */
-	to_jails(bt, "forward", NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_RELATED),
-	    0, NF_ACCEPT);
-	r = rule(NFPROTO_INET, "forward");
-	x_meta_in(r, NFT_META_OIFNAME, "bridges", 0);
+
+	/* Into jails: DNAT'ed flows of published ports, from that bridge's
+	 * publish-from interfaces; then replies and their ICMP errors.
+	 * Whose flow it is, the bridge table checks at the port. */
+	r = on_bridges("forward", NFT_META_OIFNAME);
 	x_ct_any(r, NFT_CT_STATUS, IPS_DST_NAT);
-	x_pubchk(r);
 	x_meta(r, NFT_META_IIFNAME, R1);
 	x_meta(r, NFT_META_OIFNAME, R2);
 	x_lookup(r, "pubpath", 0, 0);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	to_jails(bt, "forward", NFT_CT_STATUS, IPS_DST_NAT, 0, NF_DROP);
-	to_jails(bt, "forward", NFT_CT_STATE,
-	    NF_CT_STATE_BIT(IP_CT_ESTABLISHED), 0, NF_ACCEPT);
-	r = rule(NFPROTO_INET, "forward");
-	x_meta_in(r, NFT_META_IIFNAME, "bridges", 0);
+	r = on_bridges("forward", NFT_META_OIFNAME);
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 	    NF_CT_STATE_BIT(IP_CT_RELATED));
 	x_verdict(r, NF_ACCEPT, NULL);
@@ -552,17 +787,19 @@ rules_forward(struct batch *bt)
 	x_lookup(r, "intra", 0, 0);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	to_jails(bt, "forward", 0, 0, 0, NF_DROP);
-	/* New connections out: only where outbound=nat, never to a bridge. */
+	refuse(bt, "forward", NFT_META_OIFNAME);
+	/* Out of jails: new connections only where outbound=nat. */
 	r = rule(NFPROTO_INET, "forward");
 	x_meta_in(r, NFT_META_IIFNAME, "natbridges", 0);
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW));
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	r = rule(NFPROTO_INET, "forward");
-	x_meta_in(r, NFT_META_IIFNAME, "bridges", 0);
-	x_verdict(r, NF_DROP, NULL);
+	r = on_bridges("forward", NFT_META_IIFNAME);
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+	    NF_CT_STATE_BIT(IP_CT_RELATED));
+	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
+	refuse(bt, "forward", NFT_META_IIFNAME);
 }
 
 /* Jails reach no host service; they may ping their gateway. */
@@ -571,15 +808,12 @@ rules_input(struct batch *bt)
 {
 	struct nftnl_rule *r;
 
-	r = rule(NFPROTO_INET, "input");
-	x_meta_in(r, NFT_META_IIFNAME, "bridges", 0);
+	r = on_bridges("input", NFT_META_IIFNAME);
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 	    NF_CT_STATE_BIT(IP_CT_RELATED));
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	r = rule(NFPROTO_INET, "input");
-	x_meta_in(r, NFT_META_IIFNAME, "bridges", 0);
-	x_ipv4(r);
+	r = on_bridges("input", NFT_META_IIFNAME);
 	x_meta(r, NFT_META_L4PROTO, R1);
 	x_cmp8(r, IPPROTO_ICMP);
 	x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
@@ -588,50 +822,113 @@ rules_input(struct batch *bt)
 	x_lookup(r, "gateways", 0, 0);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	r = rule(NFPROTO_INET, "input");
-	x_meta_in(r, NFT_META_IIFNAME, "bridges", 0);
-	x_verdict(r, NF_DROP, NULL);
-	put_rule(bt, r);
+	refuse(bt, "input", NFT_META_IIFNAME);
 }
 
 /*
- * L2, where a frame still names the jail's host-side veth as its input
- * port: a jail may send IPv4 and ARP only from the address it leased.
- * Everything else from a jail port (IPv6, other ethertypes) is dropped.
+ * Into jails from the host's own processes: only flows a jail began or
+ * that were DNAT'ed to a published port; a new one of any other kind is
+ * refused (no host user opens a connection to a jail address).
  */
 static void
-rules_bridge(struct batch *bt)
+rules_output(struct batch *bt)
 {
+	struct nftnl_rule *r;
+
+	r = on_bridges("outfilter", NFT_META_OIFNAME);
+	x_ct_any(r, NFT_CT_STATUS, IPS_DST_NAT);
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
+	r = on_bridges("outfilter", NFT_META_OIFNAME);
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+	    NF_CT_STATE_BIT(IP_CT_RELATED));
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
+	refuse(bt, "outfilter", NFT_META_OIFNAME);
+}
+
+/* meta iif . ether saddr . (the address at base/off) @src; the iif
+ * stays in R32_0 for the caller. */
+static void
+x_src(struct nftnl_rule *r, uint32_t base, uint32_t off)
+{
+	x_meta(r, NFT_META_IIF, R32_0);
+	x_payload(r, NFT_PAYLOAD_LL_HEADER, 6, 6, R32_1);
+	x_payload(r, base, off, 4, R32_3);
+	x_lookup(r, "src", 0, 0);
+}
+
+/*
+ * The port's ingress, before the bridge: a frame passes only if it comes
+ * from the jail's own MAC, goes to a unicast or the broadcast MAC, and is
+ * IPv4 from the jail's address or ARP whose sender is the jail's MAC and
+ * address.  Link-local group MACs (01:80:c2:00:00:0X), which the bridge
+ * would hand to the host stack of the port itself, multicast, IPv6,
+ * VLAN tags (the tag is put back in front of the ethertype when read
+ * here), every other ethertype: the base chain's policy drops them.
+ */
+static void
+rules_ingress(struct batch *bt)
+{
+	static const uint8_t bcast[6] = { 0xff, 0xff, 0xff, 0xff, 0xff,
+	    0xff };
 	static const uint8_t arp_hdr[6] = { 0, 1, 8, 0, 6, 4 };
 	struct nftnl_rule *r;
 	uint16_t et;
 
-	r = rule(NFPROTO_BRIDGE, "prerouting");
-	x_meta(r, NFT_META_IIFNAME, R1);
-	x_cmp(r, NFT_CMP_EQ, "cj", 2);	/* the helper's veths, cj%08x */
-	x_verdict(r, NFT_JUMP, "jail");
+	r = rule(NFPROTO_NETDEV, "jail");
+	x_payload(r, NFT_PAYLOAD_LL_HEADER, 0, 6, R1);
+	x_cmp(r, NFT_CMP_EQ, bcast, sizeof(bcast));
+	x_verdict(r, NFT_GOTO, "jailsrc");
 	put_rule(bt, r);
-	r = rule(NFPROTO_BRIDGE, "jail");
+	r = rule(NFPROTO_NETDEV, "jail");
+	x_payload(r, NFT_PAYLOAD_LL_HEADER, 0, 1, R1);
+	x_bits8(r, 0x01, 0);		/* ether daddr is unicast */
+	x_verdict(r, NFT_GOTO, "jailsrc");
+	put_rule(bt, r);
+	/* iif . ether saddr . ip saddr @src: mark the packet, accept */
+	r = rule(NFPROTO_NETDEV, "jailsrc");
 	et = htons(ETH_P_IP);
 	x_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, R1);
 	x_cmp(r, NFT_CMP_EQ, &et, sizeof(et));
-	x_meta(r, NFT_META_IIF, R1);
-	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 12, 4, R32_1);
-	x_lookup(r, "src4", 0, 0);
+	x_src(r, NFT_PAYLOAD_NETWORK_HEADER, 12);
+	x_meta_set(r, NFT_META_MARK, R32_0);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	r = rule(NFPROTO_BRIDGE, "jail");
+	/* ARP: iif . ether saddr . arp spa and iif . arp sha . arp spa */
+	r = rule(NFPROTO_NETDEV, "jailsrc");
 	et = htons(ETH_P_ARP);
 	x_payload(r, NFT_PAYLOAD_LL_HEADER, 12, 2, R1);
 	x_cmp(r, NFT_CMP_EQ, &et, sizeof(et));
 	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 0, 6, R1);
 	x_cmp(r, NFT_CMP_EQ, arp_hdr, sizeof(arp_hdr));
-	x_meta(r, NFT_META_IIF, R1);
-	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 14, 4, R32_1);
-	x_lookup(r, "src4", 0, 0);
+	x_src(r, NFT_PAYLOAD_NETWORK_HEADER, 14);
+	x_payload(r, NFT_PAYLOAD_NETWORK_HEADER, 8, 6, R32_1);
+	x_lookup(r, "src", 0, 0);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	r = rule(NFPROTO_BRIDGE, "jail");
+}
+
+/*
+ * Into a jail's port from the host: IPv4 only in a flow marked with that
+ * very port.  The bridge family has no conntrack here, so the inet chains
+ * copy the flow's mark onto the packet on its way to a bridge (jailout)
+ * and this compares it with the port the bridge actually chose.
+ */
+static void
+rules_bridge(struct batch *bt)
+{
+	struct nftnl_rule *r;
+	uint16_t ip = htons(ETH_P_IP);
+
+	r = rule(NFPROTO_BRIDGE, "output");
+	x_meta(r, NFT_META_OIFNAME, R1);
+	x_cmp(r, NFT_CMP_EQ, "cj", 2);	/* the helper's veths, cj%08x */
+	x_meta(r, NFT_META_PROTOCOL, R1);
+	x_cmp(r, NFT_CMP_EQ, &ip, sizeof(ip));
+	x_meta(r, NFT_META_MARK, R32_0);
+	x_meta(r, NFT_META_OIF, R32_1);
+	x_lookup(r, "jails", 0, NFT_LOOKUP_F_INV);
 	x_verdict(r, NF_DROP, NULL);
 	put_rule(bt, r);
 }
@@ -690,125 +987,239 @@ put_static(struct batch *bt, const struct config *conf)
 	put_nonempty(bt, path, npif);
 }
 
+static void
+setup_inet(struct batch *bt, const struct config *conf)
+{
+	const uint32_t ifn = IFNAMSIZ;
+
+	put_table(bt, NFPROTO_INET);
+	put_set(bt, NFPROTO_INET, "bridges", DT_IFNAME, ifn, 0, 0, 1);
+	put_set(bt, NFPROTO_INET, "natbridges", DT_IFNAME, ifn, 0, 0, 1);
+	put_set(bt, NFPROTO_INET, "pubif", DT_IFNAME, ifn, 0, 0, 1);
+	put_set(bt, NFPROTO_INET, "pubpath", DT_CONCAT(DT_IFNAME, DT_IFNAME),
+	    2 * ifn, 0, 0, 1);
+	put_set(bt, NFPROTO_INET, "intra", DT_CONCAT(DT_IFNAME, DT_IFNAME),
+	    2 * ifn, 0, 0, 1);
+	put_set(bt, NFPROTO_INET, "gateways", DT_IPADDR, 4, 0, 0, 1);
+	put_set(bt, NFPROTO_INET, "ports4", DT_CONCAT(DT_PROTO, DT_SERVICE),
+	    sizeof(struct key_port), DT_CONCAT(DT_IPADDR, DT_SERVICE),
+	    sizeof(struct val_port), 0);
+	put_set(bt, NFPROTO_INET, "pubmark", DT_CONCAT(DT_PROTO, DT_SERVICE),
+	    sizeof(struct key_port), DT_MARK, 4, 0);
+	put_set(bt, NFPROTO_INET, "jails", DT_CONCAT(DT_MARK, DT_MARK),
+	    sizeof(struct key_jail), 0, 0, 0);
+	put_static(bt, conf);
+	put_chain(bt, NFPROTO_INET, "prerouting", NF_INET_PRE_ROUTING,
+	    NF_IP_PRI_NAT_DST, "nat");
+	put_chain(bt, NFPROTO_INET, "output", NF_INET_LOCAL_OUT,
+	    NF_IP_PRI_NAT_DST, "nat");
+	put_chain(bt, NFPROTO_INET, "postrouting", NF_INET_POST_ROUTING,
+	    NF_IP_PRI_NAT_SRC, "nat");
+	put_chain(bt, NFPROTO_INET, "jailin", NF_INET_PRE_ROUTING,
+	    NF_IP_PRI_MANGLE, "filter");
+	put_chain(bt, NFPROTO_INET, "jailreply", -1, 0, NULL);
+	put_chain(bt, NFPROTO_INET, "jailout", NF_INET_POST_ROUTING,
+	    NF_IP_PRI_FILTER, "filter");
+	put_chain(bt, NFPROTO_INET, "forward", NF_INET_FORWARD,
+	    NF_IP_PRI_FILTER, "filter");
+	put_chain(bt, NFPROTO_INET, "input", NF_INET_LOCAL_IN,
+	    NF_IP_PRI_FILTER, "filter");
+	put_chain(bt, NFPROTO_INET, "outfilter", NF_INET_LOCAL_OUT,
+	    NF_IP_PRI_FILTER, "filter");
+	rules_nat(bt);
+	rules_jail_reply(bt);
+	rules_from_jails(bt);
+	rules_to_jails(bt);
+	rules_forward(bt);
+	rules_input(bt);
+	rules_output(bt);
+}
+
 /*
- * Create or refresh both tables in one batch.  Running it again (every
+ * Create or refresh the tables in one batch.  Running it again (every
  * helper start does) changes nothing a jail depends on: the per-jail sets
- * are created when missing and never flushed here.
+ * and chains are created when missing and never flushed here.
  */
 int
 fw_setup(struct nl *nf, const struct config *conf)
 {
-	const uint32_t ifn = IFNAMSIZ;
 	struct batch bt;
 
 	batch_start(&bt, nf);
-	put_table(&bt, NFPROTO_INET);
-	put_set(&bt, NFPROTO_INET, "bridges", DT_IFNAME, ifn, 0, 0, 1);
-	put_set(&bt, NFPROTO_INET, "natbridges", DT_IFNAME, ifn, 0, 0, 1);
-	put_set(&bt, NFPROTO_INET, "pubif", DT_IFNAME, ifn, 0, 0, 1);
-	put_set(&bt, NFPROTO_INET, "pubpath", DT_CONCAT(DT_IFNAME, DT_IFNAME),
-	    2 * ifn, 0, 0, 1);
-	put_set(&bt, NFPROTO_INET, "intra", DT_CONCAT(DT_IFNAME, DT_IFNAME),
-	    2 * ifn, 0, 0, 1);
-	put_set(&bt, NFPROTO_INET, "gateways", DT_IPADDR, 4, 0, 0, 1);
-	put_set(&bt, NFPROTO_INET, "ports4", DT_CONCAT(DT_PROTO, DT_SERVICE),
-	    8, DT_CONCAT(DT_IPADDR, DT_SERVICE), 8, 0);
-	put_set(&bt, NFPROTO_INET, "pubchk", DT_CONCAT(DT_CONCAT(DT_CONCAT(
-	    DT_PROTO, DT_SERVICE), DT_IPADDR), DT_SERVICE),
-	    sizeof(struct key_chk), 0, 0, 0);
-	put_static(&bt, conf);
-	put_chain(&bt, NFPROTO_INET, "prerouting", NF_INET_PRE_ROUTING,
-	    NF_IP_PRI_NAT_DST, "nat");
-	put_chain(&bt, NFPROTO_INET, "output", NF_INET_LOCAL_OUT,
-	    NF_IP_PRI_NAT_DST, "nat");
-	put_chain(&bt, NFPROTO_INET, "postrouting", NF_INET_POST_ROUTING,
-	    NF_IP_PRI_NAT_SRC, "nat");
-	put_chain(&bt, NFPROTO_INET, "forward", NF_INET_FORWARD,
-	    NF_IP_PRI_FILTER, "filter");
-	put_chain(&bt, NFPROTO_INET, "input", NF_INET_LOCAL_IN,
-	    NF_IP_PRI_FILTER, "filter");
-	put_chain(&bt, NFPROTO_INET, "outfilter", NF_INET_LOCAL_OUT,
-	    NF_IP_PRI_FILTER, "filter");
-	rules_nat(&bt);
-	rules_forward(&bt);
-	rules_input(&bt);
-	rules_output(&bt);
+	setup_inet(&bt, conf);
+	put_table(&bt, NFPROTO_NETDEV);
+	put_set(&bt, NFPROTO_NETDEV, "src", DT_CONCAT(DT_CONCAT(DT_IFINDEX,
+	    DT_ETHERADDR), DT_IPADDR), sizeof(struct key_src), 0, 0, 0);
+	put_chain(&bt, NFPROTO_NETDEV, "jail", -1, 0, NULL);
+	put_chain(&bt, NFPROTO_NETDEV, "jailsrc", -1, 0, NULL);
+	rules_ingress(&bt);
 	put_table(&bt, NFPROTO_BRIDGE);
-	put_set(&bt, NFPROTO_BRIDGE, "src4", DT_CONCAT(DT_IFINDEX, DT_IPADDR),
-	    sizeof(struct key_src), 0, 0, 0);
-	put_chain(&bt, NFPROTO_BRIDGE, "prerouting", NF_BR_PRE_ROUTING,
+	put_set(&bt, NFPROTO_BRIDGE, "jails", DT_CONCAT(DT_MARK, DT_IFINDEX),
+	    sizeof(struct key_jail), 0, 0, 0);
+	put_chain(&bt, NFPROTO_BRIDGE, "output", NF_BR_LOCAL_OUT,
 	    NF_BR_PRI_FILTER_BRIDGED, "filter");
-	put_chain(&bt, NFPROTO_BRIDGE, "jail", -1, 0, NULL);
 	rules_bridge(&bt);
 	return batch_send(&bt);
 }
 
-/* --- per-jail elements --- */
+/* --- per-jail elements and chains --- */
 
 /*
- * Sweeping: list both per-jail sets into elems[], then pick what to
- * delete.  The pick comes strictly after the listing, so a jail whose link
- * and element both appeared during the listing is never taken for dead
- * (a lease makes its link before its elements).  Nothing is judged while a
- * dump is being read, since nl.c has one receive buffer.
+ * Sweeping: list the per-jail sets into elems[], then pick what to delete.
+ * The pick comes strictly after the listing, so a jail whose link and
+ * element both appeared during the listing is never taken for dead (a
+ * lease makes its link before its elements).  Nothing is judged while a
+ * dump is being read, since nl.c has one receive buffer.  A listing holds
+ * at most FW_MAX_ELEMS; a full one is swept and listed again, and every
+ * deletion goes in chunks, so any number of stale elements is collected.
  */
-#define FW_MAX_ELEMS	8192	/* more are swept by the next helper run */
+#define FW_MAX_ELEMS	8192
+#define FW_CHUNK	512	/* elements per message: ~30 KiB */
+#define FW_SWEEPS	64	/* listings per sweep (512 Ki elements) */
+#define FW_TRIES	8	/* ENOENT races with another sweeper */
 
 struct elem {
 	uint16_t	set;		/* index into jail_sets[] */
 	uint16_t	klen;
-	uint32_t	owner;		/* the jail's address, network order */
-	uint8_t		key[sizeof(struct key_chk)];
+	uint32_t	owner;		/* the jail's host-side ifindex */
+	uint8_t		key[sizeof(struct key_src)];
 };
+
+/* The per-jail sets, and where each element names its owner. */
+static const struct {
+	const char	*name;
+	uint32_t	 klen, dlen, owner_off;	/* in key, or else in data */
+	uint16_t	 family;
+} jail_sets[] = {
+	{ "src", sizeof(struct key_src), 0, 0, NFPROTO_NETDEV },
+	{ "jails", sizeof(struct key_jail), 0, 0, NFPROTO_INET },
+	{ "jails", sizeof(struct key_jail), 0, 0, NFPROTO_BRIDGE },
+	{ "pubmark", sizeof(struct key_port), 4, 0, NFPROTO_INET },
+	{ "ports4", sizeof(struct key_port), sizeof(struct val_port), 0,
+	    NFPROTO_INET },			/* owner: its pubmark twin */
+};
+#define NSETS	(sizeof(jail_sets) / sizeof(jail_sets[0]))
+#define PUBMARK	3
+#define PORTS4	4
 
 static struct elem elems[FW_MAX_ELEMS];
 static size_t nelems;
+static int elems_full;
 
-static int
-list_elem(struct nftnl_set_elem *e, void *data)
+/* The owner of each published port, from the listing of pubmark. */
+static uint32_t port_owner[2][65536];
+
+static uint32_t *
+port_slot(const void *key)
 {
-	const uint16_t *set = data;
-	const char *key, *val;
-	uint32_t klen = 0, vlen = 0, owner;
+	const struct key_port *k = (const struct key_port *)key;
 
-	key = nftnl_set_elem_get(e, NFTNL_SET_ELEM_KEY, &klen);
-	val = nftnl_set_elem_get(e, NFTNL_SET_ELEM_DATA, &vlen);
-	if (klen == sizeof(struct key_src) && val == NULL)
-		memcpy(&owner, key + 4, 4);		/* src4 */
-	else if (klen == sizeof(struct key_port) && vlen == 8)
-		memcpy(&owner, val, 4);			/* ports4 */
-	else if (klen == sizeof(struct key_chk) && val == NULL)
-		memcpy(&owner, key + 8, 4);		/* pubchk */
-	else
-		return 0;	/* not ours to judge */
-	if (nelems == FW_MAX_ELEMS)
-		return 0;
-	elems[nelems].set = *set;
-	elems[nelems].klen = (uint16_t)klen;
-	elems[nelems].owner = owner;
-	memcpy(elems[nelems++].key, key, klen);
-	return 0;
+	return &port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)];
 }
 
+/* Forget the previous listing's port owners. */
+static void
+forget_ports(void)
+{
+	size_t j;
+
+	for (j = 0; j < nelems; j++)
+		if (elems[j].set == PUBMARK)
+			*port_slot(elems[j].key) = 0;
+	nelems = 0;
+	elems_full = 0;
+}
+
+/* One listed element: key and value, as the kernel sent them. */
+static void
+list_elem(uint16_t set, const uint8_t *key, uint32_t klen, const uint8_t *val,
+    uint32_t vlen)
+{
+	struct elem *e = &elems[nelems];
+
+	if (key == NULL || klen != jail_sets[set].klen ||
+	    vlen != jail_sets[set].dlen)
+		return;		/* not ours to judge */
+	if (nelems == FW_MAX_ELEMS) {
+		elems_full = 1;
+		return;
+	}
+	e->set = set;
+	e->klen = (uint16_t)klen;
+	memcpy(&e->owner, (vlen ? val : key) + jail_sets[set].owner_off, 4);
+	memcpy(e->key, key, klen);
+	if (set == PUBMARK)
+		*port_slot(key) = e->owner;
+	else if (set == PORTS4)	/* 0 (none): an orphan, never alive */
+		e->owner = *port_slot(key);
+	nelems++;
+}
+
+/* Keep each attribute of a nest by type (callbacks for mnl_attr_parse). */
+struct attrs {
+	const struct nlattr	*a[NFTA_SET_ELEM_MAX + 1];
+	uint16_t		 set;
+};
+
+static int
+keep_attr(const struct nlattr *a, void *data)
+{
+	struct attrs *at = data;
+	uint16_t t = mnl_attr_get_type(a);
+
+	if (t <= NFTA_SET_ELEM_MAX)
+		at->a[t] = a;
+	return MNL_CB_OK;
+}
+
+/* NFTA_SET_ELEM_KEY or _DATA: a nest holding one NFTA_DATA_VALUE. */
+static const uint8_t *
+data_value(const struct nlattr *nest, uint32_t *len)
+{
+	struct attrs in = { { NULL }, 0 };
+
+	*len = 0;
+	if (nest == NULL || mnl_attr_parse_nested(nest, keep_attr, &in) !=
+	    MNL_CB_OK || in.a[NFTA_DATA_VALUE] == NULL)
+		return NULL;
+	*len = mnl_attr_get_payload_len(in.a[NFTA_DATA_VALUE]);
+	return mnl_attr_get_payload(in.a[NFTA_DATA_VALUE]);
+}
+
+/* One NFTA_LIST_ELEM of a listing. */
+static int
+list_nest(const struct nlattr *el, void *data)
+{
+	const struct attrs *list = data;
+	struct attrs f = { { NULL }, 0 };
+	const uint8_t *key, *val;
+	uint32_t klen, vlen;
+
+	if (mnl_attr_parse_nested(el, keep_attr, &f) != MNL_CB_OK)
+		return MNL_CB_ERROR;
+	key = data_value(f.a[NFTA_SET_ELEM_KEY], &klen);
+	val = data_value(f.a[NFTA_SET_ELEM_DATA], &vlen);
+	list_elem(list->set, key, klen, val, vlen);
+	return MNL_CB_OK;
+}
+
+/*
+ * A GETSETELEM answer, parsed in place with libmnl: no allocation per
+ * element, so a listing of any size costs no memory but elems[].
+ */
 static int
 list_msg(const struct nlmsghdr *nlh, void *data)
 {
-	struct nftnl_set *s = must(nftnl_set_alloc());
-	int rc = MNL_CB_OK;
+	struct attrs top = { { NULL }, *(const uint16_t *)data };
 
-	if (nftnl_set_elems_nlmsg_parse(nlh, s) == -1)
-		rc = MNL_CB_ERROR;
-	else
-		(void)nftnl_set_elem_foreach(s, list_elem, data);
-	nftnl_set_free(s);
-	return rc;
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), keep_attr, &top) !=
+	    MNL_CB_OK)
+		return MNL_CB_ERROR;
+	if (top.a[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL)
+		return MNL_CB_OK;
+	return mnl_attr_parse_nested(top.a[NFTA_SET_ELEM_LIST_ELEMENTS],
+	    list_nest, &top);
 }
-
-/* The per-jail sets; src4 first (listed() relies on its index 0). */
-static const struct { uint16_t family; const char *name; } jail_sets[] = {
-	{ NFPROTO_BRIDGE, "src4" }, { NFPROTO_INET, "ports4" },
-	{ NFPROTO_INET, "pubchk" },
-};
 
 static int
 list_jail_elems(struct nl *nf)
@@ -817,8 +1228,8 @@ list_jail_elems(struct nl *nf)
 	struct nlmsghdr *nlh;
 	size_t i;
 
-	nelems = 0;
-	for (i = 0; i < sizeof(jail_sets) / sizeof(jail_sets[0]); i++) {
+	forget_ports();
+	for (i = 0; i < NSETS; i++) {
 		struct nftnl_set *s = set_named(jail_sets[i].family,
 		    jail_sets[i].name);
 		uint16_t set = (uint16_t)i;
@@ -833,176 +1244,290 @@ list_jail_elems(struct nl *nf)
 	return 0;
 }
 
-/* Which jails' elements go: the dead (alive set), or the one at addr. */
+/* Which jails go: the dead (alive given), or the one of ifindex. */
 struct sweep {
-	uint32_t	  addr;
+	uint32_t	  ifindex;
 	int		(*alive)(uint32_t, void *);
 	void		 *arg;
 };
 
-/* Garbage collection takes the dead; lease and release, one address. */
 static int
 selected(const struct sweep *sw, uint32_t owner)
 {
 	if (sw->alive != NULL)
 		return !sw->alive(owner, sw->arg);
-	return owner == sw->addr;
+	return owner == sw->ifindex;
 }
 
-/* Queue, in bt, the deletion of every listed element sw selects. */
-static void
-sweep(struct batch *bt, const struct sweep *sw)
-{
-	size_t i, j, n;
-
-	for (i = 0; i < sizeof(jail_sets) / sizeof(jail_sets[0]); i++) {
-		struct nftnl_set *del = set_named(jail_sets[i].family,
-		    jail_sets[i].name);
-
-		for (j = n = 0; j < nelems; j++) {
-			const struct elem *e = &elems[j];
-
-			if (e->set != i || !selected(sw, e->owner))
-				continue;
-			elem_add(del, e->key, e->klen, NULL, 0);
-			n++;
-		}
-		if (n > 0)
-			put_elems(bt, del, NFT_MSG_DELSETELEM, 0);
-		else
-			nftnl_set_free(del);
-	}
-}
-
-/* Did the last listing hold this jail's own src4 element? */
+/* Delete n listed elements of set i, starting at *j, in one batch. */
 static int
-listed(const struct key_src *own)
+delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 {
+	struct nftnl_set *del = set_named(jail_sets[i].family,
+	    jail_sets[i].name);
+	struct batch bt;
+	size_t n = 0;
+
+	for (; *j < nelems && n < FW_CHUNK; (*j)++) {
+		const struct elem *e = &elems[*j];
+
+		if (e->set != i || !selected(sw, e->owner))
+			continue;
+		elem_add(del, e->key, e->klen, NULL, 0);
+		n++;
+	}
+	if (n == 0) {
+		nftnl_set_free(del);
+		return 0;
+	}
+	batch_start(&bt, nf);
+	put_elems(&bt, del, NFT_MSG_DELSETELEM, 0);
+	return batch_send(&bt);
+}
+
+/*
+ * The conntrack entries of a jail's flows, by their mark: best effort
+ * (the rules already keep them from carrying anything), but no state
+ * should outlive its lease.
+ */
+static void
+flush_flows(struct nl *nf, uint32_t ifindex)
+{
+	char buf[256];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = (NFNL_SUBSYS_CTNETLINK << 8) | IPCTNL_MSG_CT_DELETE;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK;
+	nlh->nlmsg_seq = nl_next_seq(nf);
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	mnl_attr_put_u32(nlh, CTA_MARK, htonl(ifindex));
+	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(UINT32_MAX));
+	if (nl_talk(nf, nlh, nlh->nlmsg_len, 1) == -1 && errno != ENOENT)
+		log_event(LOG_WARNING, "flushing flows of link %u: %s",
+		    ifindex, strerror(errno));
+}
+
+/* The flows of every jail whose liveness element the last listing held. */
+static void
+flush_dead(struct nl *nf, const struct sweep *sw)
+{
+	size_t j;
+
+	for (j = 0; j < nelems; j++)
+		if (elems[j].set == 1 && selected(sw, elems[j].owner))
+			flush_flows(nf, elems[j].owner);
+}
+
+/*
+ * List, then delete what sw selects, chunk by chunk.  For one jail
+ * (release) this lists again until nothing of it is left; ENOENT means
+ * another helper deleted one of them in between.  Garbage collection
+ * lists once, since its liveness answers belong to that one listing; *more
+ * says the listing was full (lease_gc calls again, with fresh answers).
+ */
+static int
+sweep(struct nl *nf, const struct sweep *sw, int *more)
+{
+	size_t i, j, sweeps, tries = 0;
+	int rc = 0;
+
+	for (sweeps = 0; sweeps < FW_SWEEPS; sweeps++) {
+		if (list_jail_elems(nf) == -1)
+			return -1;
+		*more = elems_full;
+		for (i = 0; i < NSETS && rc == 0; i++)
+			for (j = 0; j < nelems && rc == 0; )
+				rc = delete_chunk(nf, sw, i, &j);
+		if (sw->alive != NULL) {
+			if (rc == 0)
+				flush_dead(nf, sw);
+			break;
+		}
+		if (rc == -1 && errno == ENOENT && ++tries < FW_TRIES)
+			rc = 0;
+		else if (rc == -1 || !elems_full)
+			break;
+	}
+	return rc;
+}
+
+/* Best effort: a chain the kernel already removed with its device. */
+static void
+del_port_chain(struct nl *nf, uint32_t ifindex)
+{
+	struct nftnl_chain *c;
+	struct batch bt;
+	char name[16];
+
+	(void)snprintf(name, sizeof(name), "p%u", ifindex);
+	c = chain_named(name);
+	batch_start(&bt, nf);
+	nftnl_chain_nlmsg_build_payload(batch_msg(&bt, NFT_MSG_DELCHAIN,
+	    NFPROTO_NETDEV, 0), c);
+	nftnl_chain_free(c);
+	batch_next(&bt);
+	(void)batch_send(&bt);
+}
+
+/*
+ * A new lease: the port's ingress filter (a base chain on the device,
+ * named by the link's index, whose one rule jumps to the shared checks),
+ * the jail's source and its liveness elements, in one batch.
+ */
+int
+fw_lease(struct nl *nf, uint32_t ifindex, uint32_t addr, const uint8_t mac[6],
+    const char *dev)
+{
+	struct key_src src = { .ifindex = ifindex, .addr = addr };
+	struct key_jail self = { ifindex, ifindex };
+	struct nftnl_chain *c;
+	struct nftnl_rule *r;
+	struct batch bt;
+	char name[16];
 	size_t i;
 
-	for (i = 0; i < nelems; i++)
-		if (elems[i].set == 0 && elems[i].klen == sizeof(*own) &&
-		    memcmp(elems[i].key, own, sizeof(*own)) == 0)
-			return 1;
-	return 0;
-}
+	memcpy(src.mac, mac, 6);
+	(void)snprintf(name, sizeof(name), "p%u", ifindex);
+	batch_start(&bt, nf);
+	c = chain_named(name);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, NF_NETDEV_INGRESS);
+	nftnl_chain_set_s32(c, NFTNL_CHAIN_PRIO, NETDEV_PRI_FIRST);
+	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
+	nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, dev);
+	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_DROP);
+	nftnl_chain_nlmsg_build_payload(batch_msg(&bt, NFT_MSG_NEWCHAIN,
+	    NFPROTO_NETDEV, NLM_F_CREATE | NLM_F_EXCL), c);
+	nftnl_chain_free(c);
+	batch_next(&bt);
+	r = rule(NFPROTO_NETDEV, name);
+	x_verdict(r, NFT_JUMP, "jail");
+	put_rule(&bt, r);
+	for (i = 0; i < 3; i++) {
+		struct nftnl_set *s = set_named(jail_sets[i].family,
+		    jail_sets[i].name);
 
-static void
-src4_elem(struct batch *bt, const struct key_src *k, uint16_t type,
-    uint16_t flags)
-{
-	struct nftnl_set *s = set_named(NFPROTO_BRIDGE, "src4");
-
-	elem_add(s, k, sizeof(*k), NULL, 0);
-	put_elems(bt, s, type, flags);
-}
-
-/*
- * List, then delete what sw selects, in one batch.  With own (lease), the
- * batch also adds the jail's own src4 element.  A list-then-delete fails
- * with ENOENT when another helper deleted the same stale element in
- * between; listing again settles it.  Garbage collection does not retry
- * here: its liveness answers belong to one listing (lease_gc retries).
- */
-static int
-sweep_and(struct nl *nf, const struct sweep *sw, const struct key_src *own)
-{
-	struct batch bt;
-	int tries, rc = -1;
-
-	for (tries = 0; tries < (sw->alive != NULL ? 1 : 3); tries++) {
-		if (list_jail_elems(nf) == -1)
-			return -1;
-		batch_start(&bt, nf);
-		sweep(&bt, sw);
-		if (own != NULL)
-			src4_elem(&bt, own, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-		if (bt.nacks == 0) {
-			mnl_nlmsg_batch_stop(bt.b);
-			return 0;
-		}
-		if ((rc = batch_send(&bt)) == 0 || errno != ENOENT)
-			break;
+		elem_add(s, i == 0 ? (const void *)&src : (const void *)&self,
+		    jail_sets[i].klen, NULL, 0);
+		put_elems(&bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	}
-	return rc;
-}
-
-/* A new lease: purge whatever a dead jail left at addr, allow its source. */
-int
-fw_lease(struct nl *nf, uint32_t ifindex, uint32_t addr)
-{
-	struct sweep sw = { .addr = addr };
-	struct key_src own = { ifindex, addr };
-
-	return sweep_and(nf, &sw, &own);
+	return batch_send(&bt);
 }
 
 /*
- * The jail of link ifindex at addr is going: remove every element that
- * names addr, but only while the jail's own src4 element is still there.
- * Once a new lease of addr has purged it (the link died under a live
- * session), the elements at addr are the new jail's: leave them alone.
+ * The jail of link ifindex is going: its elements, its ingress chain, the
+ * flows it had.  Keyed by ifindex, none of it can be another jail's.
  */
 int
-fw_release(struct nl *nf, uint32_t ifindex, uint32_t addr)
+fw_release(struct nl *nf, uint32_t ifindex)
 {
-	struct sweep sw = { .addr = addr };
-	struct key_src own = { ifindex, addr };
-	struct batch bt;
-	int tries, rc = 0;
+	struct sweep sw = { .ifindex = ifindex };
+	int rc, more;
 
-	for (tries = 0; tries < 3; tries++) {
-		if (list_jail_elems(nf) == -1)
-			return -1;
-		if (!listed(&own))
-			return 0;
-		/* The sweep deletes own too: ENOENT if a purge came since. */
-		batch_start(&bt, nf);
-		sweep(&bt, &sw);
-		if ((rc = batch_send(&bt)) == 0 || errno != ENOENT)
-			break;
-	}
+	rc = sweep(nf, &sw, &more);
+	del_port_chain(nf, ifindex);
+	flush_flows(nf, ifindex);
 	return rc;
-}
-
-/*
- * Remove the elements of every jail whose veth no longer exists; alive is
- * asked only after the sets have been listed (see sweep above).
- */
-int
-fw_gc(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
-{
-	struct sweep sw = { .alive = alive, .arg = arg };
-
-	return sweep_and(nf, &sw, NULL);
 }
 
 /*
  * Publish: the host port is the key of ports4, so a port anyone published
  * fails with EEXIST in the kernel, atomically.  The same batch deletes and
- * re-adds the jail's own src4 element: ENOENT if a new lease of this
- * address purged it, i.e. this session's link is gone and the address is
- * someone else's now.  pubchk records the mapping for the forward rules.
+ * re-adds the jail's own liveness element: ENOENT if garbage collection
+ * removed it, i.e. this session's link is gone.  (A stale publish would
+ * grant nothing anyway: its flows carry a dead ifindex as their mark, and
+ * the bridge table drops them at whatever port now has the address.)
  */
 int
 fw_publish(struct nl *nf, const struct proto_publish_req *p, uint32_t ifindex,
     uint32_t addr)
 {
 	struct nftnl_set *ports = set_named(NFPROTO_INET, "ports4");
-	struct nftnl_set *chk = set_named(NFPROTO_INET, "pubchk");
-	struct key_src own = { ifindex, addr };
-	struct key_chk k = { { (uint8_t)p->ipproto, { 0 }, p->host_port, 0 },
-	    addr, p->jail_port, 0 };
+	struct nftnl_set *mark = set_named(NFPROTO_INET, "pubmark");
+	struct nftnl_set *own;
+	struct key_jail self = { ifindex, ifindex };
+	struct key_port k = { (uint8_t)p->ipproto, { 0 }, p->host_port, 0 };
+	struct val_port v = { addr, p->jail_port, 0 };
 	struct batch bt;
 
 	batch_start(&bt, nf);
-	src4_elem(&bt, &own, NFT_MSG_DELSETELEM, 0);
-	src4_elem(&bt, &own, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	elem_add(ports, &k.host, sizeof(k.host), &k.addr, 8);
+	own = set_named(NFPROTO_INET, "jails");
+	elem_add(own, &self, sizeof(self), NULL, 0);
+	put_elems(&bt, own, NFT_MSG_DELSETELEM, 0);
+	own = set_named(NFPROTO_INET, "jails");
+	elem_add(own, &self, sizeof(self), NULL, 0);
+	put_elems(&bt, own, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	elem_add(ports, &k, sizeof(k), &v, sizeof(v));
 	put_elems(&bt, ports, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
-	elem_add(chk, &k, sizeof(k), NULL, 0);
-	put_elems(&bt, chk, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	elem_add(mark, &k, sizeof(k), &ifindex, sizeof(ifindex));
+	put_elems(&bt, mark, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
 	return batch_send(&bt);
+}
+
+static int
+list_chain(const struct nlmsghdr *nlh, void *data)
+{
+	struct nftnl_chain *c = must(nftnl_chain_alloc());
+	const char *name;
+	unsigned long long n;
+	char *end;
+
+	(void)data;
+	if (nftnl_chain_nlmsg_parse(nlh, c) == 0 &&
+	    (name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)) != NULL &&
+	    name[0] == 'p' && name[1] >= '1' && name[1] <= '9' &&
+	    (n = strtoull(name + 1, &end, 10)) <= UINT32_MAX && *end == '\0' &&
+	    nelems < FW_MAX_ELEMS) {
+		elems[nelems].set = NSETS;
+		elems[nelems++].owner = (uint32_t)n;
+	}
+	nftnl_chain_free(c);
+	return MNL_CB_OK;
+}
+
+/*
+ * The ingress chains of dead jails (newer kernels keep a netdev chain when
+ * its device goes); alive is asked only after the listing.
+ */
+int
+fw_gc_chains(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
+{
+	struct sweep sw = { .alive = alive, .arg = arg };
+	struct nftnl_chain *c = chain_named("");
+	struct nlmsghdr *nlh;
+	char buf[256];
+	size_t j;
+
+	forget_ports();
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_NETDEV,
+	    NLM_F_DUMP, nl_next_seq(nf));
+	nftnl_chain_unset(c, NFTNL_CHAIN_NAME);
+	nftnl_chain_nlmsg_build_payload(nlh, c);
+	nftnl_chain_free(c);
+	if (nl_dump(nf, nlh, nlh->nlmsg_len, list_chain, NULL) == -1)
+		return -1;
+	for (j = 0; j < nelems; j++)
+		if (selected(&sw, elems[j].owner))
+			del_port_chain(nf, elems[j].owner);
+	return 0;
+}
+
+/*
+ * Remove the elements and flows of every jail whose link no longer
+ * exists; alive is asked only after the sets have been listed (see
+ * sweep).  Returns 1 when there may be more, 0, or -1.
+ */
+int
+fw_gc(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
+{
+	struct sweep sw = { .alive = alive, .arg = arg };
+	int more = 0;
+
+	if (sweep(nf, &sw, &more) == -1)
+		return -1;
+	return more;
 }
 
 static int
@@ -1045,4 +1570,33 @@ fw_forward_drop(struct nl *nf)
 	if (nl_dump(nf, nlh, nlh->nlmsg_len, drop_chain, &found) == -1)
 		return -1;
 	return found;
+}
+
+static int
+count_msg(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	++*(int *)data;
+	return MNL_CB_OK;
+}
+
+/* Is this protocol and host port published (by any jail)?  1, 0 or -1. */
+int
+fw_published(struct nl *nf, uint32_t ipproto, uint16_t port)
+{
+	struct nftnl_set *s = set_named(NFPROTO_INET, "ports4");
+	struct key_port k = { (uint8_t)ipproto, { 0 }, port, 0 };
+	struct nlmsghdr *nlh;
+	char buf[256];
+	int n = 0, r;
+
+	elem_add(s, &k, sizeof(k), NULL, 0);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+	    NLM_F_ACK, nl_next_seq(nf));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	r = nl_dump(nf, nlh, nlh->nlmsg_len, count_msg, &n);
+	if (r == -1)
+		return errno == ENOENT ? 0 : -1;
+	return n > 0;
 }

@@ -2,9 +2,9 @@
 /*
  * The firewall module's interface (fw.c).  Every call is one atomic
  * nftables batch; each returns 0, or -1 with errno (from fw_publish:
- * EEXIST, the host port is taken; ENOENT, the jail's link is gone).  The
- * jail is named by its host link's ifindex and its address (network
- * order): an address outlives a link, an ifindex is never reused soon.
+ * EEXIST, the host port is taken; ENOENT, the jail's link is gone).  A
+ * jail is named by its host link's ifindex (an address outlives a link, an
+ * ifindex is never reused soon); addresses are in network order.
  */
 #ifndef CAPJAIL_FW_H
 #define CAPJAIL_FW_H
@@ -13,10 +13,13 @@
 
 int	fw_setup(struct nl *, const struct config *);
 int	fw_gc(struct nl *, int (*)(uint32_t, void *), void *);
-int	fw_lease(struct nl *, uint32_t, uint32_t);
+int	fw_gc_chains(struct nl *, int (*)(uint32_t, void *), void *);
+int	fw_lease(struct nl *, uint32_t, uint32_t, const uint8_t [6],
+	    const char *);
 int	fw_publish(struct nl *, const struct proto_publish_req *, uint32_t,
 	    uint32_t);
-int	fw_release(struct nl *, uint32_t, uint32_t);
+int	fw_release(struct nl *, uint32_t);
+int	fw_published(struct nl *, uint32_t, uint16_t);
 int	fw_forward_drop(struct nl *);
 
 #endif

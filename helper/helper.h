@@ -92,17 +92,28 @@ void		config_resolve(const struct config *, uid_t, const gid_t *,
 
 /*
  * link.c: rtnetlink request builders.  Each writes one message into buf,
- * which must hold LINK_BUF_SIZE bytes (every message here is far smaller),
- * and returns it, or NULL if buf is too small.  No I/O.
+ * which must hold LINK_BUF_SIZE bytes (every message here is far smaller;
+ * anything else is a bug and ends the helper), and returns it.  No I/O.
+ *
+ * A jail's host-side link carries its birth label (lease.c): the owner's
+ * uid as IFLA_GROUP, the quota it was made under as its txqueuelen, and
+ * LABEL_MAC0:LABEL_MAC1 plus the jail's netns inode as its MAC.
  */
 #define LINK_BUF_SIZE	1024
-#define LINK_ALIAS_MAX	64
+#define LABEL_MAC0	0x02		/* locally administered, unicast */
+#define LABEL_MAC1	0x63
+struct link_label {
+	uint32_t	 group;		/* owner uid */
+	uint32_t	 txqlen;	/* jails= quota at birth */
+	uint8_t		 mac[6];	/* LABEL_MAC0, LABEL_MAC1, netns ino */
+};
 struct link_veth {
 	const char	*host;		/* host-side name, made by the helper */
 	const char	*peer;		/* name in the jail, checked by proto */
 	uint8_t		 peer_mac[6];
 	uint32_t	 mtu;
 	int		 netns_fd;	/* checked by netns_check */
+	struct link_label label;
 };
 struct nlmsghdr	*link_new_veth(void *, size_t, uint32_t,
 		    const struct link_veth *);
@@ -110,13 +121,14 @@ struct nlmsghdr	*link_new_bridge(void *, size_t, uint32_t, const char *,
 		    const uint8_t [6]);
 struct nlmsghdr	*link_new_addr(void *, size_t, uint32_t, uint32_t,
 		    struct in_addr, uint32_t);
-struct nlmsghdr	*link_set_alias(void *, size_t, uint32_t, const char *,
-		    const char *);
 struct nlmsghdr	*link_set_master(void *, size_t, uint32_t, uint32_t,
 		    uint32_t);
 struct nlmsghdr	*link_set_port_up(void *, size_t, uint32_t, uint32_t, int);
+struct nlmsghdr	*link_set_no_ll6(void *, size_t, uint32_t, uint32_t);
+struct nlmsghdr	*link_new_fdb(void *, size_t, uint32_t, uint32_t,
+		    const uint8_t [6]);
 struct nlmsghdr	*link_set_forwarding(void *, size_t, uint32_t, const char *);
-struct nlmsghdr	*link_del(void *, size_t, uint32_t, uint32_t, const char *);
+struct nlmsghdr	*link_del(void *, size_t, uint32_t, uint32_t);
 struct nlmsghdr	*link_get(void *, size_t, uint32_t, const char *);
 
 /*
@@ -130,6 +142,7 @@ struct lease {
 	uint32_t	mtu;
 	uint8_t		mac[6];			/* of the jail side */
 	char		host[IFNAMSIZ];		/* "cj" + 8 hex digits of addr */
+	struct link_label label;		/* of the host side */
 };
 
 struct session {
@@ -156,6 +169,9 @@ int		lease_usage(struct session *, uint32_t [CONF_MAX_BRIDGES],
 void		lease_host_name(char [IFNAMSIZ], struct in_addr);
 int		lease_gc(struct session *);
 
+/* port.c: hold a published host port; its fd, or -1 with errno. */
+int		port_reserve(uint32_t, uint16_t);
+
 /* netns.c: is this fd a network namespace the caller may hand us? */
 enum netns_check {
 	NETNS_OK,
@@ -174,6 +190,8 @@ void		sandbox_caps_drop(void);
 void		sandbox_nnp(void);
 void		sandbox_not_dumpable(void);
 void		sandbox_caps_prove(void);
+void		sandbox_cap_effective(int);
+void		sandbox_nofile(void);
 void		sandbox_sock(int);
 void		sandbox_seccomp(void);
 

@@ -2,15 +2,22 @@
 /*
  * Addresses, quotas and the one-link-per-netns rule, kept in the kernel
  * only.  A jail's host-side veth is named "cj" + the 8 hex digits of its
- * address (subnets never overlap, so the name also says which bridge), and
- * labelled with the alias "capjail uid=UID ns=INODE".  Creating the link
- * with NLM_F_EXCL is taking the lease: the rtnl lock makes it atomic, and
- * EEXIST means somebody else won that address.  Quotas are counted from
- * the labelled links.  Concurrent helpers settle races after the fact:
- * once labelled, a link counts only the links *older* than itself (lower
- * ifindex; the kernel allocates them increasing), and the younger link of
- * any pair that breaks a rule deletes itself.  The kernel's replies are
- * trusted; the aliases were written by helpers (or root).
+ * address (subnets never overlap, so the name also says which bridge).
+ * Creating the link with NLM_F_EXCL is taking the lease: the rtnl lock
+ * makes it atomic, and EEXIST means somebody else won that address.
+ *
+ * A link is owned from birth: the creating RTM_NEWLINK labels it with its
+ * owner's uid (IFLA_GROUP), the quota it was made under (txqueuelen) and
+ * the jail's netns inode (in the MAC), so no moment exists at which a link
+ * is ours but unlabelled, whatever the caller does to its helper.  The
+ * helper then reads the link back by name and acts only if the label is
+ * its own, and from then on only by ifindex.  Quotas are counted from the
+ * labels; concurrent helpers settle races after the fact: a link counts
+ * only the links *older* than itself (lower ifindex; the kernel allocates
+ * them increasing), and a link that breaks its quota or the netns rule
+ * against older ones is deleted, by its creator or by the garbage
+ * collection of any later helper, which judges by the same labels.  The
+ * kernel's replies are trusted; the labels were written by helpers.
  */
 #include <sys/socket.h>
 #include <linux/if_link.h>
@@ -22,7 +29,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 
 #include <bsd/bitstring.h>
 #include <libmnl/libmnl.h>
@@ -30,25 +36,31 @@
 #include "fw.h"
 
 #define CREATE_TRIES	64	/* EEXIST races lost in a row before giving up */
-#define LABEL_TRIES	50	/* 2 ms waits for a racing helper to label */
 #define SCAN_TRIES	50	/* dumps interrupted by link changes */
 #define NO_BRIDGE	((size_t)-1)
+#define GC_MAX_LINKS	65536
+
+/* What a link dump says about one link. */
+struct linfo {
+	const char	*name;
+	uint32_t	 index, mtu;
+	int		 isbridge;
+	int		 labelled;	/* MAC starts LABEL_MAC0:LABEL_MAC1 */
+	struct link_label label;
+};
 
 struct scan {
 	const struct config *conf;
-	const char	*mine;		/* "capjail uid=UID " */
-	const char	*alias;		/* our full alias, or NULL */
-	const char	*self;		/* our host-side name, or NULL */
+	const struct link_label *own;	/* our label, or NULL */
+	uid_t		 uid;
 	size_t		 target;	/* bridge whose addresses fill taken */
 	uint32_t	 before;	/* count only links with lower index */
 	uint32_t	 br_index[CONF_MAX_BRIDGES];	/* 0: absent */
 	uint32_t	 br_mtu[CONF_MAX_BRIDGES];
 	int		 br_bad[CONF_MAX_BRIDGES];	/* not a bridge */
 	uint32_t	 used[CONF_MAX_BRIDGES];	/* the caller's links */
-	uint32_t	 unlabeled;	/* on target, alias not yet set */
-	int		 ns_taken;	/* a link already has our alias */
-	uint32_t	 self_index;
-	int		 self_ok;	/* self carries our alias */
+	int		 ns_taken;	/* an older link has our netns */
+	uint32_t	 self_index;	/* get: the link, if its label is ours */
 };
 
 /* Host parts in use on the target bridge; big enough for a /8. */
@@ -114,6 +126,26 @@ bridge_of(const struct config *conf, uint32_t a)
 }
 
 static int
+label_eq(const struct link_label *a, const struct link_label *b)
+{
+	return a->group == b->group && a->txqlen == b->txqlen &&
+	    memcmp(a->mac, b->mac, sizeof(a->mac)) == 0;
+}
+
+/* The birth label of a jail of uid in netns ino under quota jails. */
+static void
+label_make(struct link_label *l, uid_t uid, ino_t ino, uint32_t jails)
+{
+	uint32_t n = htonl((uint32_t)ino);
+
+	l->group = (uint32_t)uid;
+	l->txqlen = jails;
+	l->mac[0] = LABEL_MAC0;
+	l->mac[1] = LABEL_MAC1;
+	memcpy(l->mac + 2, &n, 4);
+}
+
+static int
 link_attr(const struct nlattr *a, void *data)
 {
 	const struct nlattr **tb = data;
@@ -121,10 +153,10 @@ link_attr(const struct nlattr *a, void *data)
 
 	if (mnl_attr_type_valid(a, IFLA_MAX) < 0)
 		return MNL_CB_OK;
-	if ((t == IFLA_IFNAME || t == IFLA_IFALIAS) &&
-	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+	if (t == IFLA_IFNAME && mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
 		return MNL_CB_ERROR;
-	if (t == IFLA_MTU && mnl_attr_validate(a, MNL_TYPE_U32) < 0)
+	if ((t == IFLA_MTU || t == IFLA_GROUP || t == IFLA_TXQLEN) &&
+	    mnl_attr_validate(a, MNL_TYPE_U32) < 0)
 		return MNL_CB_ERROR;
 	tb[t] = a;
 	return MNL_CB_OK;
@@ -142,74 +174,104 @@ info_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* Parse one RTM_NEWLINK; -1 for anything else or a link without a name. */
+static int
+linfo_parse(const struct nlmsghdr *nlh, struct linfo *li)
+{
+	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
+	const struct nlattr *info[IFLA_INFO_MAX + 1] = { NULL };
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+
+	memset(li, 0, sizeof(*li));
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    mnl_attr_parse(nlh, sizeof(*ifm), link_attr, tb) != MNL_CB_OK ||
+	    tb[IFLA_IFNAME] == NULL || tb[IFLA_MTU] == NULL)
+		return -1;
+	li->name = mnl_attr_get_str(tb[IFLA_IFNAME]);
+	li->index = (uint32_t)ifm->ifi_index;
+	li->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	if (tb[IFLA_LINKINFO] != NULL && mnl_attr_parse_nested(
+	    tb[IFLA_LINKINFO], info_attr, info) == MNL_CB_OK &&
+	    info[IFLA_INFO_KIND] != NULL)
+		li->isbridge = strcmp(mnl_attr_get_str(info[IFLA_INFO_KIND]),
+		    "bridge") == 0;
+	if (tb[IFLA_GROUP] == NULL || tb[IFLA_TXQLEN] == NULL ||
+	    tb[IFLA_ADDRESS] == NULL ||
+	    mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) != 6)
+		return 0;
+	memcpy(li->label.mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	li->label.group = mnl_attr_get_u32(tb[IFLA_GROUP]);
+	li->label.txqlen = mnl_attr_get_u32(tb[IFLA_TXQLEN]);
+	li->labelled = li->label.mac[0] == LABEL_MAC0 &&
+	    li->label.mac[1] == LABEL_MAC1 && li->label.txqlen > 0;
+	return 0;
+}
+
 static void
-scan_bridges(struct scan *sc, const char *name, uint32_t idx, int isbr,
-    uint32_t mtu)
+scan_bridges(struct scan *sc, const struct linfo *li)
 {
 	size_t i;
 
 	for (i = 0; i < sc->conf->nbridges; i++) {
-		if (strcmp(name, sc->conf->bridges[i].name) != 0)
+		if (strcmp(li->name, sc->conf->bridges[i].name) != 0)
 			continue;
-		sc->br_index[i] = idx;
-		sc->br_bad[i] = !isbr;
-		sc->br_mtu[i] = mtu;
+		sc->br_index[i] = li->index;
+		sc->br_bad[i] = !li->isbridge;
+		sc->br_mtu[i] = li->mtu;
 	}
 }
 
-/* One link of the dump: is it a bridge of ours, a lease, whose? */
+/* One jail link of the dump: its address is taken; is it older, ours? */
 static void
-scan_one(struct scan *sc, const char *name, const char *alias, uint32_t idx)
+scan_jail(struct scan *sc, const struct linfo *li, uint32_t a, size_t i)
 {
-	const struct bridge_conf *b;
-	uint32_t a;
-	size_t i;
+	const struct bridge_conf *b = &sc->conf->bridges[i];
 
-	if (sc->self != NULL && strcmp(name, sc->self) == 0) {
-		sc->self_index = idx;
-		sc->self_ok = sc->alias && strcmp(alias, sc->alias) == 0;
-	}
-	if (parse_host_name(name, &a) == -1 ||
-	    (i = bridge_of(sc->conf, a)) == NO_BRIDGE)
-		return;
-	b = &sc->conf->bridges[i];
 	if (i == sc->target)
 		bit_set(taken, (int)(a - net_of(b)));
-	if (idx >= sc->before)
+	if (sc->own != NULL && li->labelled && label_eq(&li->label, sc->own))
+		sc->self_index = li->index;
+	if (li->index >= sc->before || !li->labelled ||
+	    li->label.group != (uint32_t)sc->uid)
 		return;
-	if (strncmp(alias, sc->mine, strlen(sc->mine)) == 0)
-		sc->used[i]++;
-	if (sc->alias != NULL && strcmp(alias, sc->alias) == 0)
+	sc->used[i]++;
+	if (sc->own != NULL && memcmp(li->label.mac, sc->own->mac, 6) == 0)
 		sc->ns_taken = 1;
-	if (*alias == '\0' && i == sc->target)
-		sc->unlabeled++;
 }
 
 static int
 scan_link(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
-	const struct nlattr *info[IFLA_INFO_MAX + 1] = { NULL };
-	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 	struct scan *sc = data;
-	const char *kind = "", *alias = "";
+	struct linfo li;
+	uint32_t a;
+	size_t i;
 
-	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    mnl_attr_parse(nlh, sizeof(*ifm), link_attr, tb) != MNL_CB_OK ||
-	    tb[IFLA_IFNAME] == NULL || tb[IFLA_MTU] == NULL)
+	if (linfo_parse(nlh, &li) == -1)
 		return MNL_CB_OK;
-	if (tb[IFLA_LINKINFO] != NULL && mnl_attr_parse_nested(
-	    tb[IFLA_LINKINFO], info_attr, info) == MNL_CB_OK &&
-	    info[IFLA_INFO_KIND] != NULL)
-		kind = mnl_attr_get_str(info[IFLA_INFO_KIND]);
-	if (tb[IFLA_IFALIAS] != NULL)
-		alias = mnl_attr_get_str(tb[IFLA_IFALIAS]);
-	scan_bridges(sc, mnl_attr_get_str(tb[IFLA_IFNAME]),
-	    (uint32_t)ifm->ifi_index, strcmp(kind, "bridge") == 0,
-	    mnl_attr_get_u32(tb[IFLA_MTU]));
-	scan_one(sc, mnl_attr_get_str(tb[IFLA_IFNAME]), alias,
-	    (uint32_t)ifm->ifi_index);
+	scan_bridges(sc, &li);
+	if (parse_host_name(li.name, &a) == 0 &&
+	    (i = bridge_of(sc->conf, a)) != NO_BRIDGE)
+		scan_jail(sc, &li, a, i);
 	return MNL_CB_OK;
+}
+
+static void
+scan_reset(struct session *s, struct scan *sc)
+{
+	const struct bridge_conf *b;
+
+	memset(sc->br_index, 0, sizeof(sc->br_index));
+	memset(sc->used, 0, sizeof(sc->used));
+	sc->ns_taken = 0;
+	sc->self_index = 0;
+	if (sc->target == NO_BRIDGE)
+		return;
+	b = &s->conf->bridges[sc->target];
+	bit_nclear(taken, 0, (1 << (32 - b->prefixlen)) - 1);
+	bit_set(taken, 0);
+	bit_set(taken, (1 << (32 - b->prefixlen)) - 1);
+	bit_set(taken, (int)(ntohl(b->gateway.s_addr) - net_of(b)));
 }
 
 /* Dump every link (get == NULL) or get one by name; -1 with errno. */
@@ -217,23 +279,11 @@ static int
 scan(struct session *s, struct scan *sc, const char *get)
 {
 	char buf[LINK_BUF_SIZE];
-	const struct bridge_conf *b;
 	struct nlmsghdr *nlh;
 	int i, r = -1;
 
 	for (i = 0; i < SCAN_TRIES && r == -1; i++) {
-		memset(sc->br_index, 0, sizeof(sc->br_index));
-		memset(sc->used, 0, sizeof(sc->used));
-		sc->unlabeled = sc->ns_taken = sc->self_ok = 0;
-		sc->self_index = 0;
-		if (sc->target != NO_BRIDGE) {
-			b = &s->conf->bridges[sc->target];
-			bit_nclear(taken, 0, (1 << (32 - b->prefixlen)) - 1);
-			bit_set(taken, 0);
-			bit_set(taken, (1 << (32 - b->prefixlen)) - 1);
-			bit_set(taken, (int)(ntohl(b->gateway.s_addr) -
-			    net_of(b)));
-		}
+		scan_reset(s, sc);
 		nlh = link_get(buf, sizeof(buf), nl_next_seq(s->rtnl), get);
 		r = nl_dump(s->rtnl, nlh, nlh->nlmsg_len, scan_link, sc);
 		if (r == -1 && errno != EAGAIN)
@@ -296,7 +346,8 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 {
 	const struct bridge_conf *b = &s->conf->bridges[sc->target];
 	struct link_veth v = { .host = s->lease.host, .peer = ifname,
-	    .peer_mac = { 0x02, 0x6a }, .netns_fd = nsfd };
+	    .peer_mac = { 0x02, 0x6a }, .netns_fd = nsfd,
+	    .label = s->lease.label };
 	char buf[LINK_BUF_SIZE], a[INET_ADDRSTRLEN];
 	int i, host;
 
@@ -329,42 +380,31 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 }
 
 /*
- * Label the new link, then count what is older than it.  A racing helper
- * may not have labelled its older link yet: wait a little for it, and in
- * the end count an unlabelled link as the caller's, so a race can refuse
- * too much but never let a quota be exceeded.
+ * Read the new link back by name: it is ours only if it carries our label
+ * (if the caller stopped us and the jail deleted it, the name may be
+ * another jail's by now).  From here on it is known by its index.  Then
+ * count what is older than it: the younger link of a race is the one that
+ * goes, so a race can refuse too much but never let a quota be exceeded.
  */
 static int
-label_and_check(struct session *s, struct scan *sc, const char *alias,
-    char *text, size_t len)
+verify_and_count(struct session *s, struct scan *sc, char *text, size_t len)
 {
 	const struct grant_conf *g = s->grant[sc->target];
 	const char *name = s->conf->bridges[sc->target].name;
-	struct timespec ts = { 0, 2000000 };
-	char buf[LINK_BUF_SIZE];
-	int i;
 
-	if (talk(s, link_set_alias(buf, sizeof(buf), nl_next_seq(s->rtnl),
-	    s->lease.host, alias)) == -1)
-		return say(text, len, errno, "labelling %s: %s",
-		    s->lease.host, strerror(errno));
-	sc->self = s->lease.host;
-	if (scan(s, sc, s->lease.host) == -1 || !sc->self_ok)
+	sc->own = &s->lease.label;
+	if (scan(s, sc, s->lease.host) == -1 || sc->self_index == 0)
 		return say(text, len, EAGAIN, "link %s vanished",
 		    s->lease.host);
 	s->lease.ifindex = sc->before = sc->self_index;
-	for (i = 0; ; i++) {
-		if (scan(s, sc, NULL) == -1)
-			return say(text, len, errno, "listing links: %s",
-			    strerror(errno));
-		if (sc->unlabeled == 0 || i == LABEL_TRIES)
-			break;
-		(void)nanosleep(&ts, NULL);
-	}
+	s->attached = 1;
+	if (scan(s, sc, NULL) == -1)
+		return say(text, len, errno, "listing links: %s",
+		    strerror(errno));
 	if (sc->ns_taken)
 		return say(text, len, EBUSY, "that network namespace already "
 		    "has a jail link");
-	if (sc->used[sc->target] + sc->unlabeled >= g->jails)
+	if (sc->used[sc->target] >= g->jails)
 		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
 		    "on %s", g->jails, g->jails, name);
 	return 0;
@@ -396,6 +436,7 @@ precheck(struct session *s, struct scan *sc, struct in_addr want,
 
 	if ((r = check_want(b, want, text, len)) != 0)
 		return r;
+	sc->own = &s->lease.label;
 	if (scan(s, sc, NULL) == -1)
 		return say(text, len, errno, "listing links: %s",
 		    strerror(errno));
@@ -421,25 +462,20 @@ int
 lease_attach(struct session *s, size_t bi, struct in_addr want,
     const char *ifname, int nsfd, ino_t ino, char *text, size_t len)
 {
-	struct scan sc = { .conf = s->conf, .target = bi,
+	struct scan sc = { .conf = s->conf, .uid = s->uid, .target = bi,
 	    .before = UINT32_MAX };
-	char mine[32], alias[LINK_ALIAS_MAX];
 	int r;
 
-	(void)snprintf(mine, sizeof(mine), "capjail uid=%u ", (unsigned)s->uid);
-	(void)snprintf(alias, sizeof(alias), "%sns=%ju", mine, (uintmax_t)ino);
-	sc.mine = mine;
-	sc.alias = alias;
 	memset(&s->lease, 0, sizeof(s->lease));
 	s->lease.bridge = bi;
+	label_make(&s->lease.label, s->uid, ino, s->grant[bi]->jails);
 	if ((r = precheck(s, &sc, want, text, len)) != 0 ||
 	    (r = make_veth(s, &sc, want, ifname, nsfd, text, len)) != 0)
 		return r;
-	s->attached = 1;
 	log_event(LOG_NOTICE, "created %s for netns %ju on %s",
 	    s->lease.host, (uintmax_t)ino, s->conf->bridges[bi].name);
 	/* An absent bridge is made only now, so a refusal leaves none. */
-	if ((r = label_and_check(s, &sc, alias, text, len)) == 0 &&
+	if ((r = verify_and_count(s, &sc, text, len)) == 0 &&
 	    sc.br_index[bi] == 0)
 		r = make_bridge(s, &sc, text, len);
 	if (r == 0)
@@ -470,10 +506,27 @@ forwarding(struct session *s, const struct bridge_conf *b)
 }
 
 /*
- * The lease is ours and within quota: purge what a dead jail may have left
- * at this address and allow the jail's source, then put the link on the
- * bridge (isolated unless isolate=no) and up.  The firewall goes first, so
- * no frame crosses the bridge before the rules for it exist.
+ * The port as a wire: no IPv6 link-local address (EAFNOSUPPORT: the host
+ * has no IPv6 on it at all), the jail's MAC static on it.
+ */
+static int
+wire(struct session *s)
+{
+	char buf[LINK_BUF_SIZE];
+
+	if (talk(s, link_set_no_ll6(buf, sizeof(buf), nl_next_seq(s->rtnl),
+	    s->lease.ifindex)) == -1 && errno != EAFNOSUPPORT)
+		return -1;
+	return talk(s, link_new_fdb(buf, sizeof(buf), nl_next_seq(s->rtnl),
+	    s->lease.ifindex, s->lease.mac));
+}
+
+/*
+ * The lease is ours and within quota: the firewall first (the port's
+ * ingress filter and the jail's elements), so no frame crosses the bridge
+ * before the rules for it exist; then the link goes on the bridge as a
+ * wire (no L3, static MAC, no learning or flooding, isolated unless
+ * isolate=no) and up.
  */
 static int
 join(struct session *s, uint32_t bridge, char *text, size_t len)
@@ -481,11 +534,12 @@ join(struct session *s, uint32_t bridge, char *text, size_t len)
 	const struct bridge_conf *b = &s->conf->bridges[s->lease.bridge];
 	char buf[LINK_BUF_SIZE];
 
-	if (fw_lease(s->nf, s->lease.ifindex, s->lease.addr.s_addr) == -1)
+	if (fw_lease(s->nf, s->lease.ifindex, s->lease.addr.s_addr,
+	    s->lease.mac, s->lease.host) == -1)
 		return say(text, len, errno, "firewall for %s: %s",
 		    s->lease.host, strerror(errno));
 	if (talk(s, link_set_master(buf, sizeof(buf), nl_next_seq(s->rtnl),
-	    s->lease.ifindex, bridge)) == -1 ||
+	    s->lease.ifindex, bridge)) == -1 || wire(s) == -1 ||
 	    talk(s, link_set_port_up(buf, sizeof(buf), nl_next_seq(s->rtnl),
 	    s->lease.ifindex, b->isolate)) == -1)
 		return say(text, len, errno, "joining %s to %s: %s",
@@ -494,7 +548,7 @@ join(struct session *s, uint32_t bridge, char *text, size_t len)
 	return 0;
 }
 
-/* Delete our host-side link; the kernel deletes its peer with it. */
+/* Delete our host-side link, by index; the kernel deletes its peer. */
 int
 lease_release(struct session *s)
 {
@@ -503,11 +557,11 @@ lease_release(struct session *s)
 	if (!s->attached)
 		return 0;
 	s->attached = 0;
-	if (fw_release(s->nf, s->lease.ifindex, s->lease.addr.s_addr) == -1)
+	if (fw_release(s->nf, s->lease.ifindex) == -1)
 		log_event(LOG_ERR, "firewall for %s: %s", s->lease.host,
 		    strerror(errno));
 	if (talk(s, link_del(buf, sizeof(buf), nl_next_seq(s->rtnl),
-	    s->lease.ifindex, s->lease.host)) == -1 && errno != ENODEV) {
+	    s->lease.ifindex)) == -1 && errno != ENODEV) {
 		log_event(LOG_ERR, "deleting %s: %s", s->lease.host,
 		    strerror(errno));
 		return -1;
@@ -521,13 +575,10 @@ int
 lease_usage(struct session *s, uint32_t used[CONF_MAX_BRIDGES],
     int present[CONF_MAX_BRIDGES])
 {
-	struct scan sc = { .conf = s->conf, .target = NO_BRIDGE,
+	struct scan sc = { .conf = s->conf, .uid = s->uid, .target = NO_BRIDGE,
 	    .before = UINT32_MAX };
-	char mine[32];
 	size_t i;
 
-	(void)snprintf(mine, sizeof(mine), "capjail uid=%u ", (unsigned)s->uid);
-	sc.mine = mine;
 	if (scan(s, &sc, NULL) == -1)
 		return -1;
 	for (i = 0; i < CONF_MAX_BRIDGES; i++) {
@@ -538,70 +589,147 @@ lease_usage(struct session *s, uint32_t used[CONF_MAX_BRIDGES],
 }
 
 /*
- * Garbage collection at startup: fw_gc asks, element by element and only
- * after it has listed them all, whether a jail's link still exists.  The
- * links are read once, on the first question, into live[].  Reading them
- * after the elements is what makes this safe against concurrent helpers:
- * a lease makes its link before its elements, so every listed element of
- * a live jail has its link in live[].
+ * Garbage collection at startup, in two steps.  Links: every cj link whose
+ * label is missing, or that breaks its own label's quota or the netns
+ * rule against older links of the same owner, is deleted by index (its
+ * creator would have deleted it, had it not been stopped or killed).
+ * Elements: fw_gc asks, element by element and only after it has listed
+ * them all, whether the link that owns it (by ifindex) still exists; the
+ * links are read afresh on the first question, into live[].  Reading
+ * them after the elements is what makes this safe against concurrent
+ * helpers: a lease makes its link before its elements.
  */
-#define GC_MAX_LIVE	65536
+struct jlink {
+	size_t		bridge;
+	uint32_t	index;
+	int		labelled;
+	struct link_label label;
+};
 
-static uint32_t live[GC_MAX_LIVE];	/* addresses with a cj link */
-static size_t nlive;
+static struct jlink jl[GC_MAX_LINKS];
+static size_t njl;
 static int live_read;			/* -1: failed, keep everything */
 
 static int
-live_link(const struct nlmsghdr *nlh, void *data)
+gc_link(const struct nlmsghdr *nlh, void *data)
 {
-	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
+	const struct config *conf = data;
+	struct linfo li;
 	uint32_t a;
+	size_t i;
 
-	(void)data;
-	if (nlh->nlmsg_type == RTM_NEWLINK && mnl_attr_parse(nlh,
-	    sizeof(struct ifinfomsg), link_attr, tb) == MNL_CB_OK &&
-	    tb[IFLA_IFNAME] != NULL && nlive < GC_MAX_LIVE &&
-	    parse_host_name(mnl_attr_get_str(tb[IFLA_IFNAME]), &a) == 0)
-		live[nlive++] = htonl(a);
+	if (linfo_parse(nlh, &li) == -1 || parse_host_name(li.name, &a) ||
+	    (i = bridge_of(conf, a)) == NO_BRIDGE || njl == GC_MAX_LINKS)
+		return MNL_CB_OK;
+	jl[njl].index = li.index;
+	jl[njl].bridge = i;
+	jl[njl].labelled = li.labelled;
+	jl[njl++].label = li.label;
 	return MNL_CB_OK;
 }
 
+/* Read the jail links into jl[]; 0, or -1 (then keep everything). */
 static int
-gc_alive(uint32_t addr, void *arg)
+read_links(struct session *s)
 {
-	struct session *s = arg;
 	char buf[LINK_BUF_SIZE];
 	struct nlmsghdr *nlh;
-	size_t i;
 	int tries;
 
-	for (tries = 0; live_read == 0 && tries < SCAN_TRIES; tries++) {
-		nlive = 0;
+	for (tries = 0; tries < SCAN_TRIES; tries++) {
+		njl = 0;
 		nlh = link_get(buf, sizeof(buf), nl_next_seq(s->rtnl), NULL);
-		if (nl_dump(s->rtnl, nlh, nlh->nlmsg_len, live_link,
-		    NULL) == 0 && nlive < GC_MAX_LIVE)
-			live_read = 1;
-		else if (errno != EAGAIN || tries == SCAN_TRIES - 1)
-			live_read = -1;
+		if (nl_dump(s->rtnl, nlh, nlh->nlmsg_len, gc_link,
+		    (void *)(uintptr_t)s->conf) == 0)
+			return njl < GC_MAX_LINKS ? 0 : -1;
+		if (errno != EAGAIN)
+			break;
 	}
+	return -1;
+}
+
+/* Does link k break its label against the links older than it? */
+static int
+link_bad(size_t k)
+{
+	const struct jlink *l = &jl[k];
+	uint32_t older = 0;
+	size_t i;
+
+	if (!l->labelled)
+		return 1;
+	for (i = 0; i < njl; i++) {
+		if (jl[i].index >= l->index || !jl[i].labelled ||
+		    jl[i].label.group != l->label.group)
+			continue;
+		if (memcmp(jl[i].label.mac, l->label.mac, 6) == 0)
+			return 1;
+		if (jl[i].bridge == l->bridge && ++older >= l->label.txqlen)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+gc_links(struct session *s)
+{
+	char buf[LINK_BUF_SIZE];
+	size_t k;
+
+	if (read_links(s) == -1)
+		return -1;
+	for (k = 0; k < njl; k++) {
+		if (!link_bad(k))
+			continue;
+		if (talk(s, link_del(buf, sizeof(buf), nl_next_seq(s->rtnl),
+		    jl[k].index)) == -1 && errno != ENODEV)
+			log_event(LOG_ERR, "deleting link %u: %s",
+			    jl[k].index, strerror(errno));
+		else
+			log_event(LOG_NOTICE, "deleted stray link %u "
+			    "(uid %u)", jl[k].index, jl[k].label.group);
+	}
+	return 0;
+}
+
+static int
+gc_alive(uint32_t ifindex, void *arg)
+{
+	struct session *s = arg;
+	size_t i;
+
+	if (live_read == 0)
+		live_read = read_links(s) == 0 ? 1 : -1;
 	if (live_read == -1)
 		return 1;
-	for (i = 0; i < nlive; i++)
-		if (live[i] == addr)
+	for (i = 0; i < njl; i++)
+		if (jl[i].index == ifindex)
 			return 1;
 	return 0;
 }
 
-/* Each try lists the elements, then reads the links afresh. */
+/*
+ * Each pass lists the elements (or the chains), then reads the links
+ * afresh; a pass whose listing was full, or that raced another sweeper
+ * (ENOENT), goes again.
+ */
 int
 lease_gc(struct session *s)
 {
 	int tries, r = -1;
 
+	if (gc_links(s) == -1)
+		log_event(LOG_WARNING, "link garbage collection: %s",
+		    strerror(errno));
 	for (tries = 0; tries < SCAN_TRIES; tries++) {
 		live_read = 0;
-		if ((r = fw_gc(s->nf, gc_alive, s)) == 0 || errno != ENOENT)
+		if ((r = fw_gc(s->nf, gc_alive, s)) == 0)
 			break;
+		if (r == -1 && errno != ENOENT)
+			return -1;
 	}
-	return r;
+	if (r != 0)
+		return -1;
+	live_read = 0;
+	return fw_gc_chains(s->nf, gc_alive, s);
 }

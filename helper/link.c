@@ -8,11 +8,15 @@
  * trusts its arguments beyond that.
  */
 #include <sys/socket.h>
+#include <linux/if_addr.h>
 #include <linux/if_link.h>
+#include <linux/neighbour.h>
+#include <linux/if_bridge.h>
 #include <linux/ip.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 
+#include <err.h>
 #include <string.h>
 
 #include <libmnl/libmnl.h>
@@ -34,17 +38,35 @@ put_link_hdr(void *buf, uint16_t type, uint16_t flags, uint32_t seq,
 	return nlh;
 }
 
+/*
+ * Every caller passes a LINK_BUF_SIZE buffer and every message here is far
+ * smaller, so a short buffer or an overflow is a bug in the helper: stop
+ * before the kernel ever sees a truncated request.
+ */
+static void
+need(size_t size)
+{
+	if (size < LINK_BUF_SIZE)
+		errx(1, "link request: buffer of %zu bytes", size);
+}
+
 static struct nlmsghdr *
 fits(struct nlmsghdr *nlh, size_t size)
 {
-	return nlh->nlmsg_len <= size ? nlh : NULL;
+	if (nlh->nlmsg_len > size)
+		errx(1, "link request: %u bytes overflow %zu",
+		    (unsigned)nlh->nlmsg_len, size);
+	return nlh;
 }
 
 /*
- * A veth pair: host side named by the lease, created down and without a
- * master (it joins the bridge only once it is labelled, see lease.c); the
- * peer is created directly in the jail's netns (IFLA_NET_NS_FD) with the
- * name the caller wants and the MAC the helper chose.
+ * A veth pair: host side named by the lease and labelled at birth with
+ * its owner (IFLA_GROUP), its netns and the quota it was made under (the
+ * host side's MAC and txqueuelen, see lease.c), all of which the kernel
+ * honours in the creating RTM_NEWLINK (it drops IFLA_IFALIAS there).  It
+ * is created down and without a master; the peer is created directly in
+ * the jail's netns (IFLA_NET_NS_FD) with the name the caller wants and the
+ * MAC the helper chose.
  */
 struct nlmsghdr *
 link_new_veth(void *buf, size_t size, uint32_t seq, const struct link_veth *v)
@@ -53,12 +75,14 @@ link_new_veth(void *buf, size_t size, uint32_t seq, const struct link_veth *v)
 	struct ifinfomsg *ifm, *peer;
 	struct nlattr *info, *data, *nest;
 
-	if (size < LINK_BUF_SIZE)
-		return NULL;
+	need(size);
 	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE |
 	    NLM_F_EXCL, seq, &ifm);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, v->host);
 	mnl_attr_put_u32(nlh, IFLA_MTU, v->mtu);
+	mnl_attr_put_u32(nlh, IFLA_GROUP, v->label.group);
+	mnl_attr_put_u32(nlh, IFLA_TXQLEN, v->label.txqlen);
+	mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(v->label.mac), v->label.mac);
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	mnl_attr_put_strz(nlh, IFLA_INFO_KIND, "veth");
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_DATA);
@@ -88,8 +112,7 @@ link_new_bridge(void *buf, size_t size, uint32_t seq, const char *name,
 	struct ifinfomsg *ifm;
 	struct nlattr *info;
 
-	if (size < LINK_BUF_SIZE)
-		return NULL;
+	need(size);
 	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK | NLM_F_CREATE |
 	    NLM_F_EXCL, seq, &ifm);
 	ifm->ifi_change = ifm->ifi_flags = IFF_UP;
@@ -110,8 +133,7 @@ link_new_addr(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
 	struct ifaddrmsg *ifa;
 	uint32_t bcast;
 
-	if (size < LINK_BUF_SIZE)
-		return NULL;
+	need(size);
 	nlh = mnl_nlmsg_put_header(buf);
 	nlh->nlmsg_type = RTM_NEWADDR;
 	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
@@ -129,22 +151,6 @@ link_new_addr(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
 	return fits(nlh, size);
 }
 
-/* The owner label; by name, because the creator does not know the index. */
-struct nlmsghdr *
-link_set_alias(void *buf, size_t size, uint32_t seq, const char *name,
-    const char *alias)
-{
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-
-	if (size < LINK_BUF_SIZE || strlen(alias) >= LINK_ALIAS_MAX)
-		return NULL;
-	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
-	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
-	mnl_attr_put_strz(nlh, IFLA_IFALIAS, alias);
-	return fits(nlh, size);
-}
-
 /* Enslave to the bridge, still down. */
 struct nlmsghdr *
 link_set_master(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
@@ -153,8 +159,7 @@ link_set_master(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 
-	if (size < LINK_BUF_SIZE)
-		return NULL;
+	need(size);
 	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
 	ifm->ifi_index = (int)ifindex;
 	mnl_attr_put_u32(nlh, IFLA_MASTER, master);
@@ -162,11 +167,13 @@ link_set_master(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
 }
 
 /*
- * Set the bridge port's isolated flag (isolate=yes: isolated ports cannot
- * talk to each other, only to non-isolated ones such as the bridge
- * itself) and bring it up, in one message, so no frame passes before the
- * flag is set.  The port must already be enslaved: the kernel takes slave
- * data from the master's link ops.
+ * The jail's bridge port, in one message so no frame passes before the
+ * flags are set: isolated (isolate=yes: isolated ports reach only
+ * non-isolated ones, such as the bridge itself); no learning (the jail's
+ * MAC is a static entry, link_new_fdb, so no frame can move it or any
+ * other MAC onto this port); no unknown-unicast or multicast flooding
+ * into the jail; then up.  The port must already be enslaved: the kernel
+ * takes slave data from the master's link ops.
  */
 struct nlmsghdr *
 link_set_port_up(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
@@ -176,16 +183,70 @@ link_set_port_up(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
 	struct ifinfomsg *ifm;
 	struct nlattr *info, *data;
 
-	if (size < LINK_BUF_SIZE)
-		return NULL;
+	need(size);
 	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
 	ifm->ifi_index = (int)ifindex;
 	ifm->ifi_change = ifm->ifi_flags = IFF_UP;
 	info = mnl_attr_nest_start(nlh, IFLA_LINKINFO);
 	data = mnl_attr_nest_start(nlh, IFLA_INFO_SLAVE_DATA);
 	mnl_attr_put_u8(nlh, IFLA_BRPORT_ISOLATED, isolated ? 1 : 0);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_LEARNING, 0);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_UNICAST_FLOOD, 0);
+	mnl_attr_put_u8(nlh, IFLA_BRPORT_MCAST_FLOOD, 0);
 	mnl_attr_nest_end(nlh, data);
 	mnl_attr_nest_end(nlh, info);
+	return fits(nlh, size);
+}
+
+/*
+ * No IPv6 link-local address on the host side (addrgenmode none): the
+ * port is a wire, not a host interface.  The kernel accepts this only on
+ * an existing link, so it is a message of its own, sent while the link is
+ * still down (addresses are generated on the way up).
+ */
+struct nlmsghdr *
+link_set_no_ll6(void *buf, size_t size, uint32_t seq, uint32_t ifindex)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+	struct nlattr *spec, *inet6;
+
+	need(size);
+	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
+	ifm->ifi_index = (int)ifindex;
+	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
+	inet6 = mnl_attr_nest_start(nlh, AF_INET6);
+	mnl_attr_put_u8(nlh, IFLA_INET6_ADDR_GEN_MODE, IN6_ADDR_GEN_MODE_NONE);
+	mnl_attr_nest_end(nlh, inet6);
+	mnl_attr_nest_end(nlh, spec);
+	return fits(nlh, size);
+}
+
+/*
+ * The jail's MAC as a static (not local) FDB entry on its own port:
+ * "bridge fdb replace MAC dev PORT master static".  Replace, because an
+ * entry for this MAC elsewhere can only be stale: the MAC names the
+ * address whose link we hold.
+ */
+struct nlmsghdr *
+link_new_fdb(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
+    const uint8_t mac[6])
+{
+	struct nlmsghdr *nlh;
+	struct ndmsg *ndm;
+
+	need(size);
+	nlh = mnl_nlmsg_put_header(buf);
+	nlh->nlmsg_type = RTM_NEWNEIGH;
+	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE |
+	    NLM_F_REPLACE;
+	nlh->nlmsg_seq = seq;
+	ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+	ndm->ndm_family = AF_BRIDGE;
+	ndm->ndm_ifindex = (int)ifindex;
+	ndm->ndm_state = NUD_NOARP;
+	ndm->ndm_flags = NTF_MASTER;
+	mnl_attr_put(nlh, NDA_LLADDR, 6, mac);
 	return fits(nlh, size);
 }
 
@@ -197,8 +258,7 @@ link_set_forwarding(void *buf, size_t size, uint32_t seq, const char *name)
 	struct ifinfomsg *ifm;
 	struct nlattr *spec, *inet, *conf;
 
-	if (size < LINK_BUF_SIZE)
-		return NULL;
+	need(size);
 	nlh = put_link_hdr(buf, RTM_NEWLINK, NLM_F_ACK, seq, &ifm);
 	mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	spec = mnl_attr_nest_start(nlh, IFLA_AF_SPEC);
@@ -212,22 +272,20 @@ link_set_forwarding(void *buf, size_t size, uint32_t seq, const char *name)
 }
 
 /*
- * Delete by index when known: an index is not reused for 2^31 links, a
- * name is reused by the next lease of the same address.
+ * Delete by index, never by name: an index is not reused for 2^31 links,
+ * a name is reused by the next lease of the same address.
  */
 struct nlmsghdr *
-link_del(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
-    const char *name)
+link_del(void *buf, size_t size, uint32_t seq, uint32_t ifindex)
 {
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 
-	if (size < LINK_BUF_SIZE)
-		return NULL;
+	need(size);
+	if (ifindex == 0)
+		errx(1, "link_del: no index");
 	nlh = put_link_hdr(buf, RTM_DELLINK, NLM_F_ACK, seq, &ifm);
 	ifm->ifi_index = (int)ifindex;
-	if (ifindex == 0)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
 	return fits(nlh, size);
 }
 
@@ -238,8 +296,7 @@ link_get(void *buf, size_t size, uint32_t seq, const char *name)
 	struct nlmsghdr *nlh;
 	struct ifinfomsg *ifm;
 
-	if (size < LINK_BUF_SIZE)
-		return NULL;
+	need(size);
 	nlh = put_link_hdr(buf, RTM_GETLINK, name ? NLM_F_ACK : NLM_F_DUMP,
 	    seq, &ifm);
 	if (name != NULL)

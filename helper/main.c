@@ -61,6 +61,7 @@ main(int argc, char *argv[])
 	sandbox_not_dumpable();			/* no ptrace, no core */
 	sandbox_caps_prove();			/* read the sets back */
 	sandbox_sock(PROTO_SOCK_FD);		/* our caller, SEQPACKET */
+	sandbox_nofile();			/* a socket per published port */
 	(void)signal(SIGPIPE, SIG_IGN);		/* a dead peer is EPIPE */
 	(void)signal(SIGXFSZ, SIG_IGN);		/* RLIMIT_FSIZE: EFBIG */
 	if (clearenv() != 0)			/* read nothing from it */
@@ -70,8 +71,10 @@ main(int argc, char *argv[])
 		err(1, "getgroups");
 	groups[ngroups++] = getgid();
 	log_init(s.uid);			/* syslog socket, before seccomp */
+	sandbox_cap_effective(0);		/* NSS runs in config_load */
 	if (config_load(&conf, CONF_PATH, cerr, sizeof(cerr)) == -1)
 		errx(1, "%s", cerr);
+	sandbox_cap_effective(1);
 	s.conf = &conf;
 	config_resolve(&conf, s.uid, groups, (size_t)ngroups, s.grant);
 	if (nl_open(&rtnl, NETLINK_ROUTE) == -1)

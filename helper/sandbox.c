@@ -9,7 +9,11 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/ioctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
+#include <linux/magic.h>
 #include <linux/capability.h>
 #include <linux/nsfs.h>
 
@@ -17,6 +21,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <sched.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,18 +46,25 @@ sandbox_stdfds(void)
 void
 sandbox_ids(void)
 {
+	struct statfs sfs;
 	struct stat st;
+	int fd;
 
 	if (getuid() != geteuid() || getgid() != getegid())
 		errx(1, "must not be installed setuid or setgid");
 	/*
 	 * Started as root of a user namespace, we would hold CAP_NET_ADMIN
 	 * there only, over that namespace's networks: never what a caller
-	 * means.  The initial user namespace has a fixed inode number
+	 * means.  Ask the kernel through the namespace file itself (an nsfs
+	 * file of type CLONE_NEWUSER, whatever is mounted where): the
+	 * initial user namespace has a fixed inode number
 	 * (PROC_USER_INIT_INO, <linux/proc_ns.h>, not exported).
 	 */
-	if (stat("/proc/self/ns/user", &st) == -1)
-		err(1, "/proc/self/ns/user");
+	if ((fd = open("/proc/self/ns/user", O_RDONLY | O_CLOEXEC)) == -1 ||
+	    fstatfs(fd, &sfs) == -1 || sfs.f_type != NSFS_MAGIC ||
+	    ioctl(fd, NS_GET_NSTYPE) != CLONE_NEWUSER || fstat(fd, &st) == -1)
+		errx(1, "/proc/self/ns/user is not a user namespace");
+	(void)close(fd);
 	if (st.st_ino != 0xEFFFFFFDU)
 		errx(1, "must run in the initial user namespace, not inside "
 		    "a container or unshare -U");
@@ -89,6 +101,35 @@ sandbox_caps_drop(void)
 	if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
 	    CAP_NET_ADMIN) == -1 || capng_apply(CAPNG_SELECT_CAPS) != 0)
 		errx(1, "cannot drop capabilities");
+}
+
+/*
+ * CAP_NET_ADMIN out of (on = 0) or back into (on = 1) the effective set,
+ * around the config's name look-ups: NSS modules (sss, ldap, systemd)
+ * run inside this process and must never run with the capability.  It
+ * stays permitted, so raising it again needs no privilege.
+ */
+void
+sandbox_cap_effective(int on)
+{
+	if (capng_update(on ? CAPNG_ADD : CAPNG_DROP, CAPNG_EFFECTIVE,
+	    CAP_NET_ADMIN) == -1 || capng_apply(CAPNG_SELECT_CAPS) != 0)
+		errx(1, "cannot %s CAP_NET_ADMIN", on ? "raise" : "lower");
+}
+
+/*
+ * Each published port holds a socket (port.c): allow as many as the hard
+ * limit the caller was given; the caller could raise it anyway.
+ */
+void
+sandbox_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
 }
 
 void
@@ -171,11 +212,14 @@ static const struct {
 	{ SCMP_SYS(fstatfs), -1, 0, 0 },	/* netns_check: nsfs? */
 	{ SCMP_SYS(newfstatat), 3, AT_EMPTY_PATH, 0 },	/* netns_check: fstat() */
 	{ SCMP_SYS(close), -1, 0, 0 },		/* the netns fd, when done */
-	{ SCMP_SYS(clock_nanosleep), -1, 0, 0 },	/* lease.c: nanosleep */
 	{ SCMP_SYS(getpid), -1, 0, 0 },		/* syslog's LOG_PID */
 	{ SCMP_SYS(write), -1, 0, 0 },		/* err(3) to stderr */
 	{ SCMP_SYS(exit_group), -1, 0, 0 },	/* exit() */
-	{ SCMP_SYS(socket), -1, 0, EACCES },	/* syslog reconnecting: no */
+	{ SCMP_SYS(socket), 0, AF_INET, 0 },	/* port.c: a reservation */
+	{ SCMP_SYS(socket), 0, AF_UNIX, EACCES },	/* syslog reconnecting: no */
+	{ SCMP_SYS(bind), -1, 0, 0 },		/* port.c: claim the port */
+	{ SCMP_SYS(setsockopt), 1, SOL_SOCKET, 0 },	/* port.c: SO_RCVBUF */
+	{ SCMP_SYS(restart_syscall), -1, 0, 0 },	/* SIGSTOP/SIGCONT in a sleep */
 	{ SCMP_SYS(brk), -1, 0, 0 },		/* malloc: libnftnl objects */
 	{ SCMP_SYS(munmap), -1, 0, 0 },		/* free of large blocks */
 	{ SCMP_SYS(mremap), -1, 0, 0 },		/* realloc of large blocks */

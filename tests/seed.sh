@@ -102,13 +102,27 @@ wait_http() {
 	return 1
 }
 
+# nft_elems FAMILY TABLE SET: the elements of a set or map in $HOST, one
+# line each (nft wraps long lists), nothing if it has none.
+nft_elems() {
+	{ ip netns exec "$HOST" nft list set "$@" ||
+	    ip netns exec "$HOST" nft list map "$@"; } 2>/dev/null |
+	    awk '/elements = \{/ { p = 1; sub(/.*elements = \{/, "") }
+	    p { n = split($0, a, ","); for (i = 1; i <= n; i++) {
+	    e = a[i]; gsub(/^[ \t]+|[ \t}]+$/, "", e); if (e != "") print e } }
+	    /\}/ { p = 0 }'
+}
+
 # host_leftovers: what a finished jail must not leave on the host.
 host_leftovers() {
 	ip -n "$HOST" -o link show | grep -o ' cj[0-9a-f]\{8\}' | tr -d ' '
-	ip netns exec "$HOST" nft list set bridge capjail src4 2>/dev/null |
-	    grep -o '"cj[0-9a-f]*"'
-	ip netns exec "$HOST" nft list map inet capjail ports4 2>/dev/null |
-	    grep -Eo '(tcp|udp) \. [0-9]+'
+	nft_elems netdev capjail src
+	nft_elems inet capjail jails
+	nft_elems bridge capjail jails
+	nft_elems inet capjail ports4
+	nft_elems inet capjail pubmark
+	ip netns exec "$HOST" nft list chains netdev 2>/dev/null |
+	    grep -Eo 'chain p[0-9]+'
 }
 
 # wait_gone PID: bounded wait (10 s) for a process to end.

@@ -20,7 +20,7 @@
 # or a conntrack entry whose DNAT outlived its element); the host's state at
 # that moment is printed with the failure.
 #
-# At the end, after one more helper run: no cj* link, no element in src4 or
+# At the end, after one more helper run: no cj* link, no per-jail element or
 # ports4, no jail address on the host, no process of ours left.
 #
 # Knobs: CHURN_CYCLES, CHURN_PARALLEL (slots, 1-8), CHURN_PORTS (ports per
@@ -139,8 +139,7 @@ fetch() {
 		ip -n "$HOST" -o link show | grep -o ' cj[0-9a-f]\{8\}'
 		ip netns exec "$HOST" nft list map inet capjail ports4 |
 		    grep -Eo '(tcp|udp) \. [0-9]+ : [0-9.]+ \. [0-9]+'
-		ip netns exec "$HOST" nft list set bridge capjail src4 |
-		    grep -Eo '"cj[0-9a-f]+" \. [0-9.]+'
+		nft_elems netdev capjail src
 		# conntrack keeps a flow's DNAT after its element is gone
 		ip netns exec "$HOST" grep "dport=$2 " /proc/net/nf_conntrack |
 		    grep -v TIME_WAIT | head -n 20
@@ -409,9 +408,10 @@ out=$(in_host "$T_USER" "$CAPJAIL" --net=capjail0 -- true 2>&1)
 is "$?:$out" "0:" "one more helper run succeeds"
 is "$(ip -n "$HOST" -o link show | grep -o ' cj[0-9a-f]\{8\}' | tr -d ' ' |
     paste -sd ' ' -)" "" "no cj* link is left"
-is "$(ip netns exec "$HOST" nft list set bridge capjail src4 |
-    grep -o '"cj[0-9a-f]*" \. [0-9.]*' | paste -sd ' ' -)" "" \
-    "no element is left in src4"
+is "$(nft_elems netdev capjail src | paste -sd ' ' -)" "" \
+    "no element is left in the jails' source set"
+is "$(host_leftovers | paste -sd ' ' -)" "" \
+    "no liveness element, published port or ingress chain is left"
 is "$(ip netns exec "$HOST" nft list map inet capjail ports4 |
     grep -Eo '(tcp|udp) \. [0-9]+ : [0-9.]+ \. [0-9]+' | paste -sd ' ' -)" \
     "" "no element is left in ports4"

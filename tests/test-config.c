@@ -206,17 +206,52 @@ test_bad(void)
 	    "too many grants: %s", e);
 }
 
-/* config_load on path must fail with exactly "PATH: reason". */
+/* config_load on p must fail with exactly "WHO: reason" (WHO: p, or
+ * its directory). */
 static void
-load_refused(const char *p, const char *reason, const char *what)
+load_refused_as(const char *p, const char *who, const char *reason,
+    const char *what)
 {
 	char err[CONF_ERR_LEN], want[CONF_ERR_LEN];
 
-	(void)snprintf(want, sizeof(want), "%s: %s", p, reason);
+	(void)snprintf(want, sizeof(want), "%s: %s", who, reason);
 	err[0] = '\0';
 	if (!ok(config_load(&conf, p, err, sizeof(err)) == -1 &&
 	    strcmp(err, want) == 0, "config_load refuses %s", what))
 		diag("got: %s", err);
+}
+
+static void
+load_refused(const char *p, const char *reason, const char *what)
+{
+	load_refused_as(p, p, reason, what);
+}
+
+/* The directory the file is in is checked like the file. */
+static void
+test_load_dir(void)
+{
+	char sub[96];
+
+	(void)chmod(dir, 0775);
+	load_refused_as(path, dir, "writable by group or others",
+	    "a file in a group-writable directory");
+	(void)chmod(dir, 0757);
+	load_refused_as(path, dir, "writable by group or others",
+	    "a file in a world-writable directory");
+	(void)chmod(dir, 0755);
+	if (chown(dir, 1, 0) == -1)
+		diag("chown: %s", strerror(errno));
+	load_refused_as(path, dir, "not owned by root",
+	    "a file in a directory owned by uid 1");
+	if (chown(dir, 0, 0) == -1)
+		diag("chown: %s", strerror(errno));
+	(void)chmod(dir, 0700);
+	(void)snprintf(sub, sizeof(sub), "%s/sub", dir);
+	if (mkdir(sub, 0755) == -1)
+		diag("mkdir: %s", strerror(errno));
+	load_refused(sub, "not a regular file", "a directory");
+	(void)rmdir(sub);
 }
 
 static void
@@ -226,7 +261,8 @@ test_load(void)
 
 	write_file("bridge c0 10.0.0.1/24\n");
 	if (geteuid() != 0) {
-		load_refused(path, "not owned by root", "a user's file");
+		load_refused_as(path, dir, "not owned by root",
+		    "a user's directory");
 		skip("the other ownership and mode cases need root");
 		return;
 	}
@@ -247,7 +283,7 @@ test_load(void)
 		diag("symlink: %s", strerror(errno));
 	load_refused(link, "is a symbolic link", "a symlink to a good file");
 	(void)unlink(link);
-	load_refused(dir, "not a regular file", "a directory");
+	test_load_dir();
 	(void)snprintf(link, sizeof(link), "%s/missing", dir);
 	load_refused(link, "No such file or directory", "a missing file");
 	write_file("bridge c0 10.0.0.1/24\nuser root c9 jails=1\n");

@@ -3,7 +3,7 @@
 # capjail-net as deployed: the setcap'ed test helper, run by the
 # unprivileged test users through tests/cj-client, inside a throwaway
 # "host" network namespace, with test configs written here as root.
-# Proves attach (bridge, veth, alias, reply), the quota and grant
+# Proves attach (bridge, veth, birth label, reply), the quota and grant
 # refusals, every netns-fd refusal, malformed requests, startup refusals,
 # cleanup on release/EOF/SIGKILL, parallel leases and the seccomp filter.
 . "$(dirname "$0")/libtest.sh"
@@ -49,7 +49,11 @@ like "$(ip -n "$NS" -4 addr show capjail0)" "inet 10.89.0.1/24 brd 10.89.0.255" 
 h=$(ip -n "$NS" -d link show cj0a590002)
 like "$h" "master capjail0" "the host end is on the bridge"
 like "$h" "<[^>]*UP" "the host end is up"
-like "$h" "alias capjail uid=$U1 ns=[0-9]+" "the alias names the user and netns"
+like "$h" "group $U1 qlen 2" "born labelled: group = the owner's uid, qlen = quota"
+ino=$(printf '%08x' "$(stat -L -c %i "/proc/$npid/ns/net")" |
+    sed 's/../&:/g; s/:$//')
+like "$h" "link/ether 02:63:$ino " "born labelled: the MAC names the jail's netns"
+like "$h" "learning off flood off" "the jail port neither learns nor floods"
 p=$(nsenter -t "$npid" -n ip -d link show eth0 2>&1)
 like "$p" "link/ether 02:6a:0a:59:00:02" "the peer is in the jail's netns, named and addressed"
 like "$p" "mtu 1500" "the peer has the bridge's MTU"

@@ -540,10 +540,16 @@ if as_ok $hi && ! as_ok $lo; then
 	hostile "invocation: RLIMIT_AS far too small ($((hi - 512)) KiB): the loader fails, exit 127" \
 	    "$out" "^capjail-net: error while loading shared libraries" \
 	    "^helper exit 127\$"
-	ip -n "$NS" link add cj0a5900fa type veth peer name cjpeer0
-	elems=$(seq 20000 22999 | sed 's/.*/tcp . & : 10.89.0.250 . 80/' |
-	    paste -sd, -)
-	ip netns exec "$NS" nft add element inet capjail ports4 "{ $elems }"
+	# A link with a valid birth label (owner $T_USER, quota 8, a netns
+	# inode of its own) keeps its 3000 elements alive through GC.
+	ip -n "$NS" link add cj0a5900fa group "$(id -u "$T_USER")" txqlen 8 \
+	    address 02:63:7f:00:00:01 type veth peer name cjpeer0
+	idx=$(ip -n "$NS" -o link show cj0a5900fa | cut -d: -f1)
+	seq 20000 22999 | awk -v i="$idx" '{
+	    printf "add element inet capjail ports4 { tcp . %s : 10.89.0.250 . 80 }\n", $1
+	    printf "add element inet capjail pubmark { tcp . %s : %s }\n", $1, i }' \
+	    >"$WORK/elems.nft"
+	ip netns exec "$NS" nft -f "$WORK/elems.nft"
 	rebase
 	out=$(client "$T_USER" -C -r as=$(((hi + 64) * 1024)) attach capjail0 eth0 \
 	    pub:tcp:8086:80 check release)

@@ -4,7 +4,7 @@
 # helper, run by the unprivileged test users inside a throwaway "host"
 # network namespace, with a root-owned test config.  Proves the jail's
 # network inside (address, route, ping to the gateway), the host side (veth
-# on the bridge, alias naming the user), the helper's refusals as one-line
+# on the bridge, birth label naming the user), the helper's refusals as one-line
 # errors, teardown on release, EOF and SIGKILL of the launcher, parallel
 # leases, -p refusals and --check.
 . "$(dirname "$0")/libtest.sh"
@@ -81,8 +81,8 @@ is "$(njail "$T_USER" --net=capjail0 --ifname net0 --ip 10.89.0.77 -- \
 spawn "$T_USER" r1 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
 is "$(on_bridge)" 1 "the host sees one veth on the bridge"
 host=$(ip -n "$NS" -o link show master capjail0 | sed 's/^[0-9]*: \([^@:]*\).*/\1/')
-like "$(ip -n "$NS" -d link show "$host")" "alias capjail uid=$U1 " \
-    "its alias names the user"
+like "$(ip -n "$NS" -d link show "$host")" "group $U1 " \
+    "its birth label names the user"
 hpid=$(pgrep -P "$jpid" -x capjail-net)
 capeff=$(sed -n 's/^CapEff:[[:space:]]*//p' "/proc/$hpid/status" 2>/dev/null)
 is "$capeff" 0000000000001000 \

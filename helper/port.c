@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Host ports a jail publishes are held, for the life of the session, by a
+ * socket of the helper's bound to 0.0.0.0:PORT (as docker-proxy and
+ * rootlessport hold theirs).  The bind is both the check and the claim:
+ * it fails if any socket of the host already has the port for that
+ * protocol on any IPv4 address or on a dual-stack IPv6 socket, and once
+ * it succeeds nothing can bind the port until the session ends.  Inputs:
+ * a protocol and port that proto_check_req validated and the grant
+ * allowed.
+ */
+#include <sys/socket.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "helper.h"
+
+/*
+ * Reserve ipproto (IPPROTO_TCP or IPPROTO_UDP) port (network order): the
+ * socket's fd, or -1 with errno (EADDRINUSE: in use; EACCES: below
+ * net.ipv4.ip_unprivileged_port_start, which needs a capability the
+ * helper does not have).  A TCP socket is bound, never listening, so a
+ * connection to the port that is not published (127.0.0.1, say) is reset;
+ * a UDP one gets the smallest receive buffer, as nothing reads it.
+ */
+int
+port_reserve(uint32_t ipproto, uint16_t port)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port,
+	    .sin_addr.s_addr = htonl(INADDR_ANY) };
+	int fd, e, small = 1;
+
+	if ((fd = socket(AF_INET, (ipproto == IPPROTO_TCP ? SOCK_STREAM :
+	    SOCK_DGRAM) | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (ipproto == IPPROTO_UDP)
+		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small,
+		    sizeof(small));
+	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+		e = errno;
+		(void)close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
