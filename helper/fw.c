@@ -371,6 +371,22 @@ x_dnat_ports(struct nftnl_rule *r)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_NAT_REG_PROTO_MIN, R32_1);
 }
 
+/*
+ * socket mark PORT_MARK: the socket that holds the packet's destination
+ * port is a helper's reservation (port.c), so the helper that published
+ * it is alive.  (In output the kernel would look at the sending socket
+ * instead, so the host's own connections are not checked this way.)
+ */
+static void
+x_socket_held(struct nftnl_rule *r)
+{
+	struct nftnl_expr *e = expr(r, "socket");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_KEY, NFT_SOCKET_MARK);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_SOCKET_DREG, R1);
+	x_cmp32(r, NFT_CMP_EQ, PORT_MARK);
+}
+
 /* ct mark set meta l4proto . th dport map @pubmark: whose port it is */
 static void
 x_mark_ports(struct nftnl_rule *r)
@@ -606,6 +622,8 @@ rule_published(struct batch *bt, const char *chain, uint8_t proto, int mark)
 		x_bits8(r, 0x12, 0x02);
 	}
 	x_daddr_local(r);
+	if (strcmp(chain, "prerouting") == 0)
+		x_socket_held(r);
 	if (mark)
 		x_mark_ports(r);
 	else
@@ -631,6 +649,29 @@ rules_nat(struct batch *bt)
 	x_meta_in(r, NFT_META_IIFNAME, "natbridges", 0);
 	x_meta_in(r, NFT_META_OIFNAME, "bridges", 1);
 	expr(r, "masq");
+	put_rule(bt, r);
+}
+
+/* iifname|oifname "cj*": a jail's port itself (names reserved for them) */
+static void
+x_port(struct nftnl_rule *r, uint32_t key)
+{
+	x_meta(r, key, R1);
+	x_cmp(r, NFT_CMP_EQ, "cj", 2);
+}
+
+/*
+ * Nothing climbs a port's own IP stack, and nothing is routed out of a
+ * port directly (a host socket bound to the device, say): a port is a
+ * wire into a bridge, and all traffic to and from jails crosses the bridge.
+ */
+static void
+drop_on_port(struct batch *bt, const char *chain, uint32_t key)
+{
+	struct nftnl_rule *r = rule(NFPROTO_INET, chain);
+
+	x_port(r, key);
+	x_verdict(r, NF_DROP, NULL);
 	put_rule(bt, r);
 }
 
@@ -672,8 +713,28 @@ refuse(struct batch *bt, const char *chain, uint32_t key)
 static void
 rules_from_jails(struct batch *bt)
 {
+	/* source-quench, redirect, and fragmentation-needed: a jail's MTU is
+	 * its bridge's, and such an error (even about its own flow, and
+	 * after NAT from the host's address) would steer other hosts. */
+	static const uint8_t icmp_bad[][2] = { { 4, 0xff }, { 5, 0xff },
+	    { 3, 4 } };
 	struct nftnl_rule *r;
+	size_t i;
 
+	drop_on_port(bt, "jailin", NFT_META_IIFNAME);
+	for (i = 0; i < sizeof(icmp_bad) / sizeof(icmp_bad[0]); i++) {
+		r = on_bridges("jailin", NFT_META_IIFNAME);
+		x_meta(r, NFT_META_L4PROTO, R1);
+		x_cmp8(r, IPPROTO_ICMP);
+		x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
+		x_cmp8(r, icmp_bad[i][0]);
+		if (icmp_bad[i][1] != 0xff) {
+			x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 1, 1, R1);
+			x_cmp8(r, icmp_bad[i][1]);
+		}
+		x_verdict(r, NF_DROP, NULL);
+		put_rule(bt, r);
+	}
 	r = on_bridges("jailin", NFT_META_IIFNAME);
 	x_meta(r, NFT_META_NFPROTO, R1);
 	x_cmp(r, NFT_CMP_NEQ, &(uint8_t){ NFPROTO_IPV4 }, 1);
@@ -762,6 +823,7 @@ rules_forward(struct batch *bt)
 {
 	struct nftnl_rule *r;
 
+	drop_on_port(bt, "forward", NFT_META_OIFNAME);
 
 	/* Into jails: DNAT'ed flows of published ports, from that bridge's
 	 * publish-from interfaces; then replies and their ICMP errors.
@@ -802,11 +864,38 @@ rules_forward(struct batch *bt)
 	refuse(bt, "forward", NFT_META_IIFNAME);
 }
 
+/*
+ * A published port's packet that was not DNAT'ed to its jail (127.0.0.1,
+ * an interface not in publish-from) would reach the helper's reservation
+ * socket: refuse it, as if nothing listened there.
+ */
+static void
+rules_reserved(struct batch *bt)
+{
+	int tcp;
+
+	for (tcp = 1; tcp >= 0; tcp--) {
+		struct nftnl_rule *r = rule(NFPROTO_INET, "input");
+
+		x_ipv4(r);
+		x_ct_bits(r, NFT_CT_STATUS, IPS_DST_NAT, NFT_CMP_EQ);
+		x_meta(r, NFT_META_L4PROTO, R1);
+		if (tcp)
+			x_cmp8(r, IPPROTO_TCP);
+		x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R32_1);
+		x_lookup(r, "pubmark", 0, 0);
+		x_reject(r, tcp);
+		put_rule(bt, r);
+	}
+}
+
 /* Jails reach no host service; they may ping their gateway. */
 static void
 rules_input(struct batch *bt)
 {
 	struct nftnl_rule *r;
+
+	rules_reserved(bt);
 
 	r = on_bridges("input", NFT_META_IIFNAME);
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
@@ -835,6 +924,7 @@ rules_output(struct batch *bt)
 {
 	struct nftnl_rule *r;
 
+	drop_on_port(bt, "outfilter", NFT_META_OIFNAME);
 	r = on_bridges("outfilter", NFT_META_OIFNAME);
 	x_ct_any(r, NFT_CT_STATUS, IPS_DST_NAT);
 	x_verdict(r, NF_ACCEPT, NULL);
@@ -922,8 +1012,7 @@ rules_bridge(struct batch *bt)
 	uint16_t ip = htons(ETH_P_IP);
 
 	r = rule(NFPROTO_BRIDGE, "output");
-	x_meta(r, NFT_META_OIFNAME, R1);
-	x_cmp(r, NFT_CMP_EQ, "cj", 2);	/* the helper's veths, cj%08x */
+	x_port(r, NFT_META_OIFNAME);
 	x_meta(r, NFT_META_PROTOCOL, R1);
 	x_cmp(r, NFT_CMP_EQ, &ip, sizeof(ip));
 	x_meta(r, NFT_META_MARK, R32_0);
@@ -1130,6 +1219,40 @@ forget_ports(void)
 	elems_full = 0;
 }
 
+/*
+ * Which jails go: the one of ifindex (release), or (garbage collection,
+ * live given) every jail whose link is gone.  For the latter, a listing
+ * keeps only candidates, elements whose owner had no link just before the
+ * listing began, and a deletion takes a candidate only if its owner still
+ * has none after the listing: a lease makes its link before its elements,
+ * and ifindexes are not reused, so a live jail is never taken, and only
+ * the stale fill elems[], however many live elements there are.
+ */
+struct sweep {
+	uint32_t		 ifindex;
+	const struct fw_live	*live;
+};
+
+static const struct sweep *listing;	/* the sweep list_elem filters for */
+
+static int
+selected(const struct sweep *sw, uint32_t owner)
+{
+	if (sw->live != NULL)
+		return !sw->live->alive(owner, sw->live->arg);
+	return owner == sw->ifindex;
+}
+
+/* A fresh view of the links, read now (before a dump starts). */
+static void
+snapshot(const struct sweep *sw)
+{
+	if (sw->live != NULL) {
+		sw->live->refresh(sw->live->arg);
+		(void)sw->live->alive(0, sw->live->arg);
+	}
+}
+
 /* One listed element: key and value, as the kernel sent them. */
 static void
 list_elem(uint16_t set, const uint8_t *key, uint32_t klen, const uint8_t *val,
@@ -1152,7 +1275,8 @@ list_elem(uint16_t set, const uint8_t *key, uint32_t klen, const uint8_t *val,
 		*port_slot(key) = e->owner;
 	else if (set == PORTS4)	/* 0 (none): an orphan, never alive */
 		e->owner = *port_slot(key);
-	nelems++;
+	if (selected(listing, e->owner))
+		nelems++;
 }
 
 /* Keep each attribute of a nest by type (callbacks for mnl_attr_parse). */
@@ -1222,13 +1346,14 @@ list_msg(const struct nlmsghdr *nlh, void *data)
 }
 
 static int
-list_jail_elems(struct nl *nf)
+list_jail_elems(struct nl *nf, const struct sweep *sw)
 {
 	char buf[256];
 	struct nlmsghdr *nlh;
 	size_t i;
 
 	forget_ports();
+	listing = sw;
 	for (i = 0; i < NSETS; i++) {
 		struct nftnl_set *s = set_named(jail_sets[i].family,
 		    jail_sets[i].name);
@@ -1242,21 +1367,6 @@ list_jail_elems(struct nl *nf)
 			return -1;
 	}
 	return 0;
-}
-
-/* Which jails go: the dead (alive given), or the one of ifindex. */
-struct sweep {
-	uint32_t	  ifindex;
-	int		(*alive)(uint32_t, void *);
-	void		 *arg;
-};
-
-static int
-selected(const struct sweep *sw, uint32_t owner)
-{
-	if (sw->alive != NULL)
-		return !sw->alive(owner, sw->arg);
-	return owner == sw->ifindex;
 }
 
 /* Delete n listed elements of set i, starting at *j, in one batch. */
@@ -1322,30 +1432,26 @@ flush_dead(struct nl *nf, const struct sweep *sw)
 }
 
 /*
- * List, then delete what sw selects, chunk by chunk.  For one jail
- * (release) this lists again until nothing of it is left; ENOENT means
- * another helper deleted one of them in between.  Garbage collection
- * lists once, since its liveness answers belong to that one listing; *more
- * says the listing was full (lease_gc calls again, with fresh answers).
+ * List, then delete what sw selects, chunk by chunk, until a listing is
+ * not full.  ENOENT means another helper deleted one of them in between:
+ * list again.
  */
 static int
-sweep(struct nl *nf, const struct sweep *sw, int *more)
+sweep(struct nl *nf, const struct sweep *sw)
 {
 	size_t i, j, sweeps, tries = 0;
 	int rc = 0;
 
 	for (sweeps = 0; sweeps < FW_SWEEPS; sweeps++) {
-		if (list_jail_elems(nf) == -1)
+		snapshot(sw);
+		if (list_jail_elems(nf, sw) == -1)
 			return -1;
-		*more = elems_full;
+		snapshot(sw);
 		for (i = 0; i < NSETS && rc == 0; i++)
 			for (j = 0; j < nelems && rc == 0; )
 				rc = delete_chunk(nf, sw, i, &j);
-		if (sw->alive != NULL) {
-			if (rc == 0)
-				flush_dead(nf, sw);
-			break;
-		}
+		if (rc == 0 && sw->live != NULL)
+			flush_dead(nf, sw);
 		if (rc == -1 && errno == ENOENT && ++tries < FW_TRIES)
 			rc = 0;
 		else if (rc == -1 || !elems_full)
@@ -1423,10 +1529,10 @@ fw_lease(struct nl *nf, uint32_t ifindex, uint32_t addr, const uint8_t mac[6],
 int
 fw_release(struct nl *nf, uint32_t ifindex)
 {
-	struct sweep sw = { .ifindex = ifindex };
-	int rc, more;
+	struct sweep sw = { .ifindex = ifindex, .live = NULL };
+	int rc;
 
-	rc = sweep(nf, &sw, &more);
+	rc = sweep(nf, &sw);
 	del_port_chain(nf, ifindex);
 	flush_flows(nf, ifindex);
 	return rc;
@@ -1479,7 +1585,7 @@ list_chain(const struct nlmsghdr *nlh, void *data)
 	    (name = nftnl_chain_get_str(c, NFTNL_CHAIN_NAME)) != NULL &&
 	    name[0] == 'p' && name[1] >= '1' && name[1] <= '9' &&
 	    (n = strtoull(name + 1, &end, 10)) <= UINT32_MAX && *end == '\0' &&
-	    nelems < FW_MAX_ELEMS) {
+	    nelems < FW_MAX_ELEMS && selected(listing, (uint32_t)n)) {
 		elems[nelems].set = NSETS;
 		elems[nelems++].owner = (uint32_t)n;
 	}
@@ -1492,15 +1598,17 @@ list_chain(const struct nlmsghdr *nlh, void *data)
  * its device goes); alive is asked only after the listing.
  */
 int
-fw_gc_chains(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
+fw_gc_chains(struct nl *nf, const struct fw_live *live)
 {
-	struct sweep sw = { .alive = alive, .arg = arg };
+	struct sweep sw = { .ifindex = 0, .live = live };
 	struct nftnl_chain *c = chain_named("");
 	struct nlmsghdr *nlh;
 	char buf[256];
 	size_t j;
 
 	forget_ports();
+	listing = &sw;
+	snapshot(&sw);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_NETDEV,
 	    NLM_F_DUMP, nl_next_seq(nf));
 	nftnl_chain_unset(c, NFTNL_CHAIN_NAME);
@@ -1508,6 +1616,7 @@ fw_gc_chains(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
 	nftnl_chain_free(c);
 	if (nl_dump(nf, nlh, nlh->nlmsg_len, list_chain, NULL) == -1)
 		return -1;
+	snapshot(&sw);
 	for (j = 0; j < nelems; j++)
 		if (selected(&sw, elems[j].owner))
 			del_port_chain(nf, elems[j].owner);
@@ -1516,18 +1625,14 @@ fw_gc_chains(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
 
 /*
  * Remove the elements and flows of every jail whose link no longer
- * exists; alive is asked only after the sets have been listed (see
- * sweep).  Returns 1 when there may be more, 0, or -1.
+ * exists (see struct sweep for why that is safe against live jails).
  */
 int
-fw_gc(struct nl *nf, int (*alive)(uint32_t, void *), void *arg)
+fw_gc(struct nl *nf, const struct fw_live *live)
 {
-	struct sweep sw = { .alive = alive, .arg = arg };
-	int more = 0;
+	struct sweep sw = { .ifindex = 0, .live = live };
 
-	if (sweep(nf, &sw, &more) == -1)
-		return -1;
-	return more;
+	return sweep(nf, &sw);
 }
 
 static int

@@ -12,8 +12,17 @@
 #include "helper.h"
 
 int	fw_setup(struct nl *, const struct config *);
-int	fw_gc(struct nl *, int (*)(uint32_t, void *), void *);
-int	fw_gc_chains(struct nl *, int (*)(uint32_t, void *), void *);
+/*
+ * Garbage collection asks the caller whether a jail's link (by ifindex)
+ * exists; refresh makes the next answer come from a fresh reading.
+ */
+struct fw_live {
+	int	(*alive)(uint32_t, void *);
+	void	(*refresh)(void *);
+	void	 *arg;
+};
+int	fw_gc(struct nl *, const struct fw_live *);
+int	fw_gc_chains(struct nl *, const struct fw_live *);
 int	fw_lease(struct nl *, uint32_t, uint32_t, const uint8_t [6],
 	    const char *);
 int	fw_publish(struct nl *, const struct proto_publish_req *, uint32_t,

@@ -169,7 +169,13 @@ int		lease_usage(struct session *, uint32_t [CONF_MAX_BRIDGES],
 void		lease_host_name(char [IFNAMSIZ], struct in_addr);
 int		lease_gc(struct session *);
 
-/* port.c: hold a published host port; its fd, or -1 with errno. */
+/*
+ * port.c: hold a published host port; its fd, or -1 with errno.  The
+ * socket carries PORT_MARK (setting a socket mark needs CAP_NET_ADMIN, so
+ * no user can forge one), and the firewall publishes a port only while a
+ * socket with that mark holds it.
+ */
+#define PORT_MARK	0x636a7270u	/* "cjrp" */
 int		port_reserve(uint32_t, uint16_t);
 
 /* netns.c: is this fd a network namespace the caller may hand us? */

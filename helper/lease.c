@@ -593,11 +593,10 @@ lease_usage(struct session *s, uint32_t used[CONF_MAX_BRIDGES],
  * label is missing, or that breaks its own label's quota or the netns
  * rule against older links of the same owner, is deleted by index (its
  * creator would have deleted it, had it not been stopped or killed).
- * Elements: fw_gc asks, element by element and only after it has listed
- * them all, whether the link that owns it (by ifindex) still exists; the
- * links are read afresh on the first question, into live[].  Reading
- * them after the elements is what makes this safe against concurrent
- * helpers: a lease makes its link before its elements.
+ * Elements: fw_gc asks whether the link that owns each (by ifindex)
+ * exists, from readings of the links taken before and after each listing
+ * (see fw.c's struct sweep for why that is safe against concurrent
+ * helpers).
  */
 struct jlink {
 	size_t		bridge;
@@ -708,28 +707,23 @@ gc_alive(uint32_t ifindex, void *arg)
 	return 0;
 }
 
-/*
- * Each pass lists the elements (or the chains), then reads the links
- * afresh; a pass whose listing was full, or that raced another sweeper
- * (ENOENT), goes again.
- */
+static void
+gc_refresh(void *arg)
+{
+	(void)arg;
+	live_read = 0;
+}
+
+/* Links first, then elements and flows, then ingress chains. */
 int
 lease_gc(struct session *s)
 {
-	int tries, r = -1;
+	const struct fw_live live = { gc_alive, gc_refresh, s };
 
 	if (gc_links(s) == -1)
 		log_event(LOG_WARNING, "link garbage collection: %s",
 		    strerror(errno));
-	for (tries = 0; tries < SCAN_TRIES; tries++) {
-		live_read = 0;
-		if ((r = fw_gc(s->nf, gc_alive, s)) == 0)
-			break;
-		if (r == -1 && errno != ENOENT)
-			return -1;
-	}
-	if (r != 0)
+	if (fw_gc(s->nf, &live) == -1)
 		return -1;
-	live_read = 0;
-	return fw_gc_chains(s->nf, gc_alive, s);
+	return fw_gc_chains(s->nf, &live);
 }

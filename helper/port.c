@@ -5,9 +5,12 @@
  * rootlessport hold theirs).  The bind is both the check and the claim:
  * it fails if any socket of the host already has the port for that
  * protocol on any IPv4 address or on a dual-stack IPv6 socket, and once
- * it succeeds nothing can bind the port until the session ends.  Inputs:
- * a protocol and port that proto_check_req validated and the grant
- * allowed.
+ * it succeeds nothing can bind the port until the session ends.  The
+ * socket is also the publication's life: the DNAT rule looks it up (nft
+ * "socket mark"), so if the caller kills the helper, the port stops
+ * leading to the jail at that instant, and a service that binds it then
+ * gets its own traffic.  Inputs: a protocol and port that proto_check_req
+ * validated and the grant allowed.
  */
 #include <sys/socket.h>
 #include <netinet/in.h>
@@ -22,15 +25,17 @@
  * Reserve ipproto (IPPROTO_TCP or IPPROTO_UDP) port (network order): the
  * socket's fd, or -1 with errno (EADDRINUSE: in use; EACCES: below
  * net.ipv4.ip_unprivileged_port_start, which needs a capability the
- * helper does not have).  A TCP socket is bound, never listening, so a
- * connection to the port that is not published (127.0.0.1, say) is reset;
- * a UDP one gets the smallest receive buffer, as nothing reads it.
+ * helper does not have).  A TCP socket listens, since the kernel's socket
+ * look-up finds only listeners; nothing ever reaches it (the input chain
+ * refuses what was not DNAT'ed to a jail, 127.0.0.1 included), and a UDP
+ * one gets the smallest receive buffer, as nothing reads it either.
  */
 int
 port_reserve(uint32_t ipproto, uint16_t port)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = port,
 	    .sin_addr.s_addr = htonl(INADDR_ANY) };
+	uint32_t mark = PORT_MARK;
 	int fd, e, small = 1;
 
 	if ((fd = socket(AF_INET, (ipproto == IPPROTO_TCP ? SOCK_STREAM :
@@ -39,7 +44,9 @@ port_reserve(uint32_t ipproto, uint16_t port)
 	if (ipproto == IPPROTO_UDP)
 		(void)setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small,
 		    sizeof(small));
-	if (bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1) {
+	if (setsockopt(fd, SOL_SOCKET, SO_MARK, &mark, sizeof(mark)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == -1 ||
+	    (ipproto == IPPROTO_TCP && listen(fd, 0) == -1)) {
 		e = errno;
 		(void)close(fd);
 		errno = e;
