@@ -675,14 +675,26 @@ drop_on_port(struct batch *bt, const char *chain, uint32_t key)
 	put_rule(bt, r);
 }
 
-/* iifname|oifname @bridges, then what the caller adds. */
+/* iifname|oifname @bridges (key 0: every packet), then the caller's. */
 static struct nftnl_rule *
 on_bridges(const char *chain, uint32_t key)
 {
 	struct nftnl_rule *r = rule(NFPROTO_INET, chain);
 
-	x_meta_in(r, key, "bridges", 0);
+	if (key != 0)
+		x_meta_in(r, key, "bridges", 0);
 	return r;
+}
+
+/* KEY @bridges jump to (a regular chain that then needs no such test). */
+static void
+jump_bridges(struct batch *bt, const char *chain, uint32_t key,
+    const char *to)
+{
+	struct nftnl_rule *r = on_bridges(chain, key);
+
+	x_verdict(r, NFT_JUMP, to);
+	put_rule(bt, r);
 }
 
 /* Refuse, at once and saying no more: TCP reset, else admin-prohibited. */
@@ -722,10 +734,9 @@ rules_from_jails(struct batch *bt)
 	size_t i;
 
 	drop_on_port(bt, "jailin", NFT_META_IIFNAME);
+	jump_bridges(bt, "jailin", NFT_META_IIFNAME, "fromjail");
 	for (i = 0; i < sizeof(icmp_bad) / sizeof(icmp_bad[0]); i++) {
-		r = on_bridges("jailin", NFT_META_IIFNAME);
-		x_meta(r, NFT_META_L4PROTO, R1);
-		x_cmp8(r, IPPROTO_ICMP);
+		r = rule(NFPROTO_INET, "jailicmp");
 		x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 0, 1, R1);
 		x_cmp8(r, icmp_bad[i][0]);
 		if (icmp_bad[i][1] != 0xff) {
@@ -735,33 +746,38 @@ rules_from_jails(struct batch *bt)
 		x_verdict(r, NF_DROP, NULL);
 		put_rule(bt, r);
 	}
-	r = on_bridges("jailin", NFT_META_IIFNAME);
+	r = rule(NFPROTO_INET, "fromjail");
 	x_meta(r, NFT_META_NFPROTO, R1);
 	x_cmp(r, NFT_CMP_NEQ, &(uint8_t){ NFPROTO_IPV4 }, 1);
 	x_verdict(r, NF_DROP, NULL);
 	put_rule(bt, r);
-	r = on_bridges("jailin", NFT_META_IIFNAME);
+	r = rule(NFPROTO_INET, "fromjail");
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_INVALID_BIT |
 	    NF_CT_STATE_UNTRACKED_BIT);
 	x_verdict(r, NF_DROP, NULL);
 	put_rule(bt, r);
-	r = on_bridges("jailin", NFT_META_IIFNAME);
+	r = rule(NFPROTO_INET, "fromjail");
+	x_meta(r, NFT_META_L4PROTO, R1);
+	x_cmp8(r, IPPROTO_ICMP);
+	x_verdict(r, NFT_JUMP, "jailicmp");
+	put_rule(bt, r);
+	r = rule(NFPROTO_INET, "fromjail");
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW));
 	x_meta(r, NFT_META_MARK, R1);
 	x_ct_set(r, NFT_CT_MARK, R1);
 	put_rule(bt, r);
-	r = on_bridges("jailin", NFT_META_IIFNAME);
+	r = rule(NFPROTO_INET, "fromjail");
 	x_ct_get(r, NFT_CT_DIRECTION, R1);
 	x_cmp8(r, IP_CT_DIR_REPLY);
 	x_verdict(r, NFT_JUMP, "jailreply");
 	put_rule(bt, r);
-	r = on_bridges("jailin", NFT_META_IIFNAME);
+	r = rule(NFPROTO_INET, "fromjail");
 	x_ct_get(r, NFT_CT_DIRECTION, R1);
 	x_cmp8(r, IP_CT_DIR_ORIGINAL);
 	x_mark_is(r, NFT_CT_MARK, 1);
 	x_verdict(r, NF_DROP, NULL);
 	put_rule(bt, r);
-	r = on_bridges("jailin", NFT_META_IIFNAME);
+	r = rule(NFPROTO_INET, "fromjail");
 	x_imm32(r, R1, 0);
 	x_meta_set(r, NFT_META_MARK, R1);
 	put_rule(bt, r);
@@ -824,32 +840,7 @@ rules_forward(struct batch *bt)
 	struct nftnl_rule *r;
 
 	drop_on_port(bt, "forward", NFT_META_OIFNAME);
-
-	/* Into jails: DNAT'ed flows of published ports, from that bridge's
-	 * publish-from interfaces; then replies and their ICMP errors.
-	 * Whose flow it is, the bridge table checks at the port. */
-	r = on_bridges("forward", NFT_META_OIFNAME);
-	x_ct_any(r, NFT_CT_STATUS, IPS_DST_NAT);
-	x_meta(r, NFT_META_IIFNAME, R1);
-	x_meta(r, NFT_META_OIFNAME, R2);
-	x_lookup(r, "pubpath", 0, 0);
-	x_verdict(r, NF_ACCEPT, NULL);
-	put_rule(bt, r);
-	r = on_bridges("forward", NFT_META_OIFNAME);
-	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
-	    NF_CT_STATE_BIT(IP_CT_RELATED));
-	x_verdict(r, NF_ACCEPT, NULL);
-	put_rule(bt, r);
-	/* Jail to jail on one isolate=no bridge: bridged frames come here
-	 * too when br_netfilter is loaded, as do ones routed back onto the
-	 * bridge by the host; isolate=yes ports never get this far at L2. */
-	r = rule(NFPROTO_INET, "forward");
-	x_meta(r, NFT_META_IIFNAME, R1);
-	x_meta(r, NFT_META_OIFNAME, R2);
-	x_lookup(r, "intra", 0, 0);
-	x_verdict(r, NF_ACCEPT, NULL);
-	put_rule(bt, r);
-	refuse(bt, "forward", NFT_META_OIFNAME);
+	jump_bridges(bt, "forward", NFT_META_OIFNAME, "tojail");
 	/* Out of jails: new connections only where outbound=nat. */
 	r = rule(NFPROTO_INET, "forward");
 	x_meta_in(r, NFT_META_IIFNAME, "natbridges", 0);
@@ -862,6 +853,31 @@ rules_forward(struct batch *bt)
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
 	refuse(bt, "forward", NFT_META_IIFNAME);
+	/* Into jails: DNAT'ed flows of published ports, from that bridge's
+	 * publish-from interfaces; then replies and their ICMP errors.
+	 * Whose flow it is, the bridge table checks at the port. */
+	r = rule(NFPROTO_INET, "tojail");
+	x_ct_any(r, NFT_CT_STATUS, IPS_DST_NAT);
+	x_meta(r, NFT_META_IIFNAME, R1);
+	x_meta(r, NFT_META_OIFNAME, R2);
+	x_lookup(r, "pubpath", 0, 0);
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
+	r = rule(NFPROTO_INET, "tojail");
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
+	    NF_CT_STATE_BIT(IP_CT_RELATED));
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
+	/* Jail to jail on one isolate=no bridge: bridged frames come here
+	 * too when br_netfilter is loaded, as do ones routed back onto the
+	 * bridge by the host; isolate=yes ports never get this far at L2. */
+	r = rule(NFPROTO_INET, "tojail");
+	x_meta(r, NFT_META_IIFNAME, R1);
+	x_meta(r, NFT_META_OIFNAME, R2);
+	x_lookup(r, "intra", 0, 0);
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
+	refuse(bt, "tojail", 0);
 }
 
 /*
@@ -1106,7 +1122,10 @@ setup_inet(struct batch *bt, const struct config *conf)
 	    NF_IP_PRI_NAT_SRC, "nat");
 	put_chain(bt, NFPROTO_INET, "jailin", NF_INET_PRE_ROUTING,
 	    NF_IP_PRI_MANGLE, "filter");
+	put_chain(bt, NFPROTO_INET, "fromjail", -1, 0, NULL);
+	put_chain(bt, NFPROTO_INET, "jailicmp", -1, 0, NULL);
 	put_chain(bt, NFPROTO_INET, "jailreply", -1, 0, NULL);
+	put_chain(bt, NFPROTO_INET, "tojail", -1, 0, NULL);
 	put_chain(bt, NFPROTO_INET, "jailout", NF_INET_POST_ROUTING,
 	    NF_IP_PRI_FILTER, "filter");
 	put_chain(bt, NFPROTO_INET, "forward", NF_INET_FORWARD,
@@ -1122,6 +1141,44 @@ setup_inet(struct batch *bt, const struct config *conf)
 	rules_forward(bt);
 	rules_input(bt);
 	rules_output(bt);
+}
+
+/*
+ * What capjail 0.1.0 left: a bridge prerouting chain that drops every
+ * frame from a port it has no element for (all of today's), and two sets
+ * nothing uses any more.  One batch, all or nothing: on a host that never
+ * ran 0.1.0 it fails with ENOENT, which is the normal case.
+ */
+static void
+drop_old(struct nl *nf)
+{
+	static const struct { uint16_t family; int chain; const char *name; }
+	    old[] = { { NFPROTO_BRIDGE, 1, "prerouting" },
+	    { NFPROTO_BRIDGE, 1, "jail" }, { NFPROTO_BRIDGE, 0, "src4" },
+	    { NFPROTO_INET, 0, "pubchk" } };
+	struct batch bt;
+	size_t i;
+
+	batch_start(&bt, nf);
+	for (i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
+		struct nlmsghdr *nlh = batch_msg(&bt, old[i].chain ?
+		    NFT_MSG_DELCHAIN : NFT_MSG_DELSET, old[i].family, 0);
+
+		if (old[i].chain) {
+			struct nftnl_chain *c = chain_named(old[i].name);
+
+			nftnl_chain_nlmsg_build_payload(nlh, c);
+			nftnl_chain_free(c);
+		} else {
+			struct nftnl_set *st = set_named(old[i].family,
+			    old[i].name);
+
+			nftnl_set_nlmsg_build_payload(nlh, st);
+			nftnl_set_free(st);
+		}
+		batch_next(&bt);
+	}
+	(void)batch_send(&bt);
 }
 
 /*
@@ -1148,7 +1205,10 @@ fw_setup(struct nl *nf, const struct config *conf)
 	put_chain(&bt, NFPROTO_BRIDGE, "output", NF_BR_LOCAL_OUT,
 	    NF_BR_PRI_FILTER_BRIDGED, "filter");
 	rules_bridge(&bt);
-	return batch_send(&bt);
+	if (batch_send(&bt) == -1)
+		return -1;
+	drop_old(nf);
+	return 0;
 }
 
 /* --- per-jail elements and chains --- */
