@@ -883,7 +883,9 @@ rules_forward(struct batch *bt)
 /*
  * A published port's packet that was not DNAT'ed to its jail (127.0.0.1,
  * an interface not in publish-from) would reach the helper's reservation
- * socket: refuse it, as if nothing listened there.
+ * socket: refuse it, as if nothing listened there.  Only while that
+ * socket holds the port: once its helper is gone, whoever binds the port
+ * next gets its traffic.
  */
 static void
 rules_reserved(struct batch *bt)
@@ -900,6 +902,7 @@ rules_reserved(struct batch *bt)
 			x_cmp8(r, IPPROTO_TCP);
 		x_payload(r, NFT_PAYLOAD_TRANSPORT_HEADER, 2, 2, R32_1);
 		x_lookup(r, "pubmark", 0, 0);
+		x_socket_held(r);
 		x_reject(r, tcp);
 		put_rule(bt, r);
 	}
