@@ -6,10 +6,11 @@
 #   capjail --net=capjail0 -- sh -c 'echo up; exec sleep 600'
 # each timed from the fork of capjail until "up" arrives on its stdout.
 # Then, with all of them running: the private memory of the helpers (one
-# capjail-net per jail; Private_* of /proc/PID/smaps_rollup), the nftables
-# element counts, and the time for all of them to go away after one
-# SIGTERM to every launcher (until no launcher, no cj* link and no set
-# element is left).
+# capjail-net per jail; Private_* of /proc/PID/smaps_rollup), the per-jail
+# nftables state (set and map elements, port chains), and the time for all
+# of them to go away after one SIGTERM to every launcher (until no
+# launcher, no cj* link, no p<ifindex> chain and no per-jail element is
+# left).
 #
 # Runs as root; the jails run as the unprivileged cjtest1.  Only throwaway
 # network namespaces named cjc-*; the machine's own interfaces, routes and
@@ -196,17 +197,49 @@ elems() {
 	printf '%s' "$_j" | jq '[.nftables[] | (.set // .map // empty) |
 	    (.elem // []) | length] | add // 0'
 }
-# host_clean: no jail link on capjail0, no src4 or ports4 element.
+# The per-jail state the helpers keep: elements of these sets and maps
+# (netdev src: ifindex . MAC . address; inet and bridge jails: the
+# liveness pairs; ports4 and pubmark: the published ports), and one netdev
+# base chain p<ifindex> per jail's port.
+JAIL_SETS="set:netdev:src set:inet:jails set:bridge:jails map:inet:ports4
+    map:inet:pubmark"
+# jail_elems KIND:FAMILY:NAME: elems of that set or map of table capjail.
+jail_elems() {
+	_k=${1%%:*} _r=${1#*:}
+	elems "$_k" "${_r%%:*}" capjail "${_r#*:}"
+}
+# port_chains: how many p<ifindex> chains netdev capjail holds.
+port_chains() {
+	_j=$(ip netns exec "$HOST" nft -j list chains netdev 2>/dev/null) ||
+	    { echo none; return; }
+	printf '%s' "$_j" | jq '[.nftables[] | (.chain // empty) |
+	    select(.table == "capjail" and (.name | test("^p[1-9][0-9]*$")))] |
+	    length'
+}
+# jail_links: how many links named cj + 8 hex digits HOST holds, on the
+# bridge or not (yet).
+jail_links() {
+	ip -n "$HOST" -o link show 2>/dev/null |
+	    grep -c '^[0-9]*: cj[0-9a-f]\{8\}[@:]'
+}
+# state: every count above, on one line.
+state() {
+	_out="links $(jail_links), chains p<ifindex> $(port_chains)"
+	for _s in $JAIL_SETS; do
+		_r=${_s#*:}
+		_out="$_out, ${_r%%:*} ${_r#*:} $(jail_elems "$_s")"
+	done
+	echo "$_out"
+}
+# host_clean: no jail link, port chain or per-jail element is left.
 host_clean() {
-	[ "$(ip -n "$HOST" -o link show master capjail0 | wc -l)" -eq 0 ] ||
-	    return 1
-	for _s in "set bridge capjail src4" "map inet capjail ports4"; do
-		# shellcheck disable=SC2086
-		case $(elems $_s) in none | 0) ;; *) return 1 ;; esac
+	[ "$(jail_links)" -eq 0 ] || return 1
+	case $(port_chains) in none | 0) ;; *) return 1 ;; esac
+	for _s in $JAIL_SETS; do
+		case $(jail_elems "$_s") in none | 0) ;; *) return 1 ;; esac
 	done
 }
-n_src4=$(elems set bridge capjail src4)
-n_ports4=$(elems map inet capjail ports4)
+n_state=$(state)
 n_links=$(ip -n "$HOST" -o link show master capjail0 2>/dev/null | wc -l)
 n_addr=$(awk '$3 != "fail"' "$SD/times" | wc -l)
 
@@ -262,19 +295,16 @@ if [ "$nhelpers" -gt 0 ]; then
 	    printf "  launcher private memory: %.1f KiB per jail (for comparison)\n", l / j }'
 	echo "  helper private memory of jail 1: $priv_first, of jail $started: $priv_last"
 fi
-echo "  nft elements: bridge capjail src4 $n_src4, inet capjail ports4" \
-    "$n_ports4; links on capjail0: $n_links"
+echo "  links on capjail0: $n_links; per-jail state: $n_state"
 if [ -n "$t_clean" ]; then
 	echo "teardown (SIGTERM to all $started launchers at once):" \
 	    "launchers and jails gone after $(echo "$t_gone $t0" | awk '{ printf "%.2f", $1 - $2 }') s," \
-	    "host clean (no link, no element) after $(echo "$t_clean $t0" | awk '{ printf "%.2f", $1 - $2 }') s"
+	    "host clean (no link, chain or element) after $(echo "$t_clean $t0" | awk '{ printf "%.2f", $1 - $2 }') s"
 elif [ -n "$t_gone" ]; then
 	echo "teardown: processes gone after $(echo "$t_gone $t0" | awk '{ printf "%.2f", $1 - $2 }') s, but after 60 s the host still holds:"
-	echo "  links: $(ip -n "$HOST" -o link show master capjail0 | wc -l)," \
-	    "src4: $(elems set bridge capjail src4)," \
-	    "ports4: $(elems map inet capjail ports4)"
-	ip netns exec "$HOST" nft list set bridge capjail src4 2>/dev/null |
-	    grep -o '"cj[0-9a-f]*" \. [0-9.]*' | sed 's/^/  left: /'
+	echo "  $(state)"
+	ip netns exec "$HOST" nft list set netdev capjail src 2>/dev/null |
+	    sed -n '/elements = {/,/}/p' | sed 's/^[[:space:]]*/  left in src: /'
 else
 	echo "teardown: processes still running after 60 s (the exit trap kills them)"
 fi

@@ -187,9 +187,12 @@ refuse_port(struct session *s, const struct proto_publish_req *p,
  * jail must be the one this session attached (its address is the lease
  * the helper chose), the port must lie in the caller's ports= grant for
  * that bridge (ports below 1024 only when the range says so), the port
- * must be free on the host (port_reserve binds it, and holds it while the
- * session lives, so no service is ever diverted: not one that runs now,
- * not one started later), and the kernel refuses a port anyone has
+ * must be free on the host (port_reserve binds it and holds it while the
+ * session lives, so no service that runs now is diverted, and none can
+ * start on it later; the DNAT from the network requires that socket, so
+ * if the caller kills this helper the port is free and undiverted again,
+ * see SECURITY.md for the host's own connections), and the kernel refuses
+ * a port anyone has
  * published already: the port is the key of the map, so two jails can
  * never hold it, with no look-up race.
  */
