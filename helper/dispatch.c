@@ -55,10 +55,11 @@ refuse(struct proto_rep *rep, int status, const char *fmt, ...)
  * theirs (netns_check: owned by a user namespace their uid created, so
  * they could already do anything there) and not the helper's own, and may
  * hold only one jail link; one attach per session.  The host-side name,
- * address, MAC and alias are chosen by the helper, from the bridge's
- * subnet; the caller chooses only the peer's name inside their own
- * namespace, checked by proto_check_name.  The link is deleted when the
- * session ends.
+ * address, MACs and birth label are chosen by the helper, from the
+ * bridge's subnet and the caller's identity; the caller chooses only the
+ * peer's name inside their own namespace, checked by proto_check_name.
+ * Everything after the creation acts on the link by its index, once its
+ * label proved it ours.  The link is deleted when the session ends.
  */
 static void
 do_attach(struct session *s, const struct proto_req *req, int fd,
