@@ -238,15 +238,23 @@ x_meta_in(struct nftnl_rule *r, uint32_t key, const char *set, int inv)
 	x_lookup(r, set, 0, inv ? NFT_LOOKUP_F_INV : 0);
 }
 
+static void
+x_ct_get(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
+{
+	struct nftnl_expr *e = expr(r, "ct");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
+}
+
 /* ct KEY & mask != 0 (op NFT_CMP_NEQ) or == 0 (NFT_CMP_EQ). */
 static void
 x_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask, uint32_t op)
 {
-	struct nftnl_expr *e = expr(r, "ct");
+	struct nftnl_expr *e;
 	uint32_t zero = 0;
 
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, R1);
+	x_ct_get(r, key, R1);
 	e = expr(r, "bitwise");
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R1);
 	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R1);
@@ -260,15 +268,6 @@ static void
 x_ct_any(struct nftnl_rule *r, uint32_t key, uint32_t mask)
 {
 	x_ct_bits(r, key, mask, NFT_CMP_NEQ);
-}
-
-static void
-x_ct_get(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
-{
-	struct nftnl_expr *e = expr(r, "ct");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_KEY, key);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_CT_DREG, dreg);
 }
 
 static void
@@ -290,15 +289,6 @@ x_meta_set(struct nftnl_rule *r, uint32_t key, uint32_t sreg)
 }
 
 static void
-x_imm32(struct nftnl_rule *r, uint32_t dreg, uint32_t val)
-{
-	struct nftnl_expr *e = expr(r, "immediate");
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
-	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, &val, sizeof(val));
-}
-
-static void
 x_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
 {
 	struct nftnl_expr *e = expr(r, "immediate");
@@ -306,6 +296,13 @@ x_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
 	nftnl_expr_set_u32(e, NFTNL_EXPR_IMM_DREG, dreg);
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
 }
+
+static void
+x_imm32(struct nftnl_rule *r, uint32_t dreg, uint32_t val)
+{
+	x_imm(r, dreg, &val, sizeof(val));
+}
+
 
 /*
  * (ct KEY's first word) . meta mark in @jails, or with inv not in it: the
