@@ -40,11 +40,12 @@ if ! seed_jail "$T_USER" 8080 "$WORK/www"; then
 fi
 step "curl http://$HOST_ADDR:8080/ from the LAN namespace:"
 ip netns exec "$LAN" curl -s --max-time 3 "http://$HOST_ADDR:8080/"
-step "the jail trying to connect out to the LAN (must fail):"
+step "the jail trying to connect out to the LAN (must be refused at once):"
 in_host "$T_USER" "$CAPJAIL" --net=capjail0 -- \
     curl -sS --max-time 2 "http://$LAN_ADDR/" 2>&1 | sed 's/^/  /'
-step "the host firewall while the jail runs (nft list table inet capjail):"
+step "the host firewall while the jail runs (the inet, netdev and bridge tables):"
 ip netns exec "$HOST" nft list table inet capjail
+ip netns exec "$HOST" nft list table netdev capjail
 ip netns exec "$HOST" nft list table bridge capjail
 step "the jail's link on the host:"
 ip -n "$HOST" -d link show master capjail0 | sed -n '1,3p'
