@@ -125,6 +125,33 @@ host_leftovers() {
 	    grep -Eo 'chain p[0-9]+'
 }
 
+# in_jail USER PID CMD...: CMD as USER inside the jail whose init is PID,
+# with every capability of the jail's user namespace (what the jail's
+# owner can always do: the attacker of SECURITY.md's threat model).
+in_jail() {
+	_u=$1 _p=$2; shift 2
+	in_host "$_u" nsenter -t "$_p" -U -n --preserve-credentials "$@"
+}
+
+# wait_until CMD...: bounded (10 s) wait for CMD to succeed.
+wait_until() {
+	_i=0
+	until "$@"; do
+		_i=$((_i + 1))
+		[ $_i -gt 100 ] && return 1
+		sleep 0.1
+	done
+}
+
+# lan_get ADDR:PORT PATH: fetch from the LAN namespace; output, then rc=N.
+lan_get() {
+	ip netns exec "$LAN" curl -s --http0.9 --max-time 3 "http://$1/$2" 2>&1
+	echo "rc=$?"
+}
+
+# arrived FILE: what a listener recorded, on one line.
+arrived() { cat "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
+
 # wait_gone PID: bounded wait (10 s) for a process to end.
 wait_gone() {
 	_i=0

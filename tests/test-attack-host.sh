@@ -29,12 +29,6 @@ get() {
 	echo "rc=$?"
 }
 
-# lan_get ADDR:PORT TOKEN: the same from the LAN.
-lan_get() {
-	ip netns exec "$LAN" curl -s --http0.9 --max-time 3 "http://$1/$2" 2>&1
-	echo "rc=$?"
-}
-
 # send USER ADDR:PORT TOKEN: one UDP datagram as USER from the host netns.
 send() {
 	echo "$3" | in_host "$1" socat -u - "UDP-SENDTO:$2" 2>&1
@@ -54,24 +48,11 @@ udp_rec() {
 	bg_pid $!
 }
 
-# arrived FILE: what a recording listener got, on one line.
-arrived() { cat "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
-
 # jail_addr: the address of the only jail on the host (its link's name).
 jail_addr() {
 	_l=$(ip -n "$HOST" -o link show | grep -o 'cj[0-9a-f]\{8\}' | head -n1)
 	[ -n "$_l" ] && printf '%d.%d.%d.%d' $(echo "${_l#cj}" |
 	    sed 's/../0x& /g')
-}
-
-# wait_until CMD...: bounded (10 s) wait for CMD to succeed.
-wait_until() {
-	_i=0
-	until "$@"; do
-		_i=$((_i + 1))
-		[ $_i -gt 100 ] && return 1
-		sleep 0.1
-	done
 }
 
 # ---------------------------------------------------------------------

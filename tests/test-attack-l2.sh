@@ -30,13 +30,6 @@ PT=8602		# the victim jail's published TCP port
 GW=10.89.0.1
 BC=ff:ff:ff:ff:ff:ff
 
-# in_jail USER PID1 CMD...: CMD in a jail's user and network namespaces,
-# as root of its user namespace (what the jail's owner can always do).
-in_jail() {
-	_u=$1 _p=$2; shift 2
-	in_host "$_u" nsenter -t "$_p" -U -n --preserve-credentials "$@"
-}
-
 # jail_up NAME USER ARGS...: a jail in the background; sets J_PID (the
 # launcher), J_1 (its PID 1), J_IP and J_MAC once eth0 has its address.
 jail_up() {

@@ -19,38 +19,11 @@ command -v od >/dev/null || skip_all "od not installed"
 seed_topology "cjv$$" || skip_all "cannot build the test topology"
 seed_config
 
-# wait_until CMD...: bounded (10 s) wait for CMD to succeed.
-wait_until() {
-	_i=0
-	until "$@"; do
-		_i=$((_i + 1))
-		[ $_i -gt 100 ] && return 1
-		sleep 0.1
-	done
-}
-
-# in_jail USER PID CMD...: CMD as USER inside the jail whose init is PID,
-# with every capability of the jail's user namespace.
-in_jail() {
-	_u=$1 _p=$2
-	shift 2
-	in_host "$_u" nsenter -t "$_p" -U -n --preserve-credentials "$@"
-}
-
 # udp_q NETNS ADDR:PORT TEXT [SRCPORT]: one query; the answer.
 udp_q() {
 	echo "$3" | ip netns exec "$1" socat -T1 - \
 	    "UDP:$2${4:+,sourceport=$4}" 2>/dev/null
 }
-
-# lan_get ADDR:PORT TOKEN: curl from the LAN; the reply and "rc=N".
-lan_get() {
-	ip netns exec "$LAN" curl -s --http0.9 --max-time 3 "http://$1/$2" 2>&1
-	echo "rc=$?"
-}
-
-# arrived FILE: what a recording listener got, on one line.
-arrived() { cat "$1" 2>/dev/null | tr '\n' ' ' | sed 's/ $//'; }
 
 # port_addr NAME: the jail address a port name cjXXXXXXXX stands for.
 port_addr() {
