@@ -70,7 +70,7 @@ static const int inject[8] = { 0, EEXIST, ENOENT, EPERM, ENOBUFS, EAGAIN,
 
 static struct config conf;
 static struct session s;
-static struct nl rtnl, nf;
+static struct nl rtnl, nf, ev;
 static int client = -1, fd_self = -1, fd_null = -1;
 static int fd_own[FZ_NETNS];
 static ino_t ino_own[FZ_NETNS];
@@ -312,8 +312,10 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	config_resolve(&conf, s.uid, &gid, 1, s.grant);
 	(void)nl_open(&rtnl, NETLINK_ROUTE);
 	(void)nl_open(&nf, NETLINK_NETFILTER);
+	(void)nl_open(&ev, NETLINK_ROUTE);
 	s.rtnl = &rtnl;
 	s.nf = &nf;
+	s.ev = &ev;
 	netns_self(&s);
 	for (i = 0; i < FZ_NETNS; i++)
 		fd_own[i] = own_netns(&ino_own[i]);

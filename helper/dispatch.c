@@ -28,7 +28,7 @@ static void __attribute__((noreturn))
 bad_request(struct session *s, const char *why)
 {
 	log_event(LOG_WARNING, "bad request: %s", why);
-	(void)lease_release(s);
+	(void)lease_release(s, 0);
 	errx(1, "bad request: %s", why);
 }
 
@@ -145,13 +145,13 @@ do_check(struct session *s, struct proto_rep *rep)
 
 /*
  * Security: release deletes only the link this session created, by its
- * ifindex (a name could by now belong to another jail), then ends the
- * session.
+ * ifindex (a name could by now belong to another jail), or waits for the
+ * kernel to remove it with the jail's netns, then ends the session.
  */
 static void
 do_release(struct session *s, struct proto_rep *rep)
 {
-	if (lease_release(s) == -1)
+	if (lease_release(s, 1) == -1)
 		refuse(rep, errno, "deleting %s: %s", s->lease.host,
 		    strerror(errno));
 }
@@ -241,7 +241,7 @@ reply(struct session *s, const struct proto_rep *rep)
 	if (fdpass_send(PROTO_SOCK_FD, rep, sizeof(*rep), -1) == -1) {
 		e = errno;	/* the clean-up below may change it */
 		log_event(LOG_WARNING, "reply: %s", strerror(e));
-		(void)lease_release(s);
+		(void)lease_release(s, 0);
 		errc(1, e, "reply");
 	}
 }
@@ -284,13 +284,13 @@ void
 dispatch_recv_failed(struct session *s, int e)
 {
 	if (e == 0) {
-		(void)lease_release(s);
+		(void)lease_release(s, 1);
 		exit(0);
 	}
 	if (e == EMSGSIZE)
 		bad_request(s, "wrong message size");
 	if (e == EBADMSG)
 		bad_request(s, "unexpected control data");
-	(void)lease_release(s);
+	(void)lease_release(s, 0);
 	errc(1, e, "receiving a request");
 }

@@ -65,7 +65,9 @@ struct nl {
  * nl.c: the only netlink I/O.  nl_talk sends one message or one batch and
  * waits for nacks acks (0 or -1 with errno = the kernel's error); nl_dump
  * sends a dump request and runs cb on every data message until NLMSG_DONE.
- * nl_next_seq hands out sequence numbers for builders.
+ * nl_next_seq hands out sequence numbers for builders.  nl_subscribe joins
+ * multicast groups; nl_wait runs cb on the events that arrive until cb
+ * says MNL_CB_STOP (0) or the milliseconds pass (-1, ETIMEDOUT).
  */
 struct nlmsghdr;
 typedef int (*nl_cb)(const struct nlmsghdr *, void *);
@@ -74,6 +76,8 @@ void		nl_close(struct nl *);
 uint32_t	nl_next_seq(struct nl *);
 int		nl_talk(struct nl *, const void *, size_t, unsigned int);
 int		nl_dump(struct nl *, const void *, size_t, nl_cb, void *);
+int		nl_subscribe(struct nl *, unsigned int);
+int		nl_wait(struct nl *, nl_cb, void *, unsigned int);
 
 /*
  * config.c: config_load checks the file (no symlink, a regular file owned
@@ -130,6 +134,7 @@ struct nlmsghdr	*link_new_fdb(void *, size_t, uint32_t, uint32_t,
 struct nlmsghdr	*link_set_forwarding(void *, size_t, uint32_t, const char *);
 struct nlmsghdr	*link_del(void *, size_t, uint32_t, uint32_t);
 struct nlmsghdr	*link_get(void *, size_t, uint32_t, const char *);
+struct nlmsghdr	*link_get_index(void *, size_t, uint32_t, uint32_t);
 
 /*
  * One helper run serves one caller: what it knows about them, fixed at
@@ -149,6 +154,7 @@ struct session {
 	const struct config	*conf;
 	struct nl		*rtnl;
 	struct nl		*nf;		/* NETLINK_NETFILTER, for fw.c */
+	struct nl		*ev;		/* link events, for release */
 	uid_t			 uid;
 	dev_t			 self_dev;	/* the helper's own netns */
 	ino_t			 self_ino;
@@ -163,7 +169,7 @@ struct session {
  */
 int		lease_attach(struct session *, size_t, struct in_addr,
 		    const char *, int, ino_t, char *, size_t);
-int		lease_release(struct session *);
+int		lease_release(struct session *, int);
 int		lease_usage(struct session *, uint32_t [CONF_MAX_BRIDGES],
 		    int [CONF_MAX_BRIDGES]);
 void		lease_host_name(char [IFNAMSIZ], struct in_addr);

@@ -39,6 +39,7 @@
 #define SCAN_TRIES	50	/* dumps interrupted by link changes */
 #define NO_BRIDGE	((size_t)-1)
 #define GC_MAX_LINKS	65536
+#define GONE_WAIT_MS	1000	/* for a dead jail's netns to take its link */
 
 /* What a link dump says about one link. */
 struct linfo {
@@ -481,7 +482,7 @@ lease_attach(struct session *s, size_t bi, struct in_addr want,
 	if (r == 0)
 		r = join(s, sc.br_index[bi], text, len);
 	if (r != 0)
-		(void)lease_release(s);
+		(void)lease_release(s, 0);
 	return r;
 }
 
@@ -548,18 +549,74 @@ join(struct session *s, uint32_t bridge, char *text, size_t len)
 	return 0;
 }
 
-/* Delete our host-side link, by index; the kernel deletes its peer. */
-int
-lease_release(struct session *s)
+static int
+gone_cb(const struct nlmsghdr *nlh, void *data)
+{
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const uint32_t *ifindex = data;
+
+	if (nlh->nlmsg_type == RTM_DELLINK &&
+	    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifm)) &&
+	    (uint32_t)ifm->ifi_index == *ifindex)
+		return MNL_CB_STOP;
+	return MNL_CB_OK;
+}
+
+/* Does the link still exist?  When in doubt, yes. */
+static int
+present(struct session *s, uint32_t ifindex)
 {
 	char buf[LINK_BUF_SIZE];
+	struct nlmsghdr *nlh = link_get_index(buf, sizeof(buf),
+	    nl_next_seq(s->rtnl), ifindex);
+
+	return nl_dump(s->rtnl, nlh, nlh->nlmsg_len, NULL, NULL) == 0 ||
+	    errno != ENODEV;
+}
+
+/*
+ * A jail's link goes with its network namespace: the kernel removes both
+ * ends from a worker, after its RCU grace periods.  Deleting it here would
+ * make the caller wait for them (three synchronize_rcu_expedited and an
+ * rcu_barrier, ~16 ms, most of a jail's start-to-exit).  So once the jail
+ * has ended, wait a bounded time for the kernel to do it; the caller
+ * deletes it only if something keeps the namespace alive.  The events are
+ * subscribed to before the look, so the deletion cannot fall between.
+ */
+static int
+vanished(struct session *s)
+{
+	uint32_t ifindex = s->lease.ifindex;
+
+	if (!present(s, ifindex))
+		return 1;
+	if (nl_wait(s->ev, gone_cb, &ifindex, GONE_WAIT_MS) == 0)
+		return 1;
+	return errno == ENOBUFS && !present(s, ifindex);
+}
+
+/*
+ * Our elements and flows go first; then the link, by index (the kernel
+ * deletes its peer): after the jail ended (ended != 0) by waiting for its
+ * netns to take it, else or if that does not happen, by deleting it.
+ */
+int
+lease_release(struct session *s, int ended)
+{
+	char buf[LINK_BUF_SIZE];
+	int listening;
 
 	if (!s->attached)
 		return 0;
 	s->attached = 0;
+	listening = ended && nl_subscribe(s->ev, RTMGRP_LINK) == 0;
 	if (fw_release(s->nf, s->lease.ifindex) == -1)
 		log_event(LOG_ERR, "firewall for %s: %s", s->lease.host,
 		    strerror(errno));
+	if (listening && vanished(s)) {
+		log_event(LOG_NOTICE, "%s went with its jail", s->lease.host);
+		return 0;
+	}
 	if (talk(s, link_del(buf, sizeof(buf), nl_next_seq(s->rtnl),
 	    s->lease.ifindex)) == -1 && errno != ENODEV) {
 		log_event(LOG_ERR, "deleting %s: %s", s->lease.host,

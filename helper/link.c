@@ -304,3 +304,19 @@ link_get(void *buf, size_t size, uint32_t seq, const char *name)
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	return fits(nlh, size);
 }
+
+/* Get one link by index (answered by the link and an ack, or ENODEV). */
+struct nlmsghdr *
+link_get_index(void *buf, size_t size, uint32_t seq, uint32_t ifindex)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	need(size);
+	if (ifindex == 0)
+		errx(1, "link_get_index: no index");
+	nlh = put_link_hdr(buf, RTM_GETLINK, NLM_F_ACK, seq, &ifm);
+	ifm->ifi_index = (int)ifindex;
+	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return fits(nlh, size);
+}

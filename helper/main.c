@@ -44,7 +44,7 @@ main(int argc, char *argv[])
 {
 	static struct config conf;
 	static struct session s;
-	static struct nl rtnl, nf;
+	static struct nl rtnl, nf, ev;
 	static gid_t groups[NGROUPS_MAX];
 	static struct proto_req req;
 	char cerr[CONF_ERR_LEN];
@@ -81,8 +81,11 @@ main(int argc, char *argv[])
 		err(1, "netlink");
 	if (nl_open(&nf, NETLINK_NETFILTER) == -1)
 		err(1, "netlink (netfilter)");
+	if (nl_open(&ev, NETLINK_ROUTE) == -1)
+		err(1, "netlink (events)");
 	s.rtnl = &rtnl;
 	s.nf = &nf;
+	s.ev = &ev;
 	netns_self(&s);				/* /proc/self/ns/net */
 	if (fw_setup(&nf, &conf) == -1)		/* tables, idempotent */
 		err(1, "firewall set-up");

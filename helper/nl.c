@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include <libmnl/libmnl.h>
 
@@ -174,4 +175,76 @@ nl_dump(struct nl *nl, const void *buf, size_t len, nl_cb cb, void *arg)
 		return -1;
 	}
 	return 0;
+}
+
+/*
+ * A bound netlink socket joins groups by binding again with its own port
+ * id, so the event socket hears nothing until the moment it is needed.
+ */
+int
+nl_subscribe(struct nl *nl, unsigned int groups)
+{
+	struct sockaddr_nl sa = { .nl_family = AF_NETLINK,
+	    .nl_pid = nl->portid, .nl_groups = groups };
+
+	return bind(mnl_socket_get_fd(nl->sock), (struct sockaddr *)&sa,
+	    sizeof(sa));
+}
+
+/* Milliseconds from now to end, at least 1 while any time is left. */
+static long
+ms_left(const struct timespec *end)
+{
+	struct timespec now;
+	long ms;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &now) == -1)
+		return 0;
+	ms = (end->tv_sec - now.tv_sec) * 1000 +
+	    (end->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? ms : (end->tv_sec > now.tv_sec ||
+	    (end->tv_sec == now.tv_sec && end->tv_nsec > now.tv_nsec));
+}
+
+/*
+ * Events, until cb stops (0) or ms milliseconds pass (-1, ETIMEDOUT).  A
+ * socket that overran lost events: -1 with ENOBUFS, and the caller asks
+ * the kernel directly.
+ */
+int
+nl_wait(struct nl *nl, nl_cb cb, void *arg, unsigned int ms)
+{
+	int fd = mnl_socket_get_fd(nl->sock), r;
+	struct timespec end;
+	struct timeval tv;
+	ssize_t n;
+	long left;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &end) == -1)
+		return -1;
+	end.tv_sec += ms / 1000;
+	end.tv_nsec += (long)(ms % 1000) * 1000000;
+	if (end.tv_nsec >= 1000000000) {
+		end.tv_sec++;
+		end.tv_nsec -= 1000000000;
+	}
+	while ((left = ms_left(&end)) > 0) {
+		tv.tv_sec = left / 1000;
+		tv.tv_usec = (left % 1000) * 1000;
+		if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv)) == -1)
+			return -1;
+		n = recv(fd, rbuf, sizeof(rbuf), 0);
+		if (n == -1 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n <= 0)
+			return -1;
+		r = mnl_cb_run(rbuf, (size_t)n, 0, 0, cb, arg);
+		if (r == MNL_CB_STOP)
+			return 0;
+		if (r == MNL_CB_ERROR)
+			return -1;
+	}
+	errno = ETIMEDOUT;
+	return -1;
 }

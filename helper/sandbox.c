@@ -217,10 +217,11 @@ static const struct {
 	{ SCMP_SYS(exit_group), -1, 0, 0 },	/* exit() */
 	{ SCMP_SYS(socket), 0, AF_INET, 0 },	/* port.c: a reservation */
 	{ SCMP_SYS(socket), 0, AF_UNIX, EACCES },	/* syslog reconnecting: no */
-	{ SCMP_SYS(bind), -1, 0, 0 },		/* port.c: claim the port */
+	{ SCMP_SYS(bind), -1, 0, 0 },		/* port.c; nl_subscribe */
 	{ SCMP_SYS(listen), -1, 0, 0 },		/* port.c: findable by nft */
 	{ SCMP_SYS(setsockopt), 1, SOL_SOCKET, 0 },	/* port.c: SO_MARK, RCVBUF */
 	{ SCMP_SYS(restart_syscall), -1, 0, 0 },	/* SIGSTOP/SIGCONT in a sleep */
+	{ SCMP_SYS(clock_gettime), -1, 0, 0 },	/* nl_wait, if not in the vDSO */
 	{ SCMP_SYS(brk), -1, 0, 0 },		/* malloc: libnftnl objects */
 	{ SCMP_SYS(munmap), -1, 0, 0 },		/* free of large blocks */
 	{ SCMP_SYS(mremap), -1, 0, 0 },		/* realloc of large blocks */
