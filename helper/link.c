@@ -271,6 +271,22 @@ link_set_forwarding(void *buf, size_t size, uint32_t seq, const char *name)
 	return fits(nlh, size);
 }
 
+/* A request about one link, by its index: never 0. */
+static struct nlmsghdr *
+by_index(void *buf, size_t size, uint16_t type, uint32_t seq,
+    uint32_t ifindex)
+{
+	struct nlmsghdr *nlh;
+	struct ifinfomsg *ifm;
+
+	need(size);
+	if (ifindex == 0)
+		errx(1, "link request %u: no index", type);
+	nlh = put_link_hdr(buf, type, NLM_F_ACK, seq, &ifm);
+	ifm->ifi_index = (int)ifindex;
+	return nlh;
+}
+
 /*
  * Delete by index, never by name: an index is not reused for 2^31 links,
  * a name is reused by the next lease of the same address.
@@ -278,15 +294,7 @@ link_set_forwarding(void *buf, size_t size, uint32_t seq, const char *name)
 struct nlmsghdr *
 link_del(void *buf, size_t size, uint32_t seq, uint32_t ifindex)
 {
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-
-	need(size);
-	if (ifindex == 0)
-		errx(1, "link_del: no index");
-	nlh = put_link_hdr(buf, RTM_DELLINK, NLM_F_ACK, seq, &ifm);
-	ifm->ifi_index = (int)ifindex;
-	return fits(nlh, size);
+	return fits(by_index(buf, size, RTM_DELLINK, seq, ifindex), size);
 }
 
 /* Get one link by name (answered by the link and an ack), or dump all. */
@@ -309,14 +317,8 @@ link_get(void *buf, size_t size, uint32_t seq, const char *name)
 struct nlmsghdr *
 link_get_index(void *buf, size_t size, uint32_t seq, uint32_t ifindex)
 {
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh = by_index(buf, size, RTM_GETLINK, seq, ifindex);
 
-	need(size);
-	if (ifindex == 0)
-		errx(1, "link_get_index: no index");
-	nlh = put_link_hdr(buf, RTM_GETLINK, NLM_F_ACK, seq, &ifm);
-	ifm->ifi_index = (int)ifindex;
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
 	return fits(nlh, size);
 }
