@@ -403,6 +403,9 @@ x_ipv4(struct nftnl_rule *r)
 
 /* --- tables, chains, sets --- */
 
+static int	elem_exists(struct nl *, uint16_t, const char *, const void *,
+		    size_t);
+
 static void
 put_table(struct batch *bt, uint16_t family)
 {
@@ -1182,14 +1185,42 @@ drop_old(struct nl *nf)
 }
 
 /*
- * Create or refresh the tables in one batch.  Running it again (every
- * helper start does) changes nothing a jail depends on: the per-jail sets
+ * FNV-1a over the batch built so far, sequence numbers and port ids left
+ * out: it names what this code makes of this config.
+ */
+static uint64_t
+batch_digest(struct batch *bt)
+{
+	const struct nlmsghdr *nlh = mnl_nlmsg_batch_head(bt->b);
+	int rest = (int)mnl_nlmsg_batch_size(bt->b);
+	uint64_t h = 0xcbf29ce484222325ULL;
+	const uint8_t *p;
+	size_t i;
+
+	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+		h = (h ^ nlh->nlmsg_type ^ (uint64_t)nlh->nlmsg_flags << 16 ^
+		    (uint64_t)nlh->nlmsg_len << 32) * 0x100000001b3ULL;
+		p = (const uint8_t *)mnl_nlmsg_get_payload(nlh);
+		for (i = 0; i < nlh->nlmsg_len - sizeof(*nlh); i++)
+			h = (h ^ p[i]) * 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/*
+ * Create or refresh the tables in one batch, which ends by recording its
+ * digest as the only element of the set "version".  A helper whose batch
+ * has that digest already sends nothing: most starts change nothing.
+ * Running it again changes nothing a jail depends on: the per-jail sets
  * and chains are created when missing and never flushed here.
  */
 int
 fw_setup(struct nl *nf, const struct config *conf)
 {
+	struct nftnl_set *v;
 	struct batch bt;
+	uint64_t d;
+	int r;
 
 	batch_start(&bt, nf);
 	setup_inet(&bt, conf);
@@ -1205,6 +1236,16 @@ fw_setup(struct nl *nf, const struct config *conf)
 	put_chain(&bt, NFPROTO_BRIDGE, "output", NF_BR_LOCAL_OUT,
 	    NF_BR_PRI_FILTER_BRIDGED, "filter");
 	rules_bridge(&bt);
+	d = batch_digest(&bt);
+	if ((r = elem_exists(nf, NFPROTO_INET, "version", &d, sizeof(d))) != 0) {
+		mnl_nlmsg_batch_stop(bt.b);
+		return r == 1 ? 0 : -1;
+	}
+	put_set(&bt, NFPROTO_INET, "version", DT_CONCAT(DT_MARK, DT_MARK),
+	    sizeof(d), 0, 0, 1);
+	v = set_named(NFPROTO_INET, "version");
+	elem_add(v, &d, sizeof(d), NULL, 0);
+	put_elems(&bt, v, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	if (batch_send(&bt) == -1)
 		return -1;
 	drop_old(nf);
@@ -1745,18 +1786,18 @@ count_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Is this protocol and host port published (by any jail)?  1, 0 or -1. */
-int
-fw_published(struct nl *nf, uint32_t ipproto, uint16_t port)
+/* Is key an element of the set?  1, 0 or -1. */
+static int
+elem_exists(struct nl *nf, uint16_t family, const char *set, const void *key,
+    size_t klen)
 {
-	struct nftnl_set *s = set_named(NFPROTO_INET, "ports4");
-	struct key_port k = { (uint8_t)ipproto, { 0 }, port, 0 };
+	struct nftnl_set *s = set_named(family, set);
 	struct nlmsghdr *nlh;
 	char buf[256];
 	int n = 0, r;
 
-	elem_add(s, &k, sizeof(k), NULL, 0);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+	elem_add(s, key, klen, NULL, 0);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family,
 	    NLM_F_ACK, nl_next_seq(nf));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
@@ -1764,4 +1805,13 @@ fw_published(struct nl *nf, uint32_t ipproto, uint16_t port)
 	if (r == -1)
 		return errno == ENOENT ? 0 : -1;
 	return n > 0;
+}
+
+/* Is this protocol and host port published (by any jail)?  1, 0 or -1. */
+int
+fw_published(struct nl *nf, uint32_t ipproto, uint16_t port)
+{
+	struct key_port k = { (uint8_t)ipproto, { 0 }, port, 0 };
+
+	return elem_exists(nf, NFPROTO_INET, "ports4", &k, sizeof(k));
 }

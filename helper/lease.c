@@ -562,6 +562,14 @@ gone_cb(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static int
+seen(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	*(int *)data = 1;
+	return MNL_CB_OK;
+}
+
 /* Does the link still exist?  When in doubt, yes. */
 static int
 present(struct session *s, uint32_t ifindex)
@@ -569,8 +577,9 @@ present(struct session *s, uint32_t ifindex)
 	char buf[LINK_BUF_SIZE];
 	struct nlmsghdr *nlh = link_get_index(buf, sizeof(buf),
 	    nl_next_seq(s->rtnl), ifindex);
+	int found = 0;
 
-	return nl_dump(s->rtnl, nlh, nlh->nlmsg_len, NULL, NULL) == 0 ||
+	return nl_dump(s->rtnl, nlh, nlh->nlmsg_len, seen, &found) == 0 ||
 	    errno != ENODEV;
 }
 

@@ -87,10 +87,6 @@ main(int argc, char *argv[])
 	s.nf = &nf;
 	s.ev = &ev;
 	netns_self(&s);				/* /proc/self/ns/net */
-	if (fw_setup(&nf, &conf) == -1)		/* tables, idempotent */
-		err(1, "firewall set-up");
-	if (lease_gc(&s) == -1)			/* dead jails' elements */
-		warn("firewall garbage collection");
 	sandbox_seccomp();			/* the allowlist, last */
 
 	for (;;) {

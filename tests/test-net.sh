@@ -61,6 +61,19 @@ spawn() {
 on_bridge() { ip -n "$NS" -o link show master capjail0 | wc -l | tr -d ' '; }
 cjlinks() { ip -n "$NS" -o link show | grep -c ': cj[0-9a-f]*[@:]'; }
 
+# nft's handles for the table's chains, sets and rules: a rewrite renews them.
+handles() {
+	ip netns exec "$NS" nft -a list table inet capjail 2>/dev/null |
+	    grep -o '# handle [0-9]*' | tr '\n' ' '
+}
+
+# --- --check on a host where capjail never ran changes nothing
+njail "$T_USER" --check >/dev/null
+is "$(ip netns exec "$NS" nft list tables | grep -c capjail)" 0 \
+    "--check makes no firewall table"
+is "$(ip -n "$NS" -o link show type bridge | wc -l | tr -d ' ')" 0 \
+    "--check makes no bridge"
+
 # --- a jail on the bridge
 out=$(njail "$T_USER" --net=capjail0 -- sh -c \
     'ip -4 -o addr show eth0; ip route; ls /sys/class/net;
@@ -72,6 +85,28 @@ like "$out" "eth0
 lo" "/sys/class/net shows eth0 and lo"
 like "$out" "pinged" "the jail pings the gateway"
 is "$(cjlinks)" 0 "after the jail: no veth is left on the host (release)"
+h1=$(handles)
+like "$h1" "handle [0-9]+ .*handle" "the first jail set up the tables"
+njail "$T_USER" --net=capjail0 -- true
+is "$(handles)" "$h1" "the next jail's helper finds them right: no rewrite"
+
+# The jail's netns outlives it: its owner moved a process in.  Release
+# cannot wait for the kernel to take the veth with the netns; it deletes it.
+spawn "$T_USER" r0 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
+as_user "$T_USER" nsenter -t "$(pgrep -P "$jpid" -x capjail)" -U -n \
+    --preserve-credentials sh -c "touch $SHARE/kept; exec sleep 30" &
+keeper=$!
+bg_pid "$keeper"
+i=0
+while [ ! -e "$SHARE/kept" ] && [ "$i" -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+ok "$([ -e "$SHARE/kept" ]; echo $?)" "a process of the owner holds the netns"
+touch "$SHARE/stop"
+wait "$jpid"
+is "$(cjlinks)" 0 "a netns kept alive: the veth is gone when capjail returns"
+kill "$keeper"
+rm -f "$SHARE/stop"
 
 is "$(njail "$T_USER" --net=capjail0 --ifname net0 --ip 10.89.0.77 -- \
     ip -4 -o addr show net0 | awk '{ print $2, $4 }')" "net0 10.89.0.77/24" \
