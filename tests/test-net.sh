@@ -36,6 +36,15 @@ njail() {
 	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" "$@") 2>"$ERR"
 }
 
+# wait_file PATH: up to 10 s for PATH to exist; its status says whether.
+wait_file() {
+	_i=0
+	while [ ! -e "$1" ] && [ "$_i" -lt 200 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	[ -e "$1" ]
+}
+
 # spawn USER READY ARGS...: a jail in the background that creates
 # $SHARE/READY once it runs; $jpid is the launcher.  Waits up to 10 s.
 spawn() {
@@ -50,11 +59,7 @@ spawn() {
 	    do sleep 0.05; i=\$((i + 1)); done") 2>"$ERR" &
 	jpid=$!
 	bg_pid "$jpid"
-	_i=0
-	while [ ! -e "$SHARE/$_r" ] && [ "$_i" -lt 200 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-	[ -e "$SHARE/$_r" ]
+	wait_file "$SHARE/$_r"
 }
 
 # Host-side veths on the bridge, and cj* links anywhere in the netns.
@@ -97,11 +102,8 @@ as_user "$T_USER" nsenter -t "$(pgrep -P "$jpid" -x capjail)" -U -n \
     --preserve-credentials sh -c "touch $SHARE/kept; exec sleep 30" &
 keeper=$!
 bg_pid "$keeper"
-i=0
-while [ ! -e "$SHARE/kept" ] && [ "$i" -lt 100 ]; do
-	sleep 0.05; i=$((i + 1))
-done
-ok "$([ -e "$SHARE/kept" ]; echo $?)" "a process of the owner holds the netns"
+wait_file "$SHARE/kept"
+ok $? "a process of the owner holds the netns"
 touch "$SHARE/stop"
 wait "$jpid"
 is "$(cjlinks)" 0 "a netns kept alive: the veth is gone when capjail returns"
