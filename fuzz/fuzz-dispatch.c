@@ -410,9 +410,8 @@ serve_one(void)
 }
 
 /*
- * A helper starts and takes its first attach (firewall_ready in
- * helper/dispatch.c): its fw_setup would change nothing the first one
- * made (LLVMFuzzerInitialize), so only garbage collection runs, here,
+ * A helper starts (helper/main.c): its fw_setup would change nothing the
+ * first one made (LLVMFuzzerInitialize), so only garbage collection runs,
  * with no errors injected and nothing racing it: it must leave nothing
  * stale behind.
  */
@@ -424,7 +423,6 @@ session_start(void)
 	while (recv(client, junk, sizeof(junk), 0) > 0)
 		;
 	published = 0;
-	s.fw_ready = 1;
 	s.attached = 0;
 	memset(&s.lease, 0, sizeof(s.lease));
 	fk_inject(0, 0);

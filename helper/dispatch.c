@@ -47,28 +47,6 @@ refuse(struct proto_rep *rep, int status, const char *fmt, ...)
 }
 
 /*
- * The firewall is set up (when it differs from what this config makes)
- * and dead jails' state collected before the first attach of a session,
- * not at startup: a helper asked only to check changes nothing.
- */
-static int
-firewall_ready(struct session *s, struct proto_rep *rep)
-{
-	if (s->fw_ready)
-		return 0;
-	if (fw_setup(s->nf, s->conf) == -1) {
-		refuse(rep, errno, "setting up the firewall: %s",
-		    strerror(errno));
-		return -1;
-	}
-	if (lease_gc(s) == -1)
-		log_event(LOG_WARNING, "garbage collection: %s",
-		    strerror(errno));
-	s->fw_ready = 1;
-	return 0;
-}
-
-/*
  * Security: attach creates a veth pair with one end in a network
  * namespace the caller hands us and the other on a host bridge.  It is
  * safe for any local user because: the bridge must be granted to them by
@@ -107,8 +85,10 @@ do_attach(struct session *s, const struct proto_req *req, int fd,
 		refuse(rep, EBUSY, "this session already has a jail attached");
 	else if (nc != NETNS_OK)
 		refuse(rep, EPERM, "%s", netns_strerror(nc));
-	else if (firewall_ready(s, rep) == 0 && (r = lease_attach(s, bi, want,
-	    req->u.attach.ifname, fd, ino, rep->text, sizeof(rep->text))) != 0)
+	else if (s->check_only)
+		refuse(rep, EPERM, "this helper was started to check only");
+	else if ((r = lease_attach(s, bi, want, req->u.attach.ifname, fd, ino,
+	    rep->text, sizeof(rep->text))) != 0)
 		rep->status = (uint32_t)r;
 	(void)close(fd);
 	if (rep->status != 0 || b == NULL) {

@@ -159,7 +159,7 @@ struct session {
 	dev_t			 self_dev;	/* the helper's own netns */
 	ino_t			 self_ino;
 	const struct grant_conf	*grant[CONF_MAX_BRIDGES]; /* NULL: none */
-	int			 fw_ready;	/* set up, collected */
+	int			 check_only;	/* --check: change nothing */
 	int			 attached;
 	struct lease		 lease;
 };

@@ -4,8 +4,9 @@
  * capability cap_net_admin=ep and nothing else.  The launcher execs it
  * with its end of a SOCK_SEQPACKET socketpair on fd 3; it serves that one
  * caller, for the life of one jail, and trusts nothing it inherited: not
- * its fds, ids, capabilities, environment or arguments.  Policy comes only
- * from the root-owned CONF_PATH.  main is the startup sequence, one call
+ * its fds, ids, capabilities or environment.  Its one argument, --check,
+ * only takes away: such a helper answers checks and changes nothing.
+ * Policy comes only from the root-owned CONF_PATH.  main is the startup sequence, one call
  * per step, in the order DESIGN.md gives; then the request loop.
  */
 #include <sys/types.h>
@@ -15,6 +16,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <libmnl/libmnl.h>
@@ -39,6 +41,18 @@ __asan_default_options(void)
 }
 #endif
 
+/* The tables (when they differ) and the garbage; a check changes nothing. */
+static void
+firewall(struct session *s)
+{
+	if (s->check_only)
+		return;
+	if (fw_setup(s->nf, s->conf) == -1)
+		err(1, "firewall set-up");
+	if (lease_gc(s) == -1)
+		warn("firewall garbage collection");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -50,11 +64,12 @@ main(int argc, char *argv[])
 	char cerr[CONF_ERR_LEN];
 	int ngroups, fd;
 
-	(void)argv;
 	closefrom(PROTO_SOCK_FD + 1);		/* only 0-3 inherited */
 	sandbox_stdfds();			/* 0-2 open, else /dev/null */
-	if (argc != 1)
-		errx(1, "takes no arguments");
+	if (argc == 2 && strcmp(argv[1], "--check") == 0)
+		s.check_only = 1;
+	else if (argc != 1)
+		errx(1, "usage: capjail-net [--check] (capjail runs it)");
 	sandbox_ids();				/* not setuid, not setgid */
 	sandbox_caps_drop();			/* keep CAP_NET_ADMIN only */
 	sandbox_nnp();				/* PR_SET_NO_NEW_PRIVS */
@@ -87,6 +102,7 @@ main(int argc, char *argv[])
 	s.nf = &nf;
 	s.ev = &ev;
 	netns_self(&s);				/* /proc/self/ns/net */
+	firewall(&s);				/* tables, garbage */
 	sandbox_seccomp();			/* the allowlist, last */
 
 	for (;;) {

@@ -4,7 +4,8 @@
  * namespaces are tried for real (a throwaway clone that maps itself and
  * sets a hostname); the helper's file capabilities are read from its
  * security.capability attribute; the grants come from the helper itself
- * (PROTO_CHECK_GRANTS), through the same checked client as a jail's.
+ * (PROTO_CHECK_GRANTS), through the same checked client as a jail's, run
+ * with --check so that it changes nothing on the host.
  * Prints on stdout; returns 0 when everything works, 125 otherwise.
  */
 #include <sys/stat.h>
@@ -165,7 +166,7 @@ check_grants(const char *path)
 	uint32_t i;
 	int r;
 
-	if (client_spawn(&c, path) == -1)
+	if (client_spawn(&c, path, 1) == -1)
 		return -1;
 	r = client_check(&c, &rep, why, sizeof(why));
 	client_close(&c);

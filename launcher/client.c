@@ -28,12 +28,14 @@
  * either would keep the helper from receiving its file capability over
  * the host's network.  The helper gets its own session, so a ^C at the
  * terminal cannot kill it before it has torn the jail's network down;
- * and an empty environment, since it must not read one.
+ * and an empty environment, since it must not read one.  With check, it
+ * runs as "--check": it answers checks only and changes nothing.
  */
 int
-client_spawn(struct client *c, const char *path)
+client_spawn(struct client *c, const char *path, int check)
 {
-	char *const argv[] = { (char *)(uintptr_t)path, NULL };
+	char *const argv[] = { (char *)(uintptr_t)path,
+	    check ? (char *)(uintptr_t)"--check" : NULL, NULL };
 	char *const envp[] = { NULL };
 	int sv[2];
 

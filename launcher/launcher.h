@@ -118,7 +118,7 @@ void	 pid1_run(const struct opts *) __attribute__((noreturn));
 int	 pid1_status(int);
 
 /* client.c */
-int	 client_spawn(struct client *, const char *);
+int	 client_spawn(struct client *, const char *, int);
 int	 client_attach(struct client *, pid_t, const struct opts *,
 	    struct proto_attach_rep *, char *, size_t);
 int	 client_publish(struct client *, const struct publish *, char *,

@@ -154,7 +154,7 @@ main(int argc, char *argv[])
 	opts_resolve(&o);
 
 	/* 1. The helper, while file capabilities still work for us. */
-	if (o.bridge != NULL && client_spawn(&cl, helper_path()) == -1)
+	if (o.bridge != NULL && client_spawn(&cl, helper_path(), 0) == -1)
 		exit(EXIT_CAPJAIL);
 	/* newuidmap and newgidmap are setuid: with --subids, wait for them. */
 	if (!o.subids)

@@ -181,7 +181,12 @@ like "$out" "capjail-net: not installed with file capabilities; run: setcap cap_
     "a helper without its file capability says how to fix it"
 like "$out" "helper exit 1" "... and exits 1"
 out=$(client "$T_USER" -a --debug check)
-like "$out" "capjail-net: takes no arguments" "extra arguments are refused"
+like "$out" "capjail-net: usage: capjail-net \[--check\]" \
+    "extra arguments are refused"
+out=$(client "$T_USER" -a --check attach capjail0 eth0 check)
+like "$out" "type=attach status=1 text=this helper was started to check only" \
+    "a helper started with --check refuses to attach"
+like "$out" "type=check status=0" "... and answers checks"
 out=$(client "$T_USER" -3 closed check)
 like "$out" "capjail-net: fd 3: Bad file descriptor" "fd 3 closed is refused"
 out=$(client "$T_USER" -3 file check)

@@ -417,7 +417,8 @@ cp "$HELPER" "$WORK/nocap"
 chmod 0755 "$WORK/nocap"
 out=$(client "$T_USER" -a --debug -a /etc/shadow check)
 hostile "invocation: extra arguments -> refused" "$out" \
-    "^capjail-net: takes no arguments\$" "^helper exit 1\$"
+    "^capjail-net: usage: capjail-net \[--check\] \(capjail runs it\)\$" \
+    "^helper exit 1\$"
 out=$(client "$T_USER" -z check)
 hostile "invocation: argc 0 (the kernel makes argv[0] \"\"): serves, reads no argv" \
     "$out" "type=check status=0" "^helper exit 0\$"
