@@ -382,7 +382,8 @@ done
 ok $([ "$ok_n" -gt 0 ]; echo $?) "jails were reached through their ports"
 # The helper reports refusals in words; "died" means it is gone.
 crashed=$(awk '$5 != "helper" {print $1}' "$WORK/cycles" | while read -r _k; do
-	grep -Eq 'rejected the request or died|bad reply' "$WORK/log-$_k" &&
+	grep -Eq '^capjail-net: |network helper (was killed|exited|is gone)|bad reply' \
+	    "$WORK/log-$_k" &&
 	    echo "$_k"
 done | paste -sd ' ' -)
 is "$crashed" "" "the helper never died unless it was the one killed"
