@@ -174,8 +174,10 @@ make_link_target(const char *path)
 
 	(void)strlcpy(cur, path, sizeof(cur));
 	for (hops = 0; hops < 8; hops++) {
+		/* EINVAL: not a link; ENOENT: the end of the chain. */
 		if ((n = readlink(cur, link, sizeof(link) - 1)) == -1)
-			return errno == EINVAL ? mnt_make_point(cur, 0) : -1;
+			return errno == EINVAL || errno == ENOENT ?
+			    mnt_make_point(cur, 0) : -1;
 		link[n] = '\0';
 		(void)strlcpy(dir, cur, sizeof(dir));
 		if (link[0] == '/')
@@ -247,9 +249,10 @@ dns_install(const struct opts *o, uint32_t addr)
 		free(hosts);
 		return;
 	}
+	/* A tree without /etc/hosts is a choice: only -v says it. */
 	if (!user_mounted(o, "/etc/hosts") &&
 	    place("hosts", hosts, "/etc/hosts") == -1)
-		notice("/etc/hosts: %s: the jail's hostname will not resolve",
+		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
 		    strerror(errno));
 	if (o->resolv != NULL && !user_mounted(o, "/etc/resolv.conf") &&
 	    place("resolv.conf", o->resolv, "/etc/resolv.conf") == -1)
