@@ -68,6 +68,21 @@ set_no_new_privs(void)
 		err(EXIT_CAPJAIL, "PR_SET_NO_NEW_PRIVS");
 }
 
+/*
+ * The child exited with 125: it printed its own reason, and a failure of
+ * ours that followed from it (its netns gone) would be a second line.
+ */
+static int
+child_reported(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == pid && si.si_code == CLD_EXITED &&
+	    si.si_status == EXIT_CAPJAIL;
+}
+
 /* Attach, publish, then hand the child what it needs to configure. */
 static void
 net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
@@ -82,8 +97,8 @@ net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
 	vlog("helper: attach to %s", o->bridge);
 	/* An empty why: the helper printed its own line already. */
 	if (client_attach(cl, pid, o, &m.net, why, sizeof(why)) == -1)
-		abort_jail(pid, cl, why[0] == '\0' ? NULL : "attach to %s: %s",
-		    o->bridge, why);
+		abort_jail(pid, cl, why[0] == '\0' || child_reported(pid) ?
+		    NULL : "attach to %s: %s", o->bridge, why);
 	a.s_addr = m.net.addr;
 	vlog("helper: %s is %s/%u, host side %s", o->ifname, inet_ntoa(a),
 	    m.net.prefixlen, m.net.host_ifname);
