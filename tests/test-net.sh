@@ -142,6 +142,11 @@ is $? 125 "a helper that exits without replying: exit 125"
 is "$(cat "$ERR")" \
     "capjail: attach to capjail0: the network helper exited with status 0 without replying: run capjail --check" \
     "... with a message that says what to do"
+printf '#!/bin/sh\nkill -KILL $$\n' > "$WORK/killed-helper"
+chmod 0755 "$WORK/killed-helper"
+CAPJAIL_HELPER=$WORK/killed-helper njail "$T_USER" --net=capjail0 -- true
+is "$?:$(cat "$ERR")" "125:capjail: attach to capjail0: the network helper was killed by signal 9 (Killed): see the system log" \
+    "a helper killed before replying: exit 125, one line naming the signal"
 
 # --- 20 jails in parallel get 20 distinct addresses
 pids=""
