@@ -5,7 +5,8 @@
  * are trusted no more than requests are on the other side: each must pass
  * proto_check_rep, carry no fd, and its text is printed only after
  * non-printable bytes are replaced.  Functions return 0, or -1 with a
- * message in the caller's buffer; the caller decides what to do.
+ * message in the caller's buffer (empty when the helper printed its own
+ * on the way out); the caller decides what to do.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -20,8 +21,6 @@
 #include <unistd.h>
 
 #include "launcher.h"
-
-#define HELPER_GONE	"network helper rejected the request or died"
 
 /*
  * Must run before PR_SET_NO_NEW_PRIVS and before any new user namespace:
@@ -83,6 +82,35 @@ copy_text(char *why, size_t len, const struct proto_rep *rep)
 			why[i] = '?';
 }
 
+/*
+ * The helper closed its socket without replying: reap it, and say why only
+ * if it did not.  It exits 1 after its own one-line message on stderr (the
+ * terminal's, shared with ours); anything else it did silently.
+ */
+static void
+helper_gone(struct client *c, char *why, size_t len)
+{
+	int status;
+	pid_t p;
+
+	why[0] = '\0';
+	while ((p = waitpid(c->pid, &status, 0)) == -1 && errno == EINTR)
+		;
+	if (p != c->pid) {
+		(void)snprintf(why, len, "the network helper is gone");
+		return;
+	}
+	c->pid = -1;
+	if (WIFSIGNALED(status))
+		(void)snprintf(why, len, "the network helper was killed by "
+		    "signal %d (%s): see the system log", WTERMSIG(status),
+		    strsignal(WTERMSIG(status)));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 1)
+		(void)snprintf(why, len, "the network helper exited with "
+		    "status %d without replying: run capjail --check",
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+
 /* One request, one reply; fd (or -1) travels with the request. */
 static int
 call(struct client *c, struct proto_req *req, int fd, struct proto_rep *rep,
@@ -92,13 +120,17 @@ call(struct client *c, struct proto_req *req, int fd, struct proto_rep *rep,
 	int rfd;
 
 	if (fdpass_send(c->sock, req, sizeof(*req), fd) == -1) {
-		(void)snprintf(why, len, "%s", errno == EPIPE ||
-		    errno == ECONNRESET ? HELPER_GONE : strerror(errno));
+		if (errno == EPIPE || errno == ECONNRESET)
+			helper_gone(c, why, len);
+		else
+			(void)snprintf(why, len, "%s", strerror(errno));
 		return -1;
 	}
 	if (fdpass_recv(c->sock, rep, sizeof(*rep), &rfd) == -1) {
-		(void)snprintf(why, len, "%s", errno == 0 ||
-		    errno == ECONNRESET ? HELPER_GONE : strerror(errno));
+		if (errno == 0 || errno == ECONNRESET)
+			helper_gone(c, why, len);
+		else
+			(void)snprintf(why, len, "%s", strerror(errno));
 		return -1;
 	}
 	if (rfd != -1) {
@@ -207,7 +239,7 @@ client_release(struct client *c)
 
 	vlog("helper: release");
 	proto_init_req(&req, PROTO_RELEASE_ALL, ++c->seq);
-	if (call(c, &req, -1, &rep, why, sizeof(why)) == -1)
+	if (call(c, &req, -1, &rep, why, sizeof(why)) == -1 && why[0] != '\0')
 		notice("release: %s", why);
 	client_close(c);
 }

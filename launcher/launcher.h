@@ -8,8 +8,10 @@
 #ifndef CAPJAIL_LAUNCHER_H
 #define CAPJAIL_LAUNCHER_H
 
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <net/if.h>
+#include <linux/filter.h>
 
 #include <limits.h>
 #include <sched.h>
@@ -71,6 +73,15 @@ struct opts {
 	struct publish	*pubs;
 	size_t		 npubs;
 	sigset_t	 fwd;		/* the signals PID 1 forwards */
+	/* Confinement and name resolution (seccomp.c, dns.c). */
+	int		 seccomp_fd;	/* --seccomp FD until read, else -1 */
+	int		 seccomp_user;	/* the filter is the caller's */
+	int		 no_seccomp;
+	struct sock_fprog filter;	/* what PID 1 installs; NULL: none */
+	uint32_t	*dns;		/* --dns, network order */
+	size_t		 ndns;
+	char		*resolv;	/* the jail's resolv.conf, or NULL */
+	char		*hosts;		/* the tree's /etc/hosts, or NULL */
 };
 
 /* Parent to child over the sync socket: "maps written", "network ready". */
@@ -112,6 +123,7 @@ const char *ns_knob(void);
 
 /* mount.c */
 void	 mnt_build_root(struct opts *);
+int	 mnt_make_point(const char *, int);
 
 /* pid1.c */
 void	 pid1_run(const struct opts *) __attribute__((noreturn));
@@ -132,6 +144,21 @@ void	 client_close(struct client *);
 int	 netcfg_lo_up(void);
 int	 netcfg_apply(const char *, const struct proto_attach_rep *,
 	    const char **);
+
+/* seccomp.c */
+void	 jail_seccomp_prepare(struct opts *);
+void	 jail_seccomp_load(const struct opts *);
+
+/* tree.c */
+int	 tree_open(const char *, const char *, int);
+int	 tree_stat(const char *, const char *, struct stat *);
+int	 tree_has_command(const struct opts *, const char *);
+char	*tree_read(const char *, const char *, size_t);
+void	 tree_check_mountpoints(const struct opts *);
+
+/* dns.c */
+void	 dns_prepare(struct opts *);
+void	 dns_install(const struct opts *, uint32_t);
 
 /* check.c */
 int	 check_run(void);

@@ -68,6 +68,21 @@ set_no_new_privs(void)
 		err(EXIT_CAPJAIL, "PR_SET_NO_NEW_PRIVS");
 }
 
+/*
+ * The child exited with 125: it printed its own reason, and a failure of
+ * ours that followed from it (its netns gone) would be a second line.
+ */
+static int
+child_reported(pid_t pid)
+{
+	siginfo_t si;
+
+	memset(&si, 0, sizeof(si));
+	return waitid(P_PID, (id_t)pid, &si, WEXITED | WNOHANG | WNOWAIT) ==
+	    0 && si.si_pid == pid && si.si_code == CLD_EXITED &&
+	    si.si_status == EXIT_CAPJAIL;
+}
+
 /* Attach, publish, then hand the child what it needs to configure. */
 static void
 net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
@@ -80,16 +95,18 @@ net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
 	memset(&m, 0, sizeof(m));
 	m.step = SYNC_NET;
 	vlog("helper: attach to %s", o->bridge);
+	/* An empty why: the helper printed its own line already. */
 	if (client_attach(cl, pid, o, &m.net, why, sizeof(why)) == -1)
-		abort_jail(pid, cl, "attach to %s: %s", o->bridge, why);
+		abort_jail(pid, cl, why[0] == '\0' || child_reported(pid) ?
+		    NULL : "attach to %s: %s", o->bridge, why);
 	a.s_addr = m.net.addr;
 	vlog("helper: %s is %s/%u, host side %s", o->ifname, inet_ntoa(a),
 	    m.net.prefixlen, m.net.host_ifname);
 	for (i = 0; i < o->npubs; i++) {
 		vlog("helper: publish %s", o->pubs[i].spec);
 		if (client_publish(cl, &o->pubs[i], why, sizeof(why)) == -1)
-			abort_jail(pid, cl, "publish %s: %s", o->pubs[i].spec,
-			    why);
+			abort_jail(pid, cl, why[0] == '\0' ? NULL :
+			    "publish %s: %s", o->pubs[i].spec, why);
 	}
 	/* If the child is gone, wait_jail reports its status. */
 	(void)ns_sync_send(sync, &m);
@@ -146,9 +163,12 @@ main(int argc, char *argv[])
 
 	/* Messages start "capjail:" whatever name we were run by. */
 	program_invocation_short_name = "capjail";
+	opts_parse(argc, argv, &o);
+	/* --seccomp FD: the one descriptor capjail takes from its caller. */
+	if (!o.check)
+		jail_seccomp_prepare(&o);
 	closefrom(3);
 	ensure_stdfds();
-	opts_parse(argc, argv, &o);
 	if (o.check)
 		return check_run();
 	opts_resolve(&o);

@@ -229,34 +229,36 @@ no_mountpoint(const char *dst)
 	err(EXIT_CAPJAIL, "mount point %s", dst);
 }
 
-/* mkdir -p for a mount point, or an empty file for a file bind. */
-static void
-make_mountpoint(const char *dst, int isdir)
+/*
+ * mkdir -p for a mount point, or an empty file for a file bind; 0, or -1
+ * with errno.
+ */
+int
+mnt_make_point(const char *dst, int isdir)
 {
 	char path[PATH_MAX], *p;
 	struct stat st;
 	int fd;
 
 	if (stat(dst, &st) == 0)
-		return;
-	if (strlcpy(path, dst, sizeof(path)) >= sizeof(path))
-		errx(EXIT_CAPJAIL, "%s: path too long", dst);
+		return 0;
+	if (strlcpy(path, dst, sizeof(path)) >= sizeof(path)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
 	for (p = path + 1; (p = strchr(p, '/')) != NULL; p++) {
 		*p = '\0';
 		if (mkdir(path, 0755) == -1 && errno != EEXIST)
-			no_mountpoint(dst);
+			return -1;
 		*p = '/';
 	}
-	if (isdir) {
-		if (mkdir(path, 0755) == -1 && errno != EEXIST)
-			no_mountpoint(dst);
-		return;
-	}
+	if (isdir)
+		return mkdir(path, 0755) == -1 && errno != EEXIST ? -1 : 0;
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-	if (fd == -1 && errno != EEXIST)
-		no_mountpoint(dst);
-	if (fd != -1)
-		(void)close(fd);
+	if (fd == -1)
+		return errno == EEXIST ? 0 : -1;
+	(void)close(fd);
+	return 0;
 }
 
 static void
@@ -266,7 +268,8 @@ apply_mount(const struct mnt_req *m)
 
 	if (m->kind == MNT_TMPFS) {
 		vlog("tmpfs on %s", m->dst);
-		make_mountpoint(m->dst, 1);
+		if (mnt_make_point(m->dst, 1) == -1)
+			no_mountpoint(m->dst);
 		if (mount("tmpfs", m->dst, "tmpfs", MS_NOSUID | MS_NODEV,
 		    "mode=0755") == -1)
 			err(EXIT_CAPJAIL, "--tmpfs %s", m->dst);
@@ -276,7 +279,8 @@ apply_mount(const struct mnt_req *m)
 	    m->dst);
 	if (fstat(m->fd, &st) == -1)
 		err(EXIT_CAPJAIL, "fstat %s", m->src);
-	make_mountpoint(m->dst, S_ISDIR(st.st_mode));
+	if (mnt_make_point(m->dst, S_ISDIR(st.st_mode)) == -1)
+		no_mountpoint(m->dst);
 	if (move_mount(m->fd, "", AT_FDCWD, m->dst,
 	    MOVE_MOUNT_F_EMPTY_PATH) == -1)
 		err(EXIT_CAPJAIL, "--%s %s:%s", m->kind == MNT_BIND ? "bind" :

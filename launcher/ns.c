@@ -269,8 +269,11 @@ drop_bounding_set(void)
 		err(EXIT_CAPJAIL, "PR_CAP_AMBIENT_CLEAR_ALL");
 }
 
-/* The network inside: lo always, the helper's veth with --net BRIDGE. */
-static void
+/*
+ * The network inside: lo always, the helper's veth with --net BRIDGE.
+ * Returns the jail's address, 0 for none.
+ */
+static uint32_t
 child_net(const struct opts *o, int sync)
 {
 	struct sync_msg m;
@@ -279,11 +282,12 @@ child_net(const struct opts *o, int sync)
 	if (netcfg_lo_up() == -1)
 		err(EXIT_CAPJAIL, "lo: up");
 	if (o->bridge == NULL)
-		return;
+		return 0;
 	sync_wait(sync, SYNC_NET, &m);
 	vlog("%s: address, mtu, up, default route", o->ifname);
 	if (netcfg_apply(o->ifname, &m.net, &what) == -1)
 		err(EXIT_CAPJAIL, "%s: %s", o->ifname, what);
+	return m.net.addr;
 }
 
 /*
@@ -309,11 +313,13 @@ child_main(struct opts *o, int sync)
 	else
 		map_self(o);
 	mnt_build_root(o);
-	child_net(o, sync);
+	dns_install(o, child_net(o, sync));
 	(void)close(sync);
 	drop_bounding_set();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		err(EXIT_CAPJAIL, "PR_SET_NO_NEW_PRIVS");
+	/* Last: nothing PID 1 or the jail runs from here is unfiltered. */
+	jail_seccomp_load(o);
 	pid1_run(o);
 }
 

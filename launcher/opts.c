@@ -25,7 +25,7 @@
 enum {
 	OPT_UID = 256, OPT_GID, OPT_SUBIDS, OPT_ROOT, OPT_BIND, OPT_RO_BIND,
 	OPT_TMPFS, OPT_CHDIR, OPT_HOSTNAME, OPT_NET, OPT_IP, OPT_IFNAME,
-	OPT_CHECK
+	OPT_CHECK, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_DNS
 };
 
 static const struct option longopts[] = {
@@ -47,6 +47,9 @@ static const struct option longopts[] = {
 	{ "ifname",	required_argument,	NULL, OPT_IFNAME },
 	{ "publish",	required_argument,	NULL, 'p' },
 	{ "check",	no_argument,		NULL, OPT_CHECK },
+	{ "seccomp",	required_argument,	NULL, OPT_SECCOMP },
+	{ "no-seccomp",	no_argument,		NULL, OPT_NO_SECCOMP },
+	{ "dns",	required_argument,	NULL, OPT_DNS },
 	{ NULL,		0,			NULL, 0 }
 };
 
@@ -64,7 +67,8 @@ static const char usage_text[] =
 "      --subids            also map 65536 ids from /etc/subuid and\n"
 "                          /etc/subgid (newuidmap/newgidmap), so that a\n"
 "                          daemon inside can switch users\n"
-"      --root DIR          use DIR as the jail's root (default /)\n"
+"      --root DIR          use DIR as the jail's root (default /); it\n"
+"                          needs /proc /sys /dev /tmp /var/tmp /run\n"
 "      --bind SRC[:DST]    bind SRC read-write at DST (default: SRC)\n"
 "      --ro-bind SRC[:DST] bind SRC read-only at DST (default: SRC)\n"
 "      --tmpfs DST         mount a fresh tmpfs at DST\n"
@@ -83,6 +87,15 @@ static const char usage_text[] =
 "                          only be 0.0.0.0; a port in use on the host, or\n"
 "                          below net.ipv4.ip_unprivileged_port_start, is\n"
 "                          refused; it stays reserved while the jail runs\n"
+"      --dns ADDR          the jail's name server (repeatable; needs\n"
+"                          --net BRIDGE); default: the root's\n"
+"                          /etc/resolv.conf, loopback servers replaced\n"
+"                          by those of /run/systemd/resolve/resolv.conf\n"
+"      --seccomp FD        confine the jail with the seccomp BPF program\n"
+"                          read from FD (struct sock_filter[]), instead\n"
+"                          of the default filter\n"
+"      --no-seccomp        no seccomp filter (the default one denies\n"
+"                          what podman and docker deny: see SECURITY.md)\n"
 "      --check             report whether user namespaces work, whether\n"
 "                          the helper is installed, what it grants you\n"
 "\n"
@@ -204,6 +217,33 @@ set_ip(struct opts *o, const char *arg)
 	o->addr = in.s_addr;
 }
 
+/* The jail routes IPv4 only: a name server must be an IPv4 address. */
+static void
+add_dns(struct opts *o, const char *arg)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, arg, &in) != 1 || in.s_addr == INADDR_ANY)
+		errx(EXIT_CAPJAIL, "--dns %s: not an IPv4 address", arg);
+	if ((ntohl(in.s_addr) >> 24) == 127)
+		errx(EXIT_CAPJAIL, "--dns %s: a loopback address is the "
+		    "jail's own, where no name server runs", arg);
+	o->dns = xreallocarray(o->dns, o->ndns + 1, sizeof(*o->dns));
+	o->dns[o->ndns++] = in.s_addr;
+}
+
+static void
+set_seccomp_fd(struct opts *o, const char *arg)
+{
+	const char *errstr;
+
+	o->seccomp_fd = (int)strtonum(arg, 0, INT_MAX, &errstr);
+	if (errstr != NULL)
+		errx(EXIT_CAPJAIL, "--seccomp %s: not a file descriptor "
+		    "number", arg);
+	o->seccomp_user = 1;
+}
+
 static void
 set_hostname(struct opts *o, const char *arg)
 {
@@ -241,6 +281,8 @@ take_arg(struct opts *o, int c, const char *arg)
 	case OPT_IP:	   set_ip(o, arg); break;
 	case OPT_IFNAME:   set_ifname(o, arg); break;
 	case 'p':	   add_publish(o, arg); break;
+	case OPT_DNS:	   add_dns(o, arg); break;
+	case OPT_SECCOMP:  set_seccomp_fd(o, arg); break;
 	default:	   return 0;
 	}
 	return 1;
@@ -274,6 +316,7 @@ take_flag(struct opts *o, int c, char *argv[])
 	case 'v':	 verbose = 1; quiet = 0; break;
 	case OPT_SUBIDS: o->subids = 1; break;
 	case OPT_CHECK:	 o->check = 1; break;
+	case OPT_NO_SECCOMP: o->no_seccomp = 1; break;
 	default:	 bad_option(c, argv);
 	}
 }
@@ -287,6 +330,10 @@ check_combination(const struct opts *o)
 		errx(EXIT_CAPJAIL, "--ip needs --net BRIDGE");
 	if (o->bridge == NULL && o->ifname != NULL)
 		errx(EXIT_CAPJAIL, "--ifname needs --net BRIDGE");
+	if (o->bridge == NULL && o->ndns > 0)
+		errx(EXIT_CAPJAIL, "--dns needs --net BRIDGE");
+	if (o->seccomp_user && o->no_seccomp)
+		errx(EXIT_CAPJAIL, "--seccomp and --no-seccomp: choose one");
 	if (o->subids && (o->uid > SUBID_COUNT || o->gid > SUBID_COUNT))
 		errx(EXIT_CAPJAIL, "--subids: --uid and --gid must be at "
 		    "most %u", SUBID_COUNT);
@@ -300,6 +347,7 @@ opts_parse(int argc, char *argv[], struct opts *o)
 	memset(o, 0, sizeof(*o));
 	o->root = "/";
 	o->hostname = "capjail";
+	o->seccomp_fd = -1;
 	opterr = 0;
 	/* '+': stop at the command, whose options are its own. */
 	while ((c = getopt_long(argc, argv, "+:hVqvp:", longopts, NULL)) != -1)
@@ -311,16 +359,26 @@ opts_parse(int argc, char *argv[], struct opts *o)
 	o->argv = argv + optind;
 }
 
-/* The login shell, as login(1) would run it; /bin/sh when there is none. */
+/*
+ * The login shell, as login(1) would run it; /bin/sh when there is none,
+ * or when the root tree (--root) does not have it.
+ */
 static char *const *
-default_command(void)
+default_command(const struct opts *o)
 {
 	static char *argv[2];
 	struct passwd *pw;
 
 	argv[0] = "/bin/sh";
-	if ((pw = getpwuid(getuid())) != NULL && pw->pw_shell != NULL &&
-	    pw->pw_shell[0] == '/' && (argv[0] = strdup(pw->pw_shell)) == NULL)
+	if ((pw = getpwuid(getuid())) == NULL || pw->pw_shell == NULL ||
+	    pw->pw_shell[0] != '/')
+		return argv;
+	if (!tree_has_command(o, pw->pw_shell)) {
+		vlog("%s is not in %s: running /bin/sh", pw->pw_shell,
+		    o->root);
+		return argv;
+	}
+	if ((argv[0] = strdup(pw->pw_shell)) == NULL)
 		err(EXIT_CAPJAIL, "strdup");
 	return argv;
 }
@@ -339,7 +397,7 @@ opts_resolve(struct opts *o)
 	o->outer_uid = getuid();
 	o->outer_gid = getgid();
 	if (o->argv[0] == NULL)
-		o->argv = default_command();
+		o->argv = default_command(o);
 	o->cwd = getcwd(NULL, 0);
 	if (stat(o->root, &st) == -1)
 		err(EXIT_CAPJAIL, "--root %s", o->root);
@@ -352,8 +410,10 @@ opts_resolve(struct opts *o)
 			err(EXIT_CAPJAIL, "--%s %s", m->kind == MNT_BIND ?
 			    "bind" : "ro-bind", m->src);
 	}
+	tree_check_mountpoints(o);
 	if (o->subids)
 		ns_subids_prepare(o);
+	dns_prepare(o);
 	sigemptyset(&o->fwd);
 	sigaddset(&o->fwd, SIGINT);
 	sigaddset(&o->fwd, SIGTERM);

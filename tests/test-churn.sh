@@ -380,10 +380,15 @@ for _f in $(ls "$WORK"/wrong-* 2>/dev/null | head -n 3); do
 	sed 's/^/#  /' "$_f"
 done
 ok $([ "$ok_n" -gt 0 ]; echo $?) "jails were reached through their ports"
-# The helper reports refusals in words; "died" means it is gone.
-crashed=$(awk '$5 != "helper" {print $1}' "$WORK/cycles" | while read -r _k; do
-	grep -Eq 'rejected the request or died|bad reply' "$WORK/log-$_k" &&
-	    echo "$_k"
+# The helper reports refusals in words.  It died if capjail says so, or if
+# it printed its own last words while its launcher lived (it does when the
+# launcher is killed: the socket resets under it).
+crashed=$(awk '$5 != "helper" {print $1, $5}' "$WORK/cycles" |
+    while read -r _k _kind; do
+	_log=$WORK/log-$_k
+	{ grep -Eq 'network helper (was killed|exited|is gone)|bad reply' \
+	    "$_log" || { [ "$_kind" != launcher ] &&
+	    grep -q '^capjail-net: ' "$_log"; }; } && echo "$_k"
 done | paste -sd ' ' -)
 is "$crashed" "" "the helper never died unless it was the one killed"
 lost=$(awk '$12 > 0 {print $1}' "$WORK/cycles" | paste -sd ' ' -)

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Name resolution inside the jail.  Before the clone, the launcher reads
+ * the root tree's /etc/hosts and, for a networked jail, chooses its name
+ * servers: --dns if given, else the tree's /etc/resolv.conf, where loopback
+ * servers (a systemd-resolved stub on 127.0.0.53 is the common case) are
+ * the jail's own loopback and useless, so the upstream ones of
+ * /run/systemd/resolve/resolv.conf are taken instead, as podman does; the
+ * jail routes IPv4 only, so IPv6 servers are dropped too.  In the child,
+ * the files are written to a private tmpfs and bound read-only onto
+ * /etc/hosts and /etc/resolv.conf (the target of a dangling symlink there
+ * is made first, when it lies on a writable tmpfs such as /run): the
+ * host's files are never written.  Trusts nothing in the files it reads
+ * beyond their being the caller's to read.
+ */
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+#define FILE_MAX	65536		/* read at most this of a file */
+#define STAGE		"/run/.capjail-dns"
+
+/* Where the name servers may come from, in order of preference. */
+static const char *const resolv_files[] = {
+	"/etc/resolv.conf", "/run/systemd/resolve/resolv.conf"
+};
+#define NRESOLV		(sizeof(resolv_files) / sizeof(resolv_files[0]))
+
+struct resolv {
+	char	servers[256];	/* "nameserver A\n" lines */
+	char	other[1024];	/* search, domain, options of the first file */
+	int	have_other;
+};
+
+/* The address of a "nameserver" line that the jail can reach, or 0. */
+static uint32_t
+usable_server(char *line)
+{
+	struct in_addr in;
+	char *p = line + strlen("nameserver");
+
+	p += strspn(p, " \t");
+	p[strcspn(p, " \t#;")] = '\0';
+	if (inet_pton(AF_INET, p, &in) != 1 || in.s_addr == INADDR_ANY ||
+	    (ntohl(in.s_addr) >> 24) == 127)
+		return 0;
+	return in.s_addr;
+}
+
+static void
+add_server(struct resolv *r, uint32_t addr)
+{
+	struct in_addr in = { .s_addr = addr };
+	char line[32];
+
+	(void)snprintf(line, sizeof(line), "nameserver %s\n", inet_ntoa(in));
+	(void)strlcat(r->servers, line, sizeof(r->servers));
+}
+
+/* One file: its usable servers if take, its other settings if first. */
+static void
+parse_resolv(struct resolv *r, char *text, int take)
+{
+	char *line, *s = text;
+	uint32_t a;
+
+	while ((line = strsep(&s, "\n")) != NULL) {
+		if (strncmp(line, "nameserver", 10) == 0) {
+			if (take && (a = usable_server(line)) != 0)
+				add_server(r, a);
+		} else if (!r->have_other && (strncmp(line, "search", 6) == 0 ||
+		    strncmp(line, "domain", 6) == 0 ||
+		    strncmp(line, "options", 7) == 0)) {
+			(void)strlcat(r->other, line, sizeof(r->other));
+			(void)strlcat(r->other, "\n", sizeof(r->other));
+		}
+	}
+}
+
+/*
+ * The root tree's files first; with --root, then the host's.  With --dns
+ * the servers are chosen already, and only the settings are read.
+ */
+static void
+find_servers(const struct opts *o, struct resolv *r)
+{
+	const char *roots[2] = { o->root, "/" };
+	size_t nroots = strcmp(o->root, "/") == 0 ? 1 : 2, i, j;
+	char *text;
+
+	for (i = 0; i < nroots; i++)
+		for (j = 0; j < NRESOLV; j++) {
+			if (r->servers[0] != '\0' && r->have_other)
+				return;
+			if ((text = tree_read(roots[i], resolv_files[j],
+			    FILE_MAX)) == NULL)
+				continue;
+			vlog("dns: reading %s in %s", resolv_files[j],
+			    roots[i]);
+			parse_resolv(r, text, r->servers[0] == '\0');
+			r->have_other = 1;
+			free(text);
+		}
+}
+
+static char *
+build_resolv(const struct opts *o)
+{
+	struct resolv r;
+	char *text;
+	size_t i;
+
+	memset(&r, 0, sizeof(r));
+	for (i = 0; i < o->ndns; i++)
+		add_server(&r, o->dns[i]);
+	find_servers(o, &r);
+	if (r.servers[0] == '\0')
+		notice("no name server the jail can reach in %s/etc/resolv.conf "
+		    "(only loopback or IPv6 ones): name one with --dns ADDR",
+		    strcmp(o->root, "/") == 0 ? "" : o->root);
+	if (asprintf(&text, "# written by capjail\n%s%s", r.servers,
+	    r.other) == -1)
+		err(EXIT_CAPJAIL, "asprintf");
+	return text;
+}
+
+/* Before the clone: read what the child will need from the tree. */
+void
+dns_prepare(struct opts *o)
+{
+	o->hosts = tree_read(o->root, "/etc/hosts", FILE_MAX);
+	if (o->bridge != NULL)
+		o->resolv = build_resolv(o);
+}
+
+/* A --bind, --ro-bind or --tmpfs of the caller's already decides path. */
+static int
+user_mounted(const struct opts *o, const char *path)
+{
+	size_t i, n;
+
+	for (i = 0; i < o->nmnts; i++) {
+		n = strlen(o->mnts[i].dst);
+		if (strncmp(path, o->mnts[i].dst, n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/' || n == 1))
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * A dangling symlink at path (resolv.conf -> /run/systemd/...): make its
+ * target, which can succeed where the target lies on a tmpfs.
+ */
+static int
+make_link_target(const char *path)
+{
+	char cur[PATH_MAX], link[PATH_MAX], next[PATH_MAX], dir[PATH_MAX];
+	ssize_t n;
+	int hops;
+
+	(void)strlcpy(cur, path, sizeof(cur));
+	for (hops = 0; hops < 8; hops++) {
+		/* EINVAL: not a link; ENOENT: the end of the chain. */
+		if ((n = readlink(cur, link, sizeof(link) - 1)) == -1)
+			return errno == EINVAL || errno == ENOENT ?
+			    mnt_make_point(cur, 0) : -1;
+		link[n] = '\0';
+		(void)strlcpy(dir, cur, sizeof(dir));
+		if (link[0] == '/')
+			(void)strlcpy(next, link, sizeof(next));
+		else if ((size_t)snprintf(next, sizeof(next), "%s/%s",
+		    dirname(dir), link) >= sizeof(next))
+			return -1;
+		(void)strlcpy(cur, next, sizeof(cur));
+	}
+	errno = ELOOP;
+	return -1;
+}
+
+/* Write text to STAGE/name and bind it read-only onto path. */
+static int
+place(const char *name, const char *text, const char *path)
+{
+	char src[64];
+	struct stat st;
+	int fd, ok;
+
+	(void)snprintf(src, sizeof(src), "%s/%s", STAGE, name);
+	if ((fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0644)) == -1)
+		return -1;
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	(void)close(fd);
+	if (!ok)
+		return -1;
+	if (stat(path, &st) == -1 && make_link_target(path) == -1)
+		return -1;
+	vlog("dns: %s", path);
+	if (mount(src, path, NULL, MS_BIND, NULL) == -1)
+		return -1;
+	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+}
+
+static char *
+build_hosts(const struct opts *o, uint32_t addr)
+{
+	struct in_addr in = { .s_addr = addr != 0 ? addr :
+	    htonl(0x7f000101) };
+	char *text;
+
+	if (asprintf(&text, "127.0.0.1\tlocalhost\n"
+	    "::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n%s",
+	    inet_ntoa(in), o->hostname, o->hosts != NULL ? o->hosts : "")
+	    == -1)
+		err(EXIT_CAPJAIL, "asprintf");
+	return text;
+}
+
+/*
+ * In the child, after pivot_root and the network: addr is the jail's
+ * address (0 without --net BRIDGE: the hostname is 127.0.1.1, as Debian
+ * has it).  A file the tree cannot take is a warning: the jail still
+ * runs.
+ */
+void
+dns_install(const struct opts *o, uint32_t addr)
+{
+	char *hosts = build_hosts(o, addr);
+
+	if (mkdir(STAGE, 0700) == -1 || mount("tmpfs", STAGE, "tmpfs",
+	    MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=256k") == -1) {
+		notice("dns: tmpfs on %s: %s: /etc/hosts and /etc/resolv.conf "
+		    "are the root's", STAGE, strerror(errno));
+		free(hosts);
+		return;
+	}
+	/* A tree without /etc/hosts is a choice: only -v says it. */
+	if (!user_mounted(o, "/etc/hosts") &&
+	    place("hosts", hosts, "/etc/hosts") == -1)
+		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
+		    strerror(errno));
+	if (o->resolv != NULL && !user_mounted(o, "/etc/resolv.conf") &&
+	    place("resolv.conf", o->resolv, "/etc/resolv.conf") == -1)
+		notice("/etc/resolv.conf: %s: the jail cannot resolve names "
+		    "(bind a file there with --ro-bind FILE:/etc/resolv.conf)",
+		    strerror(errno));
+	free(hosts);
+	if (umount2(STAGE, MNT_DETACH) == -1 || rmdir(STAGE) == -1)
+		err(EXIT_CAPJAIL, "dns: remove %s", STAGE);
+}

@@ -1,0 +1,145 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Name resolution inside jails, run as the unprivileged test user: the
+# jail's /etc/hosts names its hostname (its address on a bridge,
+# 127.0.1.1 without one) and keeps the root's entries; a networked jail's
+# /etc/resolv.conf has the root's name servers with loopback and IPv6 ones
+# replaced by /run/systemd/resolve/resolv.conf's (fixture trees with
+# --root play the host), or the --dns ones; a dangling symlink at
+# /etc/resolv.conf works; the caller's own bind wins; the host's files are
+# never written.  Networked jails use the test helper in a throwaway
+# network namespace, as in test-net.sh.
+. "$(dirname "$0")/libtest.sh"
+
+[ -x "$CAPJAIL" ] || skip_all "no $CAPJAIL"
+[ -x "$HELPER" ] || skip_all "no $HELPER (the helper is not built)"
+as_user "$T_USER" unshare -U true 2>/dev/null ||
+    skip_all "unprivileged user namespaces do not work here"
+NS=cjd-$$-host
+netns_new "$NS" || skip_all "cannot create a network namespace"
+
+ERR=$WORK/stderr
+printf '%s\n' "bridge capjail0 10.89.0.1/24" \
+    "user $T_USER capjail0 jails=5" >"$CONF"
+chown root:root "$CONF"
+chmod 0644 "$CONF"
+
+# njail ARGS...: capjail as the test user in the test netns.
+njail() {
+	(cd "$WORK" && exec ip netns exec "$NS" setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin:/usr/sbin:/sbin \
+	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" "$@") 2>"$ERR"
+}
+
+# tree DIR: a root tree with every mount point and /etc, using the host's
+# /usr (bound with --ro-bind /usr:/usr) through the /bin, /lib links.
+tree() {
+	mkdir -p "$1/usr" "$1/etc" "$1/proc" "$1/sys" "$1/dev" "$1/tmp" \
+	    "$1/var/tmp" "$1/run/systemd/resolve"
+	for _l in bin sbin lib lib64; do
+		[ -L "/$_l" ] && ln -s "$(readlink "/$_l")" "$1/$_l"
+	done
+}
+
+sum_host() { cat /etc/hosts /etc/resolv.conf 2>/dev/null | cksum; }
+before=$(sum_host)
+
+# --- /etc/hosts
+out=$(njail --hostname web1 -- sh -c 'getent hosts web1
+    getent hosts 127.0.0.1')
+like "$out" "^127\.0\.1\.1 +web1$" \
+    "no network: the hostname resolves to 127.0.1.1"
+like "$out" "127\.0\.0\.1 +localhost" "... and 127.0.0.1 to localhost"
+out=$(njail --net=capjail0 --ip 10.89.0.77 --hostname web2 -- sh -c \
+    'getent hosts "$(hostname)"')
+like "$out" "^10\.89\.0\.77 +web2$" \
+    "on a bridge: getent hosts \$(hostname) gives the jail's address"
+
+R=$WORK/t1
+tree "$R"
+printf '192.0.2.80\tfixture-host\n' > "$R/etc/hosts"
+printf 'nameserver 127.0.0.53\noptions edns0 trust-ad\nsearch example.test\n' \
+    > "$R/etc/resolv.conf"
+printf '%s\n' "nameserver 2001:db8::53" "nameserver 192.0.2.53" \
+    "nameserver 127.0.0.1" "nameserver 192.0.2.54" "search upstream.test" \
+    > "$R/run/systemd/resolve/resolv.conf"
+chmod -R a+rX "$R"
+out=$(njail --root "$R" --ro-bind /usr:/usr -- getent hosts fixture-host)
+like "$out" "^192\.0\.2\.80 +fixture-host$" "the root's own hosts entries stay"
+
+# --- /etc/resolv.conf
+out=$(njail --root "$R" --ro-bind /usr:/usr --net=capjail0 -- \
+    cat /etc/resolv.conf)
+is "$out" "# written by capjail
+nameserver 192.0.2.53
+nameserver 192.0.2.54
+options edns0 trust-ad
+search example.test" \
+    "a loopback stub: the upstream IPv4 servers, the root's settings"
+like "$(njail --root "$R" --ro-bind /usr:/usr -- cat /etc/resolv.conf)" \
+    "^nameserver 127\.0\.0\.53" "no network: resolv.conf is the root's own"
+out=$(njail --root "$R" --ro-bind /usr:/usr --net=capjail0 \
+    --dns 198.51.100.1 --dns 198.51.100.2 -- cat /etc/resolv.conf)
+is "$out" "# written by capjail
+nameserver 198.51.100.1
+nameserver 198.51.100.2
+options edns0 trust-ad
+search example.test" "--dns ADDR (twice): those servers, in order"
+like "$(njail --root "$R" --ro-bind /usr:/usr --net=capjail0 -- sh -c \
+    'echo x > /etc/resolv.conf' 2>&1; cat "$ERR")" "Read-only file system" \
+    "the jail's resolv.conf is read-only"
+
+R2=$WORK/t2
+tree "$R2"
+ln -s ../run/systemd/resolve/stub-resolv.conf "$R2/etc/resolv.conf"
+printf 'nameserver 203.0.113.9\n' > "$R2/run/systemd/resolve/resolv.conf"
+chmod -R a+rX "$R2"
+out=$(njail --root "$R2" --ro-bind /usr:/usr --net=capjail0 -- sh -c \
+    'readlink /etc/resolv.conf; grep nameserver /etc/resolv.conf')
+is "$out" "../run/systemd/resolve/stub-resolv.conf
+nameserver 203.0.113.9" \
+    "a dangling /etc/resolv.conf symlink: its target is made and bound"
+
+R3=$WORK/t3
+tree "$R3"
+printf 'nameserver 127.0.0.53\n' > "$R3/etc/resolv.conf"
+chmod -R a+rX "$R3"
+out=$(njail --root "$R3" --ro-bind /usr:/usr --net=capjail0 -- \
+    grep nameserver /etc/resolv.conf)
+is "$out" "$(njail --net=capjail0 -- grep nameserver /etc/resolv.conf)" \
+    "a tree with only a loopback server: the host's servers, as for /"
+unlike "$out" "127\.0\.0\.53" "... never the tree's loopback one"
+
+printf 'nameserver 192.0.2.99\n' > "$WORK/mine.conf"
+chmod 0644 "$WORK/mine.conf"
+is "$(njail --net=capjail0 --ro-bind "$WORK/mine.conf:/etc/resolv.conf" -- \
+    cat /etc/resolv.conf)" "nameserver 192.0.2.99" \
+    "the caller's --ro-bind FILE:/etc/resolv.conf wins"
+
+out=$(njail --net=capjail0 -- cat /etc/resolv.conf)
+like "$out" "^# written by capjail" "the default root: resolv.conf is written"
+unlike "$out" "nameserver (127\.|::1)" "... with no loopback server in it"
+is "$(sum_host)" "$before" "the host's /etc/hosts and resolv.conf are unchanged"
+
+# --- bad input: exit 125, one line
+bad() {	# bad REGEX DESCRIPTION ARGS...
+	_re=$1 _d=$2; shift 2
+	njail "$@"
+	is $? 125 "$_d: exit 125"
+	like "$(cat "$ERR")" "^capjail: .*$_re" "$_d: message"
+	is "$(wc -l < "$ERR" | tr -d ' ')" 1 "$_d: one line"
+}
+bad "--dns needs --net BRIDGE" "--dns without a network" --dns 192.0.2.1 true
+bad "--dns 127.0.0.53: a loopback address" "--dns loopback" \
+    --net=capjail0 --dns 127.0.0.53 true
+bad "--dns ::1: not an IPv4 address" "--dns IPv6" --net=capjail0 --dns ::1 true
+help=$(njail --help)
+for o in --dns --seccomp --no-seccomp; do
+	case "$help" in
+	*"$o "*) ok 0 "--help documents $o" ;;
+	*) ok 1 "--help documents $o" ;;
+	esac
+done
+
+done_testing
