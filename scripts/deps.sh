@@ -11,8 +11,10 @@ PKGS="gcc make pkg-config libc6-dev libmnl-dev libnftnl-dev libcap-ng-dev
 libbsd-dev libseccomp-dev libcap2-bin uidmap iproute2 nftables procps
 util-linux passwd iputils-ping curl lighttpd bubblewrap iperf3 cloc
 clang libclang-rt-14-dev cppcheck clang-tidy socat"
-# `deps.sh bench`: also the peers the benchmarks compare against.
-[ "${1:-}" = bench ] && PKGS="$PKGS slirp4netns passt"
+# `deps.sh bench`: also the peers `make bench` compares against, ab
+# (apache2-utils) for the HTTP rounds and gnuplot for the report's plots.
+[ "${1:-}" = bench ] && PKGS="$PKGS bubblewrap firejail slirp4netns passt
+iperf3 lighttpd apache2-utils gnuplot-nox jq"
 
 missing=""
 for p in $PKGS; do
