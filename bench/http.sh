@@ -16,27 +16,14 @@
 # REQUESTS (default 10000), ROUNDS (default 3), OUT.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-B=${BUILD:-$top/build}
-: "${TESTDIR:=/tmp/cj-bench}"
-export TESTDIR
 REQUESTS=${REQUESTS:-10000}
 ROUNDS=${ROUNDS:-3}
-[ "$(id -u)" -eq 0 ] || { echo "http: run as root" >&2; exit 1; }
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 100 ] &&
     [ "$REQUESTS" -ge 100 ] && [ "$REQUESTS" -le 1000000 ] ||
     { echo "http: ROUNDS 1..100, REQUESTS 100..1000000" >&2; exit 1; }
-for c in lighttpd ab curl slirp4netns pasta socat nft setpriv unshare setsid; do
-	command -v "$c" >/dev/null ||
-	    { echo "http: $c missing (sh scripts/deps.sh bench)" >&2; exit 1; }
-done
-exec 9>"$TESTDIR.lock"
-flock -n 9 || { echo "http: $TESTDIR is in use by another run" >&2; exit 1; }
-. "$top/tests/stage.sh"
-stage_all ||
-    { echo "http: staging failed (is $B built?)" >&2; rm -rf "$TESTDIR"; exit 1; }
-. "$top/tests/libtest.sh"
-. "$top/tests/seed.sh"
-. "$top/bench/lib.sh"
+NAME=http
+NEEDS="lighttpd ab curl slirp4netns pasta socat nft setpriv unshare setsid"
+. "$top/bench/setup.sh"
 . "$top/bench/paths.sh"
 trap 'trap "" PIPE; paths_cleanup; _cleanup; rm -rf "$TESTDIR"' EXIT
 trap 'exit 129' HUP

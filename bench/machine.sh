@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: ISC
 # bench/machine.sh: what the report's head says about where it ran: the
 # machine (CPU model, cores, RAM), the kernel, capjail's commit and the
-# version of every peer, as "KEY<TAB>VALUE" lines.  Sourced by run.sh.
+# version of every peer, as "KEY<TAB>VALUE" lines.  Sourced by run.sh,
+# which sets B (the build dir) and top (the source tree).
 
 # pkg_version PACKAGE: its Debian version, or "not installed".
 pkg_version() {
@@ -9,6 +10,7 @@ pkg_version() {
 }
 
 # machine_info MODE: the lines, MODE first.
+# shellcheck disable=SC2154 # top and B: see above
 machine_info() {
 	printf 'mode\t%s\n' "$1"
 	printf 'date\t%s\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -23,6 +23,7 @@ ends() {
 }
 
 scale_start() {
+	# shellcheck disable=SC2046 # five numbers, split on purpose
 	set -- $(ends start)
 	if [ $# -lt 5 ]; then
 		echo "Not measured (bench/scale.sh left no samples)."
@@ -48,6 +49,7 @@ scale_start() {
 }
 
 scale_memory() {
+	# shellcheck disable=SC2046 # five numbers, split on purpose
 	set -- $(ends mem)
 	if [ $# -lt 5 ]; then
 		echo "Helper memory: not measured."

@@ -30,13 +30,23 @@ verdict() {
 	    print ok ? "**PASS**" : "**MISS**" }'
 }
 
+# paired NAME SERIES ANCHOR: p10..p90 of the ratios of SERIES to ANCHOR
+# within each round (the pairs ran next to each other), "-" if none.
+paired() {
+	awk -v s="$2" -v a="$3" '$1 == a { an[$2] = $3 } $1 == s { v[$2] = $3 }
+	    END { for (r in v) if (an[r] > 0) print v[r] / an[r] }' \
+	    "$RAW/$1.tsv" 2>/dev/null | stats |
+	    awk '{ printf "%.2f–%.2f", $2, $3 } END { if (!NR) print "-" }'
+}
+
 # row NAME SERIES LABEL SCALE UNIT ANCHOR [OP TARGET]: one table row:
 # label, median, p10..p90 (values divided by SCALE), n, ratio of the
-# median to ANCHOR's median, the target and the verdict.
+# median to ANCHOR's median, the same-round ratios' p10..p90, the target
+# and the verdict (on the ratio of the medians).
 row() {
 	_s=$(st "$1" "$2")
 	if [ -z "$_s" ]; then
-		echo "| $3 | not measured | | | | |"
+		echo "| $3 | not measured | | | | | |"
 		return
 	fi
 	_a=$(med "$1" "$6")
@@ -45,10 +55,17 @@ row() {
 	_t="" _v=""
 	[ $# -ge 8 ] && _t="$7 $8" _v=$(verdict "$_r" "$7" "$8")
 	echo "$_s" | awk -v l="$3" -v d="$4" -v u="$5" -v r="$_r" \
-	    -v t="$_t" -v v="$_v" '{
+	    -v p="$(paired "$1" "$2" "$6")" -v t="$_t" -v v="$_v" '{
 	    f = ($1 / d >= 1000) ? "%.0f" : "%.2f"
-	    printf "| %s | " f " %s | " f "–" f " | %d | %s | %s %s |\n",
-		l, $1 / d, u, $2 / d, $3 / d, $4, r, t, v }'
+	    printf "| %s | " f " %s | " f "–" f " | %d | %s | %s | %s %s |\n",
+		l, $1 / d, u, $2 / d, $3 / d, $4, r, p, t, v }'
+}
+
+# thead ANCHOR: the head of a table of rows.
+thead() {
+	echo "| contender | median | p10–p90 | runs | ratio to $1 |" \
+	    "same-round ratios p10–p90 | target |"
+	echo "|---|---|---|---|---|---|---|"
 }
 
 # plot_bars NAME PNG TITLE YLABEL SCALE SERIES...: median bars with
@@ -102,8 +119,11 @@ header() {
 section_start() {
 	echo "## Start latency (start to exit), as an unprivileged user"
 	echo
-	echo "| contender | median | p10–p90 | runs | ratio to bwrap | target |"
-	echo "|---|---|---|---|---|---|"
+	echo "Each contender runs as the unprivileged cjtest1 in a throwaway" \
+	    "network namespace, timed with bash's \$EPOCHREALTIME around the" \
+	    "command (fork to exit, no extra process in the interval)."
+	echo
+	thead bwrap
 	row start true "/bin/true alone" 1000 ms bwrap
 	row start capjail "capjail -- /bin/true" 1000 ms bwrap "<=" 0.8
 	row start capjail-net "capjail --net -p 8080:80 (veth, firewall, one published port)" 1000 ms bwrap "<=" 1.5
@@ -116,8 +136,11 @@ section_start() {
 	    capjail-net bwrap unshare firejail pasta
 	echo "## Time until ready (the command runs with its network up)"
 	echo
-	echo "| contender | median | p10–p90 | runs | ratio to bwrap (no network) | target |"
-	echo "|---|---|---|---|---|---|"
+	echo "From the start until the command, started with its network up," \
+	    "prints \"up\" (the same runs as above; slirp4netns: the" \
+	    "command starts when slirp4netns reports ready on --ready-fd)."
+	echo
+	thead "bwrap (no network)"
 	row start capjail-net-ready "capjail --net -p 8080:80" 1000 ms bwrap "<=" 1.2
 	row start slirp4netns-ready "unshare -Urn + slirp4netns --configure" 1000 ms bwrap
 	row start pasta-ready "pasta --config-net" 1000 ms bwrap
@@ -133,8 +156,7 @@ section_net() {
 	echo "Anchor: the hand-built veth+bridge+DNAT path in a namespace of" \
 	    "its own (no other firewall): the kernel's ceiling."
 	echo
-	echo "| path | median | p10–p90 | runs | ratio to own-netns hand-built | target |"
-	echo "|---|---|---|---|---|---|"
+	thead "own-netns hand-built"
 	for _d in in out; do
 		row throughput "capjail-$_d" "capjail, $_d" 1e9 Gbit/s \
 		    "bare-$_d" ">=" 0.97
@@ -151,8 +173,9 @@ section_net() {
 	    bare-out ref-out slirp-out pasta-out
 	echo "## HTTP requests/s (lighttpd, ab -c 8), LAN client to a published port"
 	echo
-	echo "| path | median | p10–p90 | runs | ratio to own-netns hand-built | target |"
-	echo "|---|---|---|---|---|---|"
+	echo "Same paths as above; lighttpd serves a 14-byte page."
+	echo
+	thead "own-netns hand-built"
 	for _m in new keep; do
 		for _p in capjail bare ref slirp pasta; do
 			row http "$_p-$_m" "$(path_name "$_p"), $_m" 1 req/s "bare-$_m"

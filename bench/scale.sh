@@ -18,31 +18,21 @@
 # process this script started and deletes its namespaces.  Not part of
 # `make check`.
 #
+# Samples for bench/report.sh go to $OUT/scale.tsv (bench/lib.sh): the
+# k-th jail's start latency (start K MS), its helper's private memory
+# (mem K KIB), the live jails, every set and map of the capjail tables
+# with the jails running (live:SET) and after the teardown (after:SET),
+# and the teardown times (teardown-gone, teardown-clean, in seconds).
+#
 # Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
-# JAILS (default 500, at most 600: the quota in the config below).
+# JAILS (default 500, at most 600: the quota in the config below), OUT.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-B=${BUILD:-$top/build}
-: "${TESTDIR:=/tmp/cj-bench}"
-export TESTDIR
 JAILS=${JAILS:-500}
-[ "$(id -u)" -eq 0 ] || { echo "scale: run as root" >&2; exit 1; }
 [ "$JAILS" -ge 10 ] && [ "$JAILS" -le 600 ] ||
     { echo "scale: JAILS must be 10..600" >&2; exit 1; }
-for c in bash jq nft setpriv; do
-	command -v "$c" >/dev/null || { echo "scale: $c missing" >&2; exit 1; }
-done
-# Staging empties $TESTDIR: one bench (or test run) at a time per TESTDIR.
-exec 9>"$TESTDIR.lock"
-flock -n 9 || { echo "scale: $TESTDIR is in use by another run" >&2; exit 1; }
-. "$top/tests/stage.sh"
-stage_all ||
-    { echo "scale: staging failed (is $B built?)" >&2; rm -rf "$TESTDIR"; exit 1; }
-"$TESTDIR/capjail" --help 2>&1 | grep -q -- '--net' ||
-    { echo "scale: $B/capjail has no --net" >&2; rm -rf "$TESTDIR"; exit 1; }
-. "$top/tests/libtest.sh"
-. "$top/tests/seed.sh"
-. "$top/bench/lib.sh"
+NAME=scale NEEDS="bash jq nft setpriv"
+. "$top/bench/setup.sh"
 
 SD=$WORK/scale		# cjtest1's: fifos, per-jail stderr, launcher pids
 mkdir -m 0755 "$SD" && chown "$T_USER:" "$SD" || exit 1

@@ -32,28 +32,15 @@
 # the TESTDIR BUILD's test helper was built with), RUNS, OUT.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-B=${BUILD:-$top/build}
-: "${TESTDIR:=/tmp/cj-bench}"
-export TESTDIR
 RUNS=${RUNS:-50}
-[ "$(id -u)" -eq 0 ] || { echo "start: run as root" >&2; exit 1; }
 [ "$RUNS" -ge 1 ] && [ "$RUNS" -le 1000 ] ||
     { echo "start: RUNS must be 1..1000" >&2; exit 1; }
-for c in bash bwrap firejail slirp4netns pasta setpriv unshare; do
-	command -v "$c" >/dev/null ||
-	    { echo "start: $c missing (sh scripts/deps.sh bench)" >&2; exit 1; }
-done
-exec 9>"$TESTDIR.lock"
-flock -n 9 || { echo "start: $TESTDIR is in use by another run" >&2; exit 1; }
-. "$top/tests/stage.sh"
-stage_all ||
-    { echo "start: staging failed (is $B built?)" >&2; rm -rf "$TESTDIR"; exit 1; }
-. "$top/tests/libtest.sh"
-. "$top/tests/seed.sh"
-. "$top/bench/lib.sh"
-# The loop runs in the foreground: ending it ends its own children (a
-# jail's launcher tears its jail down; slirp4netns is killed by pid).
-trap '_cleanup; rm -rf "$TESTDIR"' EXIT
+NAME=start NEEDS="bash bwrap firejail slirp4netns pasta setpriv unshare setsid"
+. "$top/bench/setup.sh"
+# The loop runs in a process group of its own, which the exit trap ends
+# whole: slirp4netns's contender leaves a process in a network namespace
+# of its own, which _cleanup would not find.
+trap 'bg_groups_kill; _cleanup; rm -rf "$TESTDIR"' EXIT
 
 seed_topology "cjc-st$$" && host_default_route ||
     { echo "start: topology failed" >&2; exit 1; }
@@ -63,6 +50,7 @@ seed_config
 # of its own for the fifos that pace slirp4netns's contender.
 LOOP='
 runs=$1 cj=$2 d=$3
+exec >"$d/times"
 shopt -s lastpipe	# the reads below run in this shell and set r
 mkfifo "$d/up" "$d/go" "$d/rdy" || exit 1
 # Opened read-write: no open ever blocks, no read ever sees EOF.
@@ -117,9 +105,10 @@ done'
 D=$WORK/start
 mkdir -m 0700 "$D" && chown "$T_USER:" "$D" || exit 1
 say "start: $RUNS rounds of $(uname -r), $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg)"
-rm -f "$OUT/start.tsv"
-tun_user "$T_USER" bash -c "cd \"\$3\" && $LOOP" bash "$RUNS" "$CAPJAIL" "$D" \
-    >"$OUT/start.tsv" || exit 1
+bg_tun_user "$D/loop.log" "$T_USER" bash -c "cd \"\$3\" && $LOOP" bash \
+    "$RUNS" "$CAPJAIL" "$D"
+wait $! || { sed 's/^/# /' "$D/loop.log"; exit 1; }
+cp "$D/times" "$OUT/start.tsv" || exit 1
 
 printf '%-18s %9s %9s %9s %8s\n' contender median p10 p90 /bwrap
 bw=$(values start bwrap | stats | awk '{ print $1 }')

@@ -18,27 +18,14 @@
 # DURATION seconds per direction (default 5), ROUNDS (default 3), OUT.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-B=${BUILD:-$top/build}
-: "${TESTDIR:=/tmp/cj-bench}"
-export TESTDIR
 DURATION=${DURATION:-5}
 ROUNDS=${ROUNDS:-3}
-[ "$(id -u)" -eq 0 ] || { echo "throughput: run as root" >&2; exit 1; }
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 100 ] &&
     [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 60 ] ||
     { echo "throughput: ROUNDS 1..100, DURATION 1..60" >&2; exit 1; }
-for c in iperf3 slirp4netns pasta socat jq nft setpriv unshare setsid; do
-	command -v "$c" >/dev/null ||
-	    { echo "throughput: $c missing (sh scripts/deps.sh bench)" >&2; exit 1; }
-done
-exec 9>"$TESTDIR.lock"
-flock -n 9 || { echo "throughput: $TESTDIR is in use by another run" >&2; exit 1; }
-. "$top/tests/stage.sh"
-stage_all ||
-    { echo "throughput: staging failed (is $B built?)" >&2; rm -rf "$TESTDIR"; exit 1; }
-. "$top/tests/libtest.sh"
-. "$top/tests/seed.sh"
-. "$top/bench/lib.sh"
+NAME=throughput
+NEEDS="iperf3 slirp4netns pasta socat jq nft setpriv unshare setsid"
+. "$top/bench/setup.sh"
 . "$top/bench/paths.sh"
 # The cleanup must survive a closed stdout (| head) and run on HUP/PIPE.
 trap 'trap "" PIPE; paths_cleanup; _cleanup; rm -rf "$TESTDIR"' EXIT
