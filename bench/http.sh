@@ -65,27 +65,11 @@ ab_rps() {
 	    END { if (c == n && f == 0 && r != "") print r }'
 }
 
+# ab_mode PATH new|keep: ab_rps, with -k for keep.
+ab_mode() { if [ "$2" = keep ]; then ab_rps "$1" -k; else ab_rps "$1"; fi; }
+
 say "http: lighttpd, ab -c 8 -n $REQUESTS, new connection and keep-alive, $ROUNDS rounds"
 paths_up probe lighttpd -D -f "$WWW/lighttpd.conf" ||
     { echo "http: no path came up" >&2; exit 1; }
 
-rm -f "$OUT/http.tsv"
-r=0
-while [ $r -lt "$ROUNDS" ]; do
-	# shellcheck disable=SC2086
-	for p in $(rotate $r $PATHS_UP); do
-		for mode in new keep; do
-			[ $mode = keep ] && k=-k || k=""
-			# shellcheck disable=SC2086
-			rps=$(ab_rps "$p" $k)
-			if [ -z "$rps" ]; then
-				say "round $((r + 1)) $p $mode: failed"
-				continue
-			fi
-			record http "$p-$mode" "$r" "$rps"
-			say "round $((r + 1)) $p $mode: $rps requests/s"
-		done
-	done
-	r=$((r + 1))
-done
-[ -z "$(for p in $PATHS; do eval "echo \${PATH_FAIL_$p:-}"; done)" ]
+paths_rounds http ab_mode new keep

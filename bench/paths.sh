@@ -180,3 +180,25 @@ paths_wait() {
 	done
 	return 1
 }
+
+# paths_rounds NAME MEASURE MODE...: ROUNDS rounds over the paths that
+# came up, in an order rotated every round; MEASURE PATH MODE prints one
+# sample (nothing when the run failed), recorded as "PATH-MODE ROUND V"
+# in $OUT/NAME.tsv.  Succeeds when every path came up.
+paths_rounds() {
+	_name=$1 _fn=$2; shift 2
+	rm -f "$OUT/$_name.tsv"
+	_r=0
+	while [ $_r -lt "$ROUNDS" ]; do
+		# shellcheck disable=SC2086
+		for _p in $(rotate $_r $PATHS_UP); do
+			for _m; do
+				_v=$("$_fn" "$_p" "$_m")
+				say "round $((_r + 1)) $_p $_m: ${_v:-failed}"
+				[ -n "$_v" ] && record "$_name" "$_p-$_m" "$_r" "$_v"
+			done
+		done
+		_r=$((_r + 1))
+	done
+	[ -z "$(for _p in $PATHS; do eval "echo \${PATH_FAIL_$_p:-}"; done)" ]
+}

@@ -46,6 +46,8 @@ iperf() {
 	    jq -r 'if .error then empty else .end.sum_received.bits_per_second
 		end' 2>/dev/null
 }
+# iperf_dir PATH in|out: iperf, with -R for out.
+iperf_dir() { if [ "$2" = out ]; then iperf "$1" -R; else iperf "$1"; fi; }
 # probe PATH: a 1-second run succeeds (also the warm-up).
 probe() { [ -n "$(DURATION=1 iperf "$1")" ]; }
 
@@ -54,24 +56,4 @@ SPORT=5201
 paths_up probe iperf3 -s -p "$SPORT" --forceflush ||
     { echo "throughput: no path came up" >&2; exit 1; }
 
-rm -f "$OUT/throughput.tsv"
-r=0
-while [ $r -lt "$ROUNDS" ]; do
-	# shellcheck disable=SC2086
-	for p in $(rotate $r $PATHS_UP); do
-		for dir in in out; do
-			[ $dir = out ] && rev=-R || rev=""
-			# shellcheck disable=SC2086
-			bits=$(iperf "$p" $rev)
-			if [ -z "$bits" ]; then
-				say "round $((r + 1)) $p $dir: failed"
-				continue
-			fi
-			record throughput "$p-$dir" "$r" "$bits"
-			say "round $((r + 1)) $p $dir:" \
-			    "$(echo "$bits" | awk '{ printf "%.2f Gbit/s", $1 / 1e9 }')"
-		done
-	done
-	r=$((r + 1))
-done
-[ -z "$(for p in $PATHS; do eval "echo \${PATH_FAIL_$p:-}"; done)" ]
+paths_rounds throughput iperf_dir in out
