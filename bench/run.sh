@@ -28,7 +28,8 @@ case $TESTDIR in
 esac
 grep -aq "$TESTDIR/net.conf" "$B/test/capjail-net" 2>/dev/null || {
 	echo "bench: $B/test/capjail-net is missing or was built for another" \
-	    "TESTDIR; run make test-progs with TESTDIR=$TESTDIR" >&2
+	    "TESTDIR (make does not rebuild for that); use a build dir of its" \
+	    "own: make bench B=build-bench TESTDIR=$TESTDIR" >&2
 	exit 1
 }
 
