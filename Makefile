@@ -63,7 +63,7 @@ TEST_BINS	= $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 PROGS		= $(B)/capjail $(B)/capjail-net
 
 .PHONY: all check demo deps install install-caps uninstall clean lint fuzz \
-	test-progs soak
+	test-progs soak bench
 all: $(PROGS)
 
 $(B)/capjail: $(LAUNCHER_OBJS) $(PROTO_OBJS)
@@ -117,6 +117,13 @@ soak:
 	$(MAKE) test-progs
 	CHURN_CYCLES=2000 BUILD=$(CURDIR)/$(B) TESTDIR=$(TESTDIR) \
 	    sh tests/run.sh test-churn
+
+# The benchmarks against the peers, one report (root; bench/run.sh).
+# make bench QUICK=1: a few runs only, to check the harness end to end.
+bench:
+	sh scripts/deps.sh bench
+	$(MAKE) test-progs
+	BUILD=$(CURDIR)/$(B) TESTDIR=$(TESTDIR) QUICK=$(QUICK) sh bench/run.sh
 
 # The fuzzer: the helper's request path with the kernel faked (fuzz/).
 FUZZ_SECONDS	?= 60

@@ -18,30 +18,21 @@
 # process this script started and deletes its namespaces.  Not part of
 # `make check`.
 #
+# Samples for bench/report.sh go to $OUT/scale.tsv (bench/lib.sh): the
+# k-th jail's start latency (start K MS), its helper's private memory
+# (mem K KIB), the live jails, every set and map of the capjail tables
+# with the jails running (live:SET) and after the teardown (after:SET),
+# and the teardown times (teardown-gone, teardown-clean, in seconds).
+#
 # Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
-# JAILS (default 500, at most 600: the quota in the config below).
+# JAILS (default 500, at most 600: the quota in the config below), OUT.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-B=${BUILD:-$top/build}
-: "${TESTDIR:=/tmp/cj-bench}"
-export TESTDIR
 JAILS=${JAILS:-500}
-[ "$(id -u)" -eq 0 ] || { echo "scale: run as root" >&2; exit 1; }
 [ "$JAILS" -ge 10 ] && [ "$JAILS" -le 600 ] ||
     { echo "scale: JAILS must be 10..600" >&2; exit 1; }
-for c in bash jq nft setpriv; do
-	command -v "$c" >/dev/null || { echo "scale: $c missing" >&2; exit 1; }
-done
-# Staging empties $TESTDIR: one bench (or test run) at a time per TESTDIR.
-exec 9>"$TESTDIR.lock"
-flock -n 9 || { echo "scale: $TESTDIR is in use by another run" >&2; exit 1; }
-. "$top/tests/stage.sh"
-stage_all ||
-    { echo "scale: staging failed (is $B built?)" >&2; rm -rf "$TESTDIR"; exit 1; }
-"$TESTDIR/capjail" --help 2>&1 | grep -q -- '--net' ||
-    { echo "scale: $B/capjail has no --net" >&2; rm -rf "$TESTDIR"; exit 1; }
-. "$top/tests/libtest.sh"
-. "$top/tests/seed.sh"
+NAME=scale NEEDS="bash jq nft setpriv"
+. "$top/bench/setup.sh"
 
 SD=$WORK/scale		# cjtest1's: fifos, per-jail stderr, launcher pids
 mkdir -m 0755 "$SD" && chown "$T_USER:" "$SD" || exit 1
@@ -98,7 +89,6 @@ trap 'trap "" PIPE; bench_cleanup; _cleanup; rm -rf "$TESTDIR"' EXIT
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
-say() { printf '# %s\n' "$*"; }
 
 seed_topology "cjc-sc$$" || { echo "scale: topology failed" >&2; exit 1; }
 seed_config
@@ -147,11 +137,9 @@ fi
 # ms per jail, in start order.
 awk '$3 != "fail" { printf "%.3f\n", ($4 - $3) * 1000 }' "$SD/times" \
     >"$SD/ms"
-median() {
-	sort -g | awk '{ a[NR] = $1 } END { if (NR == 0) exit;
-	    if (NR % 2) print a[(NR + 1) / 2];
-	    else print (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
+median() { stats | awk '{ print $1 }'; }
+rm -f "$OUT/scale.tsv"
+awk '{ print "start", NR, $1 }' "$SD/ms" >"$OUT/scale.tsv"
 first=$(sed -n 1p "$SD/ms")
 last=$(sed -n "${started}p" "$SD/ms")
 med_first=$(head -n 10 "$SD/ms" | median)
@@ -216,6 +204,14 @@ port_chains() {
 	    select(.table == "capjail" and (.name | test("^p[1-9][0-9]*$")))] |
 	    length'
 }
+# all_sets: "FAMILY:SET COUNT" for every set and map of every capjail
+# table in HOST (what the report compares with the number of live jails,
+# whatever the helper names its per-jail state).
+all_sets() {
+	ip netns exec "$HOST" nft -j list ruleset 2>/dev/null | jq -r '
+	    .nftables[] | (.set // .map // empty) | select(.table == "capjail") |
+	    "\(.family):\(.name) \((.elem // []) | length)"' 2>/dev/null
+}
 # jail_links: how many links named cj + 8 hex digits HOST holds, on the
 # bridge or not (yet).
 jail_links() {
@@ -242,6 +238,16 @@ host_clean() {
 n_state=$(state)
 n_links=$(ip -n "$HOST" -o link show master capjail0 2>/dev/null | wc -l)
 n_addr=$(awk '$3 != "fail"' "$SD/times" | wc -l)
+# Raw samples for the report: every live jail's helper memory, and every
+# set and map of the capjail tables with the jails running.
+k=0
+while read -r l; do
+	k=$((k + 1))
+	h=$(helper_of "$l")
+	[ -n "$h" ] && record scale mem "$k" "$(private_kb $h)"
+done <"$SD/pids"
+record scale live 0 "$n_addr"
+all_sets | while read -r n c; do record scale "live:$n" 0 "$c"; done
 
 # Teardown: SIGTERM to every launcher at once; bounded wait (60 s) until
 # no launcher runs and the host holds no jail link or element.
@@ -266,6 +272,11 @@ while [ $i -lt 600 ]; do
 	i=$((i + 1))
 done
 [ -n "$t_gone" ] && rm -f "$SD/pids"	# nothing left for the trap to end
+all_sets | while read -r n c; do record scale "after:$n" 0 "$c"; done
+[ -n "$t_gone" ] &&
+    record scale teardown-gone 0 "$(echo "$t_gone $t0" | awk '{ print $1 - $2 }')"
+[ -n "$t_clean" ] &&
+    record scale teardown-clean 0 "$(echo "$t_clean $t0" | awk '{ print $1 - $2 }')"
 
 echo
 echo "jails started: $started of $JAILS (as $T_USER, one after another, each timed until it printed \"up\")"

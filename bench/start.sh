@@ -1,120 +1,120 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# bench/start.sh: whole-process start-to-exit time of /bin/true in a jail,
-# as the unprivileged cjtest1, side by side in one run:
-#   capjail      capjail -- /bin/true
-#   capjail-net  capjail --net=capjail0 -- /bin/true   (when the helper is built)
-#   net-ready    capjail --net=capjail0 -- /bin/echo up, timed until "up"
-#                arrives: the jail is running with its network (the rest of
-#                capjail-net's time is teardown, mostly the kernel deleting
-#                the veth pair)
-#   bwrap        bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev
-#                --tmpfs /tmp /bin/true
-#   unshare      unshare -Urnm --pid --fork --mount-proc /bin/true
+# bench/start.sh: how long a sandbox takes to start, as the unprivileged
+# cjtest1, every contender side by side in one run:
 #   true         /bin/true alone (the cost of starting any process)
-# RUNS rounds (default 50); each round runs every command once, in a
-# rotating order, timed with bash's $EPOCHREALTIME around the command (no
-# extra process inside the interval).  Prints the median, the 10th and
-# 90th percentiles and the median's ratio to bwrap's.
+#   capjail      capjail -- /bin/true                       start to exit
+#   capjail-net  capjail --net=capjail0 -p 8080:80 -- /bin/echo up
+#                (a veth, the firewall and one published port): start to
+#                exit, and capjail-net-ready: start until "up" arrives,
+#                i.e. until the command runs with its network up
+#   bwrap        bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev
+#                --tmpfs /tmp /bin/true                    (the anchor)
+#   unshare      unshare -Urnm --pid --fork --mount-proc /bin/true
+#   firejail     firejail --noprofile --quiet /bin/true
+#   slirp4netns-ready  unshare -Urn, slirp4netns --configure on it, and
+#                the command started once slirp4netns says it is ready:
+#                start until the command's "up" arrives
+#   pasta        pasta -f -q --config-net -- /bin/echo up: start to exit,
+#                and pasta-ready: until "up" arrives
+# RUNS rounds (default 50); each round runs every contender once, in an
+# order rotated every round (ABAB...), timed with bash's $EPOCHREALTIME
+# around the command (no extra process inside the interval).  Samples
+# (microseconds) go to $OUT/start.tsv as "SERIES ROUND US"; a summary is
+# printed; bench/report.sh makes the report's table from the samples.
 #
-# Runs as root (to stage the binaries, setcap the helper and make the
-# throwaway network namespace cja-bench-PID, where everything runs so the
-# machine's own network is never touched).  Not part of `make check`.
-# Environment: BUILD (default ./build), TESTDIR (default the Makefile's,
-# /tmp/capjail-check: the test helper reads TESTDIR/net.conf, a path fixed
-# when it was built, so pass the TESTDIR that BUILD was made with), RUNS
-# (default 50).
+# Runs as root; the contenders run as cjtest1 in the seed topology's HOST
+# namespace (cjc-st*), in a private mount namespace whose /dev/net/tun is
+# 0666 (slirp4netns and pasta need it; see bench/lib.sh).  Nothing here
+# touches the machine's own interfaces, routes or firewall.
+#
+# Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench,
+# the TESTDIR BUILD's test helper was built with), RUNS, OUT.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
-B=${BUILD:-$top/build}
-: "${TESTDIR:=/tmp/capjail-check}"
 RUNS=${RUNS:-50}
-[ "$(id -u)" -eq 0 ] || { echo "start: run as root" >&2; exit 1; }
-command -v bwrap >/dev/null || { echo "start: needs bwrap" >&2; exit 1; }
-case $TESTDIR in
-/tmp/?*) ;;
-*) echo "start: TESTDIR must be under /tmp (it is removed)" >&2; exit 1 ;;
-esac
-if [ -x "$B/test/capjail-net" ] &&
-    ! grep -aq "$TESTDIR/net.conf" "$B/test/capjail-net"; then
-	echo "start: $B was built with another TESTDIR" >&2
-	exit 1
-fi
+[ "$RUNS" -ge 1 ] && [ "$RUNS" -le 1000 ] ||
+    { echo "start: RUNS must be 1..1000" >&2; exit 1; }
+NAME=start NEEDS="bash bwrap firejail slirp4netns pasta setpriv unshare setsid"
+. "$top/bench/setup.sh"
+# The loop runs in a process group of its own, which the exit trap ends
+# whole: slirp4netns's contender leaves a process in a network namespace
+# of its own, which _cleanup would not find.
+trap 'bg_groups_kill; _cleanup; rm -rf "$TESTDIR"' EXIT
 
-. "$top/tests/stage.sh"
-NS=cja-bench-$$
-cleanup() {
-	for p in $(ip netns pids "$NS" 2>/dev/null); do kill -KILL "$p"; done
-	ip netns delete "$NS" 2>/dev/null
-	rm -rf "$TESTDIR"
+seed_topology "cjc-st$$" && host_default_route ||
+    { echo "start: topology failed" >&2; exit 1; }
+seed_config
+
+# The timing loop, as cjtest1.  $1: RUNS, $2: capjail, $3: a directory
+# of its own for the fifos that pace slirp4netns's contender.
+LOOP='
+runs=$1 cj=$2 d=$3
+exec >"$d/times"
+shopt -s lastpipe	# the reads below run in this shell and set r
+mkfifo "$d/up" "$d/go" "$d/rdy" || exit 1
+# Opened read-write: no open ever blocks, no read ever sees EOF.
+exec {uf}<>"$d/up" {gf}<>"$d/go" {rf}<>"$d/rdy"
+# upto: read "up" from the command, note when it came, drain the rest.
+upto() { read -r _; r=$EPOCHREALTIME; cat >/dev/null; }
+# slirp: the namespace first, then slirp4netns on it, then the command
+# once slirp4netns has configured tap0 (--ready-fd).
+slirp() {
+	unshare -Urn sh -c "echo ns >&3; read -r _ <&4; exec /bin/echo up >&3" \
+	    3>&$uf 4<&$gf &
+	local u=$! s
+	read -r -t 5 _ <&$uf || return 1
+	slirp4netns --configure --mtu=65520 --ready-fd=5 "$u" tap0 \
+	    5>&$rf >/dev/null 2>&1 &
+	s=$!
+	read -r -n 1 -t 5 _ <&$rf || { kill $s $u; wait $s $u; return 1; }
+	echo go >&$gf
+	read -r -t 5 _ <&$uf && r=$EPOCHREALTIME
+	kill $s; wait $s; wait $u
 }
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-if [ -x "$B/test/capjail-net" ]; then
-	stage_all || exit 1
-	printf '%s\n' "bridge capjail0 10.89.0.1/22" \
-	    "user cjtest1 capjail0 jails=10" >"$TESTDIR/net.conf"
-	chmod 0644 "$TESTDIR/net.conf"
-	net=1
-else
-	ensure_user cjtest1 300000 || exit 1
-	rm -rf "$TESTDIR"
-	mkdir -m 0755 "$TESTDIR" && cp "$B/capjail" "$TESTDIR/" || exit 1
-	chmod a+rx "$TESTDIR/capjail"
-	net=0
-fi
-ip netns add "$NS" && ip -n "$NS" link set lo up || exit 1
-
-# The timing loop, as cjtest1 inside the namespace.  $1: RUNS, $2: capjail,
-# $3: 1 when the networked case runs.
-cat >"$TESTDIR/loop.bash" <<'EOF'
-runs=$1 cj=$2 net=$3
-shopt -s lastpipe	# the timing read below runs in this shell
-names="capjail bwrap unshare true"
-[ "$net" = 1 ] && names="capjail capjail-net net-ready bwrap unshare true"
 run() {
 	case $1 in
+	true)		/bin/true ;;
 	capjail)	"$cj" -- /bin/true ;;
-	capjail-net)	"$cj" --net=capjail0 -- /bin/true ;;
-	net-ready)	"$cj" --net=capjail0 -- /bin/echo up |
-			    { read -r _; e=$EPOCHREALTIME; cat >/dev/null; } ;;
+	capjail-net)	"$cj" --net=capjail0 -p 8080:80 -- /bin/echo up | upto ;;
 	bwrap)		bwrap --unshare-all --ro-bind / / --proc /proc \
 			    --dev /dev --tmpfs /tmp /bin/true ;;
 	unshare)	unshare -Urnm --pid --fork --mount-proc /bin/true ;;
-	true)		/bin/true ;;
+	firejail)	firejail --noprofile --quiet /bin/true ;;
+	slirp4netns)	slirp ;;
+	pasta)		pasta -f -q --config-net -- /bin/echo up 2>/dev/null | upto ;;
 	esac
 }
-set -- $names
-for n in $names; do run "$n" || { echo "$n fails" >&2; exit 1; }; done
-for ((r = 0; r < runs; r++)); do
-	for n in "$@"; do
-		# net-ready sets e itself: when the command's output arrives.
-		s=$EPOCHREALTIME; e=""; run "$n"; [ -n "$e" ] || e=$EPOCHREALTIME
-		echo "$n $(( ${e/./} - ${s/./} ))"
+set -- true capjail capjail-net bwrap unshare firejail slirp4netns pasta
+for n; do	# a warm-up round, which also checks that each one works
+	r=""; run "$n" >/dev/null || { echo "$n fails" >&2; exit 1; }
+done
+for ((k = 0; k < runs; k++)); do
+	for n; do
+		s=$EPOCHREALTIME r=""
+		run "$n" || { echo "$n fails in round $k" >&2; exit 1; }
+		e=$EPOCHREALTIME
+		case $n:$r in (capjail-net: | slirp4netns: | pasta:)
+			echo "$n never said up (round $k)" >&2; exit 1 ;;
+		esac
+		[ -n "$r" ] && echo "$n-ready $k $(( ${r/./} - ${s/./} ))"
+		[ "$n" = slirp4netns ] || echo "$n $k $(( ${e/./} - ${s/./} ))"
 	done
 	set -- "${@:2}" "$1"	# rotate the order each round
-done
-EOF
-chmod 0644 "$TESTDIR/loop.bash"
+done'
+D=$WORK/start
+mkdir -m 0700 "$D" && chown "$T_USER:" "$D" || exit 1
+say "start: $RUNS rounds of $(uname -r), $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg)"
+bg_tun_user "$D/loop.log" "$T_USER" bash -c "cd \"\$3\" && $LOOP" bash \
+    "$RUNS" "$CAPJAIL" "$D"
+wait $! || { sed 's/^/# /' "$D/loop.log"; exit 1; }
+cp "$D/times" "$OUT/start.tsv" || exit 1
 
-cd "$TESTDIR" || exit 1
-ip netns exec "$NS" setpriv --reuid=cjtest1 --regid=cjtest1 --init-groups \
-    --reset-env env PATH=/usr/bin:/bin:/usr/sbin:/sbin \
-    CAPJAIL_HELPER="$TESTDIR/capjail-net" \
-    bash "$TESTDIR/loop.bash" "$RUNS" "$TESTDIR/capjail" "$net" \
-    >"$TESTDIR/times" || exit 1
-
-echo "start-to-exit of /bin/true as cjtest1, $RUNS runs each ($(uname -r))"
-printf '%-12s %9s %9s %9s %8s\n' command median p10 p90 "/bwrap"
-bw=$(awk '$1 == "bwrap" { print $2 }' "$TESTDIR/times" | sort -n |
-    awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }')
-for n in capjail capjail-net net-ready bwrap unshare true; do
-	grep -q "^$n " "$TESTDIR/times" || continue
-	awk -v n="$n" '$1 == n { print $2 }' "$TESTDIR/times" | sort -n |
-	    awk -v n="$n" -v bw="$bw" '{ a[NR] = $1 } END {
-		m = a[int((NR + 1) / 2)]
-		printf "%-12s %6.2f ms %6.2f ms %6.2f ms %8.2f\n", n,
-		    m / 1000, a[int(NR * 0.1) + 1] / 1000,
-		    a[int(NR * 0.9)] / 1000, m / bw }'
+printf '%-18s %9s %9s %9s %8s\n' contender median p10 p90 /bwrap
+bw=$(values start bwrap | stats | awk '{ print $1 }')
+for n in true capjail capjail-net capjail-net-ready bwrap unshare firejail \
+    slirp4netns-ready pasta pasta-ready; do
+	values start "$n" | stats | awk -v n="$n" -v bw="$bw" '{
+	    printf "%-18s %6.2f ms %6.2f ms %6.2f ms %8.2f\n", n,
+		$1 / 1000, $2 / 1000, $3 / 1000, $1 / bw }'
 done

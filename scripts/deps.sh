@@ -14,8 +14,10 @@ clang libclang-rt-14-dev cppcheck clang-tidy socat"
 # tests/test-seccomp.sh: the allowed workloads (a C build, python3,
 # lighttpd served to curl) and getent for tests/test-dns.sh.
 PKGS="$PKGS python3 libc-bin"
-# `deps.sh bench`: also the peers the benchmarks compare against.
-[ "${1:-}" = bench ] && PKGS="$PKGS slirp4netns passt"
+# `deps.sh bench`: also the peers `make bench` compares against, ab
+# (apache2-utils) for the HTTP rounds and gnuplot for the report's plots.
+[ "${1:-}" = bench ] && PKGS="$PKGS bubblewrap firejail slirp4netns passt
+iperf3 lighttpd apache2-utils gnuplot-nox jq"
 
 missing=""
 for p in $PKGS; do

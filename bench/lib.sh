@@ -1,0 +1,81 @@
+# SPDX-License-Identifier: ISC
+# bench/lib.sh: what every bench/ script shares, sourced after
+# tests/libtest.sh and tests/seed.sh: the statistics over raw samples, the
+# rotation that interleaves contenders (ABAB...), where raw samples go, and
+# how the unprivileged peers that need a tun device are started.
+#
+# Raw samples are lines "SERIES ROUND VALUE" in $OUT/NAME.tsv (OUT: the
+# results' raw directory, default $WORK, thrown away); bench/report.sh
+# reads them.  Keeping the samples rather than summaries lets the report
+# compute every statistic and plot from one place.
+
+: "${OUT:=$WORK}"
+mkdir -p "$OUT"
+
+say() { printf '# %s\n' "$*"; }
+
+# record NAME SERIES ROUND VALUE: one raw sample.
+record() { echo "$2 $3 $4" >>"$OUT/$1.tsv"; }
+
+# values NAME SERIES: the samples of one series, one per line.
+values() {
+	awk -v s="$2" '$1 == s { print $3 }' "$OUT/$1.tsv" 2>/dev/null
+}
+
+# stats: numbers on stdin -> "median p10 p90 n", nothing when empty.
+# Percentiles by linear interpolation between closest ranks, so that a
+# quick run's 5 samples still give a spread.
+stats() {
+	sort -g | awk '{ a[NR] = $1 }
+	    function q(p,  h, l) { h = (NR - 1) * p + 1; l = int(h)
+		return (l >= NR) ? a[NR] : a[l] + (h - l) * (a[l + 1] - a[l]) }
+	    END { if (NR) print q(0.5), q(0.1), q(0.9), NR }'
+}
+
+# rotate N WORDS...: the words rotated left N times; round r of a bench
+# runs its contenders in the order rotate r, so none always goes first.
+rotate() {
+	_n=$(($1 % ($# - 1))); shift
+	while [ "$_n" -gt 0 ]; do
+		_f=$1; shift; set -- "$@" "$_f"; _n=$((_n - 1))
+	done
+	echo "$@"
+}
+
+# tun_user USER CMD...: CMD as USER in $HOST, in a private mount namespace
+# whose /dev/net/tun is a 0666 node on a tmpfs.  The machine's tun node is
+# 0600, and unprivileged slirp4netns and pasta need one they can open; the
+# host's /dev stays untouched.  With _tun_pre=setsid (see bg_tun_user), in
+# a session of its own.
+tun_user() {
+	${_tun_pre:-} ip netns exec "$HOST" unshare -m --propagation private \
+	    sh -c 'mount -t tmpfs -o mode=0755,size=16k cjc-tun /dev/net &&
+		mknod -m 0666 /dev/net/tun c 10 200 || exit 1
+		u=$1; shift
+		exec setpriv --reuid="$u" --regid="$(id -g "$u")" \
+		    --init-groups --reset-env \
+		    env PATH=/usr/local/bin:/usr/bin:/bin:/usr/sbin:/sbin \
+		    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$@"' \
+	    sh "$@"
+}
+
+# BG_GROUPS: process groups of what bg_tun_user started; bg_groups_kill
+# ends them (the exit traps call it).
+BG_GROUPS=""
+# bg_tun_user LOG USER CMD...: tun_user in the background; its process
+# group is the background pid (exec setsid keeps the pid).
+bg_tun_user() {
+	_log=$1; shift
+	(_tun_pre="exec setsid"; tun_user "$@") >"$_log" 2>&1 </dev/null &
+	BG_GROUPS="$BG_GROUPS $!"
+}
+bg_groups_kill() {
+	for _g in $BG_GROUPS; do kill -KILL "-$_g" 2>/dev/null; done
+	BG_GROUPS=""
+}
+
+# host_default_route: pasta --config-net copies the addresses and default
+# route of the namespace it starts from; $HOST has none by itself.
+host_default_route() {
+	ip -n "$HOST" route replace default via "$LAN_ADDR"
+}

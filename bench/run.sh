@@ -1,0 +1,65 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# bench/run.sh: every comparison of bench/ in one go (what `make bench`
+# runs), then the report.  In order: the machine and every peer's
+# version, start latency and time until ready (start.sh), throughput
+# (throughput.sh), HTTP requests/s (http.sh), many concurrent jails
+# (scale.sh).  Each runs in its own throwaway namespaces and cleans up
+# after itself even when it fails; a failing one leaves its rows "not
+# measured" and the others still run.  Then bench/report.sh writes
+# REPORT.md and the plots.
+#
+# QUICK=1: a few runs and 50 jails, to check the harness end to end in a
+# few minutes; its results go to bench/results/quick/ (not committed),
+# a full run's to bench/results/ (REPORT.md and the plots are meant to
+# be committed; the raw samples stay in raw/, ignored by git).
+#
+# Runs as root.  Environment: BUILD (the build dir, with test-progs made),
+# TESTDIR (the one BUILD's test helper was built with; emptied), QUICK.
+set -u
+top=$(cd "$(dirname "$0")/.." && pwd)
+B=${BUILD:-$top/build}
+: "${TESTDIR:?TESTDIR must be set (make bench sets it)}"
+export BUILD="$B" TESTDIR
+[ "$(id -u)" -eq 0 ] || { echo "bench: run as root" >&2; exit 1; }
+case $TESTDIR in
+/tmp/?*) ;;
+*) echo "bench: TESTDIR must be under /tmp (it is emptied)" >&2; exit 1 ;;
+esac
+grep -aq "$TESTDIR/net.conf" "$B/test/capjail-net" 2>/dev/null || {
+	echo "bench: $B/test/capjail-net is missing or was built for another" \
+	    "TESTDIR (make does not rebuild for that); use a build dir of its" \
+	    "own: make bench B=build-bench TESTDIR=$TESTDIR" >&2
+	exit 1
+}
+
+if [ "${QUICK:-0}" = 1 ]; then
+	DIR=$top/bench/results/quick
+	export RUNS=10 ROUNDS=1 DURATION=2 REQUESTS=2000 JAILS=50
+	mode="in quick mode (QUICK=1: $RUNS start rounds, 1 round of ${DURATION}s iperf3 and $REQUESTS-request ab runs, $JAILS jails): a check of the harness, not a measurement"
+else
+	DIR=$top/bench/results
+	export RUNS=${RUNS:-100} ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-5}
+	export REQUESTS=${REQUESTS:-10000} JAILS=${JAILS:-500}
+	mode="($RUNS start rounds, $ROUNDS rounds of ${DURATION}s iperf3 and $REQUESTS-request ab runs, $JAILS jails)"
+fi
+OUT=$DIR/raw
+export OUT
+rm -rf "$OUT"
+mkdir -p "$OUT" || exit 1
+
+. "$top/bench/machine.sh"
+machine_info "$mode" >"$OUT/machine.txt"
+
+t0=$(date +%s)
+# Bounded: a script that hangs is ended (its traps clean up) after 15 min.
+for b in start throughput http scale; do
+	echo "bench: $b ..."
+	timeout -k 30 900 sh "$top/bench/$b.sh" >"$OUT/$b.log" 2>&1
+	rc=$?
+	[ $rc -eq 0 ] || echo "bench: $b.sh failed ($rc); see $OUT/$b.log"
+	tail -n 3 "$OUT/$b.log" | sed 's/^/  /'
+done
+printf 'duration\t%s s for every measurement\n' $(($(date +%s) - t0)) \
+    >>"$OUT/machine.txt"
+sh "$top/bench/report.sh" "$OUT" "$DIR"
