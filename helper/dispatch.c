@@ -117,10 +117,11 @@ do_check(struct session *s, struct proto_rep *rep)
 {
 	struct proto_check_rep *c = &rep->u.check;
 	uint32_t used[CONF_MAX_BRIDGES];
-	int present[CONF_MAX_BRIDGES], drop;
+	uint32_t warn[CONF_MAX_BRIDGES];
+	int drop;
 	size_t i;
 
-	if (lease_usage(s, used, present) == -1 ||
+	if (lease_usage(s, used, warn) == -1 ||
 	    (drop = fw_forward_drop(s->nf)) == -1) {
 		refuse(rep, errno, "listing links and chains: %s",
 		    strerror(errno));
@@ -140,8 +141,7 @@ do_check(struct session *s, struct proto_rep *rep)
 		g->jails_max = s->grant[i]->jails;
 		g->port_lo = s->grant[i]->port_lo;
 		g->port_hi = s->grant[i]->port_hi;
-		g->warnings = (present[i] ? 0 : PROTO_WARN_NO_BRIDGE) |
-		    (drop ? PROTO_WARN_FORWARD_DROP : 0);
+		g->warnings = warn[i] | (drop ? PROTO_WARN_FORWARD_DROP : 0);
 	}
 }
 

@@ -172,7 +172,7 @@ int		lease_attach(struct session *, size_t, struct in_addr,
 		    const char *, int, ino_t, char *, size_t);
 int		lease_release(struct session *, int);
 int		lease_usage(struct session *, uint32_t [CONF_MAX_BRIDGES],
-		    int [CONF_MAX_BRIDGES]);
+		    uint32_t [CONF_MAX_BRIDGES]);
 void		lease_host_name(char [IFNAMSIZ], struct in_addr);
 int		lease_gc(struct session *);
 

@@ -59,6 +59,7 @@ struct scan {
 	uint32_t	 br_index[CONF_MAX_BRIDGES];	/* 0: absent */
 	uint32_t	 br_mtu[CONF_MAX_BRIDGES];
 	int		 br_bad[CONF_MAX_BRIDGES];	/* not a bridge */
+	uint32_t	 pubif_seen[CONF_MAX_BRIDGES];	/* bit i: pubif[i] */
 	uint32_t	 used[CONF_MAX_BRIDGES];	/* the caller's links */
 	int		 ns_taken;	/* an older link has our netns */
 	uint32_t	 self_index;	/* get: the link, if its label is ours */
@@ -211,10 +212,15 @@ linfo_parse(const struct nlmsghdr *nlh, struct linfo *li)
 static void
 scan_bridges(struct scan *sc, const struct linfo *li)
 {
-	size_t i;
+	const struct bridge_conf *b;
+	size_t i, k;
 
 	for (i = 0; i < sc->conf->nbridges; i++) {
-		if (strcmp(li->name, sc->conf->bridges[i].name) != 0)
+		b = &sc->conf->bridges[i];
+		for (k = 0; k < b->npubif; k++)
+			if (strcmp(li->name, b->pubif[k]) == 0)
+				sc->pubif_seen[i] |= 1u << k;
+		if (strcmp(li->name, b->name) != 0)
 			continue;
 		sc->br_index[i] = li->index;
 		sc->br_bad[i] = !li->isbridge;
@@ -263,6 +269,7 @@ scan_reset(struct session *s, struct scan *sc)
 	const struct bridge_conf *b;
 
 	memset(sc->br_index, 0, sizeof(sc->br_index));
+	memset(sc->pubif_seen, 0, sizeof(sc->pubif_seen));
 	memset(sc->used, 0, sizeof(sc->used));
 	sc->ns_taken = 0;
 	sc->self_index = 0;
@@ -636,20 +643,28 @@ lease_release(struct session *s, int ended)
 	return 0;
 }
 
-/* For check: the caller's links per bridge, and which bridges exist. */
+/*
+ * For check: the caller's links per bridge, and what is wrong with each
+ * bridge's links (PROTO_WARN_NO_BRIDGE, _NOT_BRIDGE, _NO_PUBIF).
+ */
 int
 lease_usage(struct session *s, uint32_t used[CONF_MAX_BRIDGES],
-    int present[CONF_MAX_BRIDGES])
+    uint32_t warn[CONF_MAX_BRIDGES])
 {
 	struct scan sc = { .conf = s->conf, .uid = s->uid, .target = NO_BRIDGE,
 	    .before = UINT32_MAX };
+	const struct bridge_conf *b;
 	size_t i;
 
 	if (scan(s, &sc, NULL) == -1)
 		return -1;
-	for (i = 0; i < CONF_MAX_BRIDGES; i++) {
+	for (i = 0; i < s->conf->nbridges; i++) {
+		b = &s->conf->bridges[i];
 		used[i] = sc.used[i];
-		present[i] = sc.br_index[i] != 0 && !sc.br_bad[i];
+		warn[i] = sc.br_index[i] == 0 ? PROTO_WARN_NO_BRIDGE :
+		    sc.br_bad[i] ? PROTO_WARN_NOT_BRIDGE : 0;
+		if (sc.pubif_seen[i] != (1u << b->npubif) - 1)
+			warn[i] |= PROTO_WARN_NO_PUBIF;
 	}
 	return 0;
 }

@@ -118,21 +118,12 @@ forwarding_on(const char *bridge)
 	return c == '1' ? 1 : c == '0' ? 0 : -1;
 }
 
-/* One grant; returns -1 when a warning means jails will not work. */
+/* A grant's warnings; -1 when one means jails will not work. */
 static int
-print_grant(const struct proto_grant *g)
+grant_warnings(const struct proto_grant *g)
 {
-	struct in_addr gw = { .s_addr = g->gateway };
-	char addr[INET_ADDRSTRLEN];
 	int r = 0;
 
-	(void)inet_ntop(AF_INET, &gw, addr, sizeof(addr));
-	printf("bridge %s: gateway %s/%u, jails %u of %u in use, ", g->bridge,
-	    addr, g->prefixlen, g->jails_used, g->jails_max);
-	if (g->port_lo == 0 && g->port_hi == 0)
-		printf("no ports to publish\n");
-	else
-		printf("ports %u-%u\n", g->port_lo, g->port_hi);
 	if (g->warnings & PROTO_WARN_NO_BRIDGE)
 		printf("  note: %s does not exist yet; the helper creates it "
 		    "on first use\n", g->bridge);
@@ -143,18 +134,48 @@ print_grant(const struct proto_grant *g)
 		    "the sysctl\n", g->bridge);
 		r = -1;
 	}
+	if (g->warnings & PROTO_WARN_NOT_BRIDGE) {
+		printf("  WARNING: %s exists and is not a bridge: jails cannot "
+		    "use it; ask the admin to rename it or the bridge in "
+		    "net.conf\n", g->bridge);
+		r = -1;
+	}
+	if (g->warnings & PROTO_WARN_NO_PUBIF) {
+		printf("  WARNING: a publish-from interface of %s does not "
+		    "exist: ports published there are reachable only from "
+		    "the interfaces that do\n", g->bridge);
+		r = -1;
+	}
 	if (g->warnings & PROTO_WARN_FORWARD_DROP) {
 		printf("  WARNING: another firewall (e.g. Docker's) has a "
 		    "FORWARD policy of drop: published ports will not be "
 		    "reachable unless it accepts traffic for %s\n", g->bridge);
 		r = -1;
 	}
-	if (g->warnings & ~(PROTO_WARN_NO_BRIDGE | PROTO_WARN_FORWARD_DROP)) {
+	if (g->warnings & ~(PROTO_WARN_NO_BRIDGE | PROTO_WARN_NOT_BRIDGE |
+	    PROTO_WARN_NO_PUBIF | PROTO_WARN_FORWARD_DROP)) {
 		printf("  WARNING: unknown warnings 0x%x from the helper\n",
 		    g->warnings);
 		r = -1;
 	}
 	return r;
+}
+
+/* One grant; returns -1 when a warning means jails will not work. */
+static int
+print_grant(const struct proto_grant *g)
+{
+	struct in_addr gw = { .s_addr = g->gateway };
+	char addr[INET_ADDRSTRLEN];
+
+	(void)inet_ntop(AF_INET, &gw, addr, sizeof(addr));
+	printf("bridge %s: gateway %s/%u, jails %u of %u in use, ", g->bridge,
+	    addr, g->prefixlen, g->jails_used, g->jails_max);
+	if (g->port_lo == 0 && g->port_hi == 0)
+		printf("no ports to publish\n");
+	else
+		printf("ports %u-%u\n", g->port_lo, g->port_hi);
+	return grant_warnings(g);
 }
 
 static int
@@ -171,7 +192,8 @@ check_grants(const char *path)
 	r = client_check(&c, &rep, why, sizeof(why));
 	client_close(&c);
 	if (r == -1) {
-		printf("grants: NOT AVAILABLE: %s\n", why);
+		/* Empty: the helper printed its own line on stderr. */
+		printf("grants: NOT AVAILABLE%s%s\n", why[0] ? ": " : "", why);
 		return -1;
 	}
 	if (rep.ngrants == 0) {

@@ -98,6 +98,8 @@ static const char usage_text[] =
 "                          what podman and docker deny: see SECURITY.md)\n"
 "      --check             report whether user namespaces work, whether\n"
 "                          the helper is installed, what it grants you\n"
+"                          and what is wrong with those bridges; changes\n"
+"                          nothing on the host\n"
 "\n"
 "Exit status: COMMAND's, 128+N if it died of signal N, 125 if capjail\n"
 "failed, 126 if COMMAND cannot be executed, 127 if it was not found.\n";

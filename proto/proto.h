@@ -89,6 +89,8 @@ struct proto_grant {
 
 #define PROTO_WARN_FORWARD_DROP	0x1u	/* another table drops forwarding */
 #define PROTO_WARN_NO_BRIDGE	0x2u	/* bridge absent; made on first use */
+#define PROTO_WARN_NOT_BRIDGE	0x4u	/* the name is a link of another kind */
+#define PROTO_WARN_NO_PUBIF	0x8u	/* a publish-from interface is absent */
 
 struct proto_check_rep {
 	uint32_t ngrants;		/* valid entries in grants[] */

@@ -236,4 +236,18 @@ out=$(njail "$(id -un nobody)" --check)
 is $? 125 "--check for a user with no grant: exit 125"
 like "$out" "grants: NONE" "--check: says nothing is granted"
 
+# --check tells the truth about the links the config names.
+ip -n "$NS" link add fake9 type veth peer name fake9p
+printf '%s\n' "bridge fake9 10.91.0.1/24 publish-from=nosuch0" \
+    "user $T_USER fake9 jails=1" >"$CONF"
+out=$(njail "$T_USER" --check)
+is $? 125 "--check with a non-bridge and a missing publish-from: exit 125"
+like "$out" "WARNING: fake9 exists and is not a bridge" \
+    "--check: a bridge name that is not a bridge"
+like "$out" "WARNING: a publish-from interface of fake9 does not exist" \
+    "--check: a publish-from interface that does not exist"
+ip -n "$NS" link add nosuch0 type veth peer name nosuch0p
+unlike "$(njail "$T_USER" --check)" "publish-from interface of fake9" \
+    "--check: no warning once the interface exists (control)"
+
 done_testing
