@@ -1299,6 +1299,14 @@ static int elems_full;
 /* The owner of each published port, from the listing of pubmark. */
 static uint32_t port_owner[2][65536];
 
+void
+fw_idle(void)
+{
+	idle_pages(fwbuf, sizeof(fwbuf));
+	idle_pages(elems, sizeof(elems));
+	idle_pages(port_owner, sizeof(port_owner));
+}
+
 static uint32_t *
 port_slot(const void *key)
 {

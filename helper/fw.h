@@ -30,5 +30,6 @@ int	fw_publish(struct nl *, const struct proto_publish_req *, uint32_t,
 int	fw_release(struct nl *, uint32_t);
 int	fw_published(struct nl *, uint32_t, uint16_t);
 int	fw_forward_drop(struct nl *);
+void	fw_idle(void);
 
 #endif

@@ -185,6 +185,14 @@ int		lease_gc(struct session *);
 #define PORT_MARK	0x636a7270u	/* "cjrp" */
 int		port_reserve(uint32_t, uint16_t);
 
+/*
+ * idle.c and each module's *_idle: give back the pages of scratch buffers
+ * once a request is answered (the helper then waits for the jail's life).
+ */
+void		idle_pages(void *, size_t);
+void		nl_idle(void);
+void		lease_idle(void);
+
 /* netns.c: is this fd a network namespace the caller may hand us? */
 enum netns_check {
 	NETNS_OK,

@@ -728,6 +728,13 @@ read_links(struct session *s)
 	return -1;
 }
 
+void
+lease_idle(void)
+{
+	idle_pages(taken, sizeof(taken));
+	idle_pages(jl, sizeof(jl));
+}
+
 /* Does link k break its label against the links older than it? */
 static int
 link_bad(size_t k)

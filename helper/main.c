@@ -14,6 +14,7 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,16 @@ __asan_default_options(void)
 	return "detect_leaks=0";
 }
 #endif
+
+/* Between requests (a whole jail's life): scratch pages and free heap. */
+static void
+idle(void)
+{
+	nl_idle();
+	fw_idle();
+	lease_idle();
+	(void)malloc_trim(0);
+}
 
 /* The tables (when they differ) and the garbage; a check changes nothing. */
 static void
@@ -109,5 +120,6 @@ main(int argc, char *argv[])
 		if (fdpass_recv(PROTO_SOCK_FD, &req, sizeof(req), &fd) == -1)
 			dispatch_recv_failed(&s, errno);
 		dispatch(&s, &req, fd);
+		idle();
 	}
 }

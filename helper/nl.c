@@ -56,6 +56,12 @@ nl_close(struct nl *nl)
 	nl->sock = NULL;
 }
 
+void
+nl_idle(void)
+{
+	idle_pages(rbuf, sizeof(rbuf));
+}
+
 uint32_t
 nl_next_seq(struct nl *nl)
 {
