@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "launcher.h"
+#include "checkconfig.h"
 
 /*
  * After the clone, a failure kills the jail, closes the helper's socket
@@ -148,6 +149,8 @@ main(int argc, char *argv[])
 	program_invocation_short_name = "capjail";
 	closefrom(3);
 	ensure_stdfds();
+	if (argc > 1 && strcmp(argv[1], "--check-config") == 0)
+		return checkconfig_run(argc - 2, argv + 2);
 	opts_parse(argc, argv, &o);
 	if (o.check)
 		return check_run();

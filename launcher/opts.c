@@ -85,6 +85,9 @@ static const char usage_text[] =
 "                          refused; it stays reserved while the jail runs\n"
 "      --check             report whether user namespaces work, whether\n"
 "                          the helper is installed, what it grants you\n"
+"      --check-config [FILE]\n"
+"                          check a policy file (default the installed\n"
+"                          one) as the helper would, without privilege\n"
 "\n"
 "Exit status: COMMAND's, 128+N if it died of signal N, 125 if capjail\n"
 "failed, 126 if COMMAND cannot be executed, 127 if it was not found.\n";
