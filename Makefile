@@ -88,7 +88,8 @@ TEST_BINS	= $(TEST_SRCS:tests/%.c=$(B)/tests/%)
 LAUNCHER_HELPER_OBJS = $(B)/helper/config.o
 
 PROGS		= $(B)/capjail $(B)/capjail-net
-MANS		= $(B)/man/capjail.1 $(B)/man/capjail-net.8 $(B)/man/net.conf.5
+MANS		= $(B)/man/capjail.1 $(B)/man/capjail-net.8 $(B)/man/net.conf.5 \
+		  $(B)/man/capjail-cleanup.8
 GENERATED	= $(MANS) $(B)/apparmor/capjail
 
 .PHONY: all check check-unit distcheck dist deb demo deps install \
@@ -244,7 +245,8 @@ install: all
 	install -m 0755 scripts/capjail-cleanup $(DESTDIR)$(SBINDIR)/capjail-cleanup
 	install -m 0644 $(B)/man/capjail.1 $(DESTDIR)$(MANDIR)/man1/capjail.1
 	install -m 0644 $(B)/man/net.conf.5 $(DESTDIR)$(MANDIR)/man5/net.conf.5
-	install -m 0644 $(B)/man/capjail-net.8 $(DESTDIR)$(MANDIR)/man8/capjail-net.8
+	install -m 0644 $(B)/man/capjail-net.8 $(B)/man/capjail-cleanup.8 \
+	    $(DESTDIR)$(MANDIR)/man8/
 	install -m 0644 completions/capjail.bash $(DESTDIR)$(BASHCOMPDIR)/capjail
 	install -m 0644 completions/_capjail $(DESTDIR)$(ZSHCOMPDIR)/_capjail
 	install -m 0644 $(B)/apparmor/capjail $(DESTDIR)$(APPARMORDIR)/capjail
@@ -262,6 +264,7 @@ uninstall:
 	    $(DESTDIR)$(MANDIR)/man1/capjail.1 \
 	    $(DESTDIR)$(MANDIR)/man5/net.conf.5 \
 	    $(DESTDIR)$(MANDIR)/man8/capjail-net.8 \
+	    $(DESTDIR)$(MANDIR)/man8/capjail-cleanup.8 \
 	    $(DESTDIR)$(BASHCOMPDIR)/capjail $(DESTDIR)$(ZSHCOMPDIR)/_capjail \
 	    $(DESTDIR)$(APPARMORDIR)/capjail
 

@@ -217,8 +217,8 @@ checkconfig_run(int argc, char *argv[])
 			    "with it\n", what, why);
 			return EXIT_CAPJAIL;
 		}
-		warn_at(what, 0, "%s: installed as %s so, capjail-net "
-		    "would refuse to start with it", why, CONF_PATH);
+		warn_at(what, 0, "%s: capjail-net would refuse to start "
+		    "with it as %s", why, CONF_PATH);
 	}
 	for (i = 0; i < c.nbridges; i++)
 		check_bridge(path, &c.bridges[i]);

@@ -11,6 +11,11 @@ PKGS="gcc make pkg-config libc6-dev libmnl-dev libnftnl-dev libcap-ng-dev
 libbsd-dev libseccomp-dev libcap2-bin uidmap iproute2 nftables procps
 util-linux passwd iputils-ping curl lighttpd bubblewrap iperf3 cloc
 clang libclang-rt-14-dev cppcheck clang-tidy socat"
+# --- packaging (issue 11): make dist/deb, the package test, man --warnings,
+# apparmor_parser for the profile, bash/zsh for the completions.
+PKGS="$PKGS git debhelper devscripts lintian fakeroot dpkg-dev man-db
+apparmor bash-completion zsh"
+# --- end packaging
 # `deps.sh bench`: also the peers the benchmarks compare against.
 [ "${1:-}" = bench ] && PKGS="$PKGS slirp4netns passt"
 

@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 name=capjail-$version
 list=$(mktemp)
 trap 'rm -f "$list"' EXIT
-if git rev-parse --is-inside-work-tree >/dev/null 2>&1; then
+# A git tree of its own (an unpacked tarball may sit inside another one).
+if [ "$(git rev-parse --show-toplevel 2>/dev/null)" = "$(pwd -P)" ]; then
 	git ls-files -z >"$list"
 	: "${SOURCE_DATE_EPOCH:=$(git log -1 --format=%ct)}"
 elif [ -f debian/changelog ] && [ -f LICENSE ]; then
