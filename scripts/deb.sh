@@ -26,7 +26,10 @@ rm -rf "$B/deb"
 mkdir -p "$B/deb"
 cp "capjail-$version.tar.gz" "$B/deb/capjail_$version.orig.tar.gz"
 tar -xzf "capjail-$version.tar.gz" -C "$B/deb"
-(cd "$B/deb/capjail-$version" && dpkg-buildpackage -us -uc -b)
+# Nothing of the make that runs us (B=, WERROR=... in MAKEFLAGS and the
+# environment) may reach debian/rules' own make.
+(cd "$B/deb/capjail-$version" && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL \
+    -u B -u WERROR -u TESTDIR -u PREFIX dpkg-buildpackage -us -uc -b)
 deb=capjail_${rev}_$(dpkg --print-architecture).deb
 lintian --fail-on error --suppress-tags-from-file /dev/null "$B/deb/$deb"
 cp "$B/deb/$deb" "$B/$deb"
