@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <net/if.h>
 
+#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -204,8 +205,7 @@ checkconfig_run(int argc, char *argv[])
 	size_t i;
 
 	if (argc > 1) {
-		fprintf(stderr, "capjail: usage: capjail --check-config "
-		    "[FILE]\n");
+		warnx("usage: capjail --check-config [FILE]");
 		return EXIT_CAPJAIL;
 	}
 	installed = strcmp(path, CONF_PATH) == 0;
