@@ -9,6 +9,7 @@
 # the AppArmor profile parsed by apparmor_parser; the bash completion.
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/libtest.sh"
+[ -z "${CAPJAIL_NESTED:-}" ] || skip_all "run once, by the outer suite"
 : "${BUILD:?BUILD must be set}"
 chmod 0755 "$WORK"
 version=$(sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' "$top/Makefile")

@@ -12,6 +12,7 @@
 # file, capability, firewall table or bridge of the package is left.
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/libtest.sh"
+[ -z "${CAPJAIL_NESTED:-}" ] || skip_all "run once, by the outer suite"
 . "$top/tests/seed.sh"
 : "${BUILD:?BUILD must be set}"
 HPATH=/usr/libexec/capjail/capjail-net
