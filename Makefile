@@ -154,7 +154,7 @@ $(B)/tests/%: tests/%.c tests/tap.h $(HELPER_LIB_OBJS) $(PROTO_OBJS) $(CONFIG_H)
 test-progs: $(PROGS) $(B)/test/capjail-net $(TEST_BINS)
 
 deps:
-	sh scripts/deps.sh
+	@sh scripts/deps.sh
 
 check: deps
 	$(MAKE) WERROR=1 test-progs all
