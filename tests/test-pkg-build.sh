@@ -126,6 +126,18 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 	    printf "%s\n" "${COMPREPLY[@]}"' sh "$top/completions/capjail.bash")
 	is "$(echo "$c" | sort | tr '\n' ' ')" "--check --check-config " \
 	    "bash: options come from capjail --help"
+	c=$(PATH=$BUILD:$PATH bash -c '. /usr/share/bash-completion/bash_completion
+	    . "$1"; COMP_WORDS=(capjail --name ""); COMP_CWORD=2
+	    COMP_LINE="capjail --name "; COMP_POINT=${#COMP_LINE}; _capjail
+	    printf "%s\n" "${COMPREPLY[@]}"' sh "$top/completions/capjail.bash" |
+	    sort | tr '\n' ' ')
+	if l=$("$BUILD/capjail" --list 2>/dev/null); then
+		is "$c" "$(echo "$l" | awk 'NR == 1 && $1 == "NAME" { next }
+		    { print $1 }' | sort | tr '\n' ' ')" \
+		    "bash: jail names from the first column of capjail --list"
+	else
+		is "$c" " " "bash: no jail names when capjail --list fails"
+	fi
 else
 	skip "bash-completion is not installed"
 fi
