@@ -1087,8 +1087,8 @@ put_static(struct batch *bt, const struct config *conf)
 			ifname_elem(pif, b->pubif[j]);
 		}
 	}
-	put_elems(bt, br, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	put_elems(bt, gw, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	put_nonempty(bt, br, conf->nbridges);	/* a policy may grant nothing */
+	put_nonempty(bt, gw, conf->nbridges);
 	put_nonempty(bt, nat, nnat);
 	put_nonempty(bt, intra, nintra);
 	put_nonempty(bt, pif, npif);

@@ -67,6 +67,12 @@ check_userns(void)
 	knob = ns_knob();
 	printf("user namespaces: NOT WORKING: %s\n",
 	    knob != NULL ? knob : strerror(e));
+	if (knob != NULL && strstr(knob, "AppArmor") != NULL &&
+	    access(APPARMOR_PROFILE, F_OK) == -1)
+		printf("  capjail's AppArmor profile %s is missing: install "
+		    "and load it (apparmor_parser -r %s), or, as root, "
+		    "sysctl kernel.apparmor_restrict_unprivileged_userns=0\n",
+		    APPARMOR_PROFILE, APPARMOR_PROFILE);
 	return -1;
 }
 

@@ -25,6 +25,7 @@
 #include <unistd.h>
 
 #include "launcher.h"
+#include "checkconfig.h"
 
 /*
  * After the clone, a failure kills the jail, closes the helper's socket
@@ -163,6 +164,11 @@ main(int argc, char *argv[])
 
 	/* Messages start "capjail:" whatever name we were run by. */
 	program_invocation_short_name = "capjail";
+	if (argc > 1 && strcmp(argv[1], "--check-config") == 0) {
+		closefrom(3);
+		ensure_stdfds();
+		return checkconfig_run(argc - 2, argv + 2);
+	}
 	opts_parse(argc, argv, &o);
 	/* --seccomp FD: the one descriptor capjail takes from its caller. */
 	if (!o.check)

@@ -100,6 +100,9 @@ static const char usage_text[] =
 "                          the helper is installed, what it grants you\n"
 "                          and what is wrong with those bridges; changes\n"
 "                          nothing on the host\n"
+"      --check-config [FILE]\n"
+"                          check a policy file (default the installed\n"
+"                          one) as the helper would, without privilege\n"
 "\n"
 "Exit status: COMMAND's, 128+N if it died of signal N, 125 if capjail\n"
 "failed, 126 if COMMAND cannot be executed, 127 if it was not found.\n";

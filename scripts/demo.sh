@@ -17,6 +17,9 @@ stage_all || { echo "demo: staging failed" >&2; exit 1; }
 . "$top/tests/libtest.sh"
 . "$top/tests/seed.sh"
 trap '_cleanup; rm -rf "$TESTDIR"' EXIT
+# `make demo | head`: a closed stdout must still end in the EXIT trap, or
+# the jail and the namespaces would outlive the demo.
+trap 'exit 141' PIPE HUP
 
 if [ -t 1 ]; then
 	step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }

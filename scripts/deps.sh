@@ -14,6 +14,11 @@ clang libclang-rt-14-dev cppcheck clang-tidy socat"
 # tests/test-seccomp.sh: the allowed workloads (a C build, python3,
 # lighttpd served to curl) and getent for tests/test-dns.sh.
 PKGS="$PKGS python3 libc-bin"
+# --- packaging (issue 11): make dist/deb, the package test, man --warnings,
+# apparmor_parser for the profile, bash/zsh for the completions.
+PKGS="$PKGS git debhelper devscripts lintian fakeroot dpkg-dev man-db
+apparmor bash-completion zsh"
+# --- end packaging
 # `deps.sh bench`: also the peers `make bench` compares against, ab
 # (apache2-utils) for the HTTP rounds and gnuplot for the report's plots.
 [ "${1:-}" = bench ] && PKGS="$PKGS bubblewrap firejail slirp4netns passt

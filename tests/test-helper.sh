@@ -216,6 +216,10 @@ like "$out" "helper exit 1" "... and the helper exits 1"
 conf "bridge capjail0 10.89.0.1/24" "usr $T_USER capjail0 jails=1"
 like "$(client "$T_USER" check)" "capjail-net: $CONF:2: unknown directive \"usr\"" \
     "a malformed config line is refused with file:line"
+conf "# grants nothing, as installed"
+out=$(client "$T_USER" attach capjail0 eth0)
+like "$out" "type=attach status=1 text=bridge capjail0 is not granted to you" \
+    "a policy that grants nothing: the helper starts and refuses"
 
 # --- EOF and SIGKILL of the client remove the link
 conf_std

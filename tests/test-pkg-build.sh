@@ -1,0 +1,149 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# What a packager relies on, unprivileged (make check-unit runs it too):
+# the license and the one version; the generated config.h (a second make
+# with another PREFIX rebuilds with the new paths); CPPFLAGS, CFLAGS and
+# LDFLAGS honoured and -Werror only with WERROR=1; the helper built from
+# its listed sources only and without the launcher-only proto code; man
+# pages clean under man --warnings; make dist reproducible and complete;
+# the AppArmor profile parsed by apparmor_parser; the bash completion.
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/libtest.sh"
+[ -z "${CAPJAIL_NESTED:-}" ] || skip_all "run once, by the outer suite"
+: "${BUILD:?BUILD must be set}"
+chmod 0755 "$WORK"
+version=$(sed -n 's/^VERSION[[:space:]]*=[[:space:]]*//p' "$top/Makefile")
+# Our own make: nothing from a make that runs us (its command-line
+# variables, such as WERROR=1, reach us in MAKEFLAGS and the environment).
+mk() { env -i PATH="$PATH" make --no-print-directory -C "$top" "$@"; }
+
+# --- legal, version
+like "$(head -1 "$top/LICENSE")" '^Copyright \(c\) 2026 The capjail authors$' \
+    "LICENSE: the copyright line"
+grep -q 'Permission to use, copy, modify, and distribute' "$top/LICENSE"
+ok $? "LICENSE: the ISC text"
+is "$("$BUILD/capjail" --version)" "capjail $version" \
+    "capjail --version is the Makefile's VERSION"
+like "$(head -1 "$top/debian/changelog")" "^capjail \\($version-[0-9]+\\)" \
+    "debian/changelog agrees with the Makefile's VERSION"
+like "$(sed -n 1,5p "$top/NEWS")" "^$version" "NEWS has an entry for $version"
+
+# --- config.h: the paths follow PREFIX from one make to the next
+b=$WORK/b
+mk -s B="$b" PREFIX=/opt/cjone "$b/launcher/util.o" >/dev/null 2>&1
+like "$(strings "$b/launcher/util.o")" '/opt/cjone/libexec/capjail/capjail-net' \
+    "the helper path comes from PREFIX"
+mk -s B="$b" PREFIX=/opt/cjtwo "$b/launcher/util.o" >/dev/null 2>&1
+s=$(strings "$b/launcher/util.o")
+like "$s" '/opt/cjtwo/libexec/capjail/capjail-net' \
+    "a second make with another PREFIX rebuilds with the new path"
+unlike "$s" '/opt/cjone' "and the old path is gone"
+unlike "$(mk B="$b" PREFIX=/opt/cjtwo "$b/launcher/util.o")" \
+    '-o [^ ]*util.o' "the same PREFIX again rebuilds nothing"
+like "$(mk -s B="$b" SYSCONFDIR=/etc/cjthree "$b/launcher/checkconfig.o" && \
+    strings "$b/launcher/checkconfig.o")" '/etc/cjthree/capjail/net.conf' \
+    "SYSCONFDIR too"
+
+# --- flags
+n=$(mk -n -B B="$b" CPPFLAGS=-DCJ_PKG_CPP CFLAGS=-O1 LDFLAGS=-Wl,-O1 \
+    "$b/capjail-net")
+like "$n" 'cc .*-DCJ_PKG_CPP .*-O1 .*-c -o .*helper/config.o' \
+    "CPPFLAGS and CFLAGS reach the compiler"
+like "$n" '-Wl,-O1 .*-o .*capjail-net ' "LDFLAGS reach the linker"
+unlike "$n" '-Werror' "no -Werror by default"
+like "$(mk -n -B B="$b" WERROR=1 "$b/helper/config.o")" '-Werror' \
+    "-Werror with WERROR=1"
+
+# --- the helper is its listed sources, without launcher-only proto code
+mkdir -p "$WORK/src"
+(cd "$top" && tar -cf - Makefile proto helper launcher) | tar -xf - -C "$WORK/src"
+echo 'int dropped_in(void) { return 0; }' >"$WORK/src/helper/zz-dropped.c"
+unlike "$(env -i PATH="$PATH" make --no-print-directory -C "$WORK/src" \
+    -n -B B=x x/capjail-net)" \
+    'zz-dropped' "a file dropped into helper/ is not built into the helper"
+syms=$(nm "$BUILD/capjail-net")
+unlike "$syms" ' T (proto_check_rep|proto_init_req)$' \
+    "the helper has no launcher-only proto code"
+like "$(nm "$BUILD/capjail")" ' T proto_check_rep$' \
+    "(the launcher has it)"
+
+# --- man pages
+for m in capjail.1 capjail-net.8 capjail-cleanup.8 net.conf.5; do
+	w=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
+	    man --warnings -E UTF-8 -l "$BUILD/man/$m" 2>&1 >/dev/null)
+	is "$w" "" "man --warnings: $m is clean"
+	unlike "$(cat "$BUILD/man/$m")" '@[A-Z_]+@' "$m: every path filled in"
+done
+like "$(man -l "$BUILD/man/capjail.1" 2>/dev/null | \
+    sed -n '/^ENVIRONMENT/,/^FILES/p')" 'CAPJAIL_HELPER' \
+    "capjail(1) documents CAPJAIL_HELPER"
+for o in $("$BUILD/capjail" --help | grep -o -- '--[a-z-]*' | sort -u); do
+	grep -q -- "^.It Fl .*\\\\-$(echo "${o#--}" | sed 's/-/\\\\-/g')" \
+	    "$top/man/capjail.1"
+	ok $? "capjail(1) documents $o"
+done
+
+# --- make dist: the same bytes twice, and what a build needs
+mk -s dist >/dev/null
+t=$top/capjail-$version.tar.gz
+s1=$(sha256sum <"$t")
+sleep 1
+touch "$top/README.md"
+mk -s dist >/dev/null
+is "$(sha256sum <"$t")" "$s1" "make dist twice: the same bytes"
+l=$(tar -tzf "$t")
+for f in LICENSE NEWS Makefile net.conf debian/rules man/capjail.1 \
+    helper/config.c completions/_capjail; do
+	like "$l" "^capjail-$version/$f\$" "the tarball has $f"
+done
+unlike "$l" '^capjail-[^/]*/build' "the tarball has no build output"
+
+# --- AppArmor: the profile parses (userns needs a 4.x parser)
+if command -v apparmor_parser >/dev/null; then
+	p=$BUILD/apparmor/capjail
+	like "$(cat "$p")" '^profile capjail /[^ @]*/bin/capjail flags' \
+	    "the profile attaches to the installed capjail"
+	if [ -e /etc/apparmor.d/abi/4.0 ]; then
+		apparmor_parser -Q -K "$p" >/dev/null 2>&1
+		ok $? "apparmor_parser parses the profile"
+	else
+		diag "AppArmor < 4 here: parsing without the 4.0 abi and userns rule"
+		grep -v -e '^abi ' -e '^ *userns,' "$p" >"$WORK/aa"
+		apparmor_parser -Q -K "$WORK/aa" >/dev/null 2>&1
+		ok $? "apparmor_parser parses the rest of the profile"
+	fi
+	like "$(cat "$p")" '^  userns,$' "the profile grants userns"
+else
+	skip "apparmor_parser is not installed"
+fi
+
+# --- completion
+if [ -r /usr/share/bash-completion/bash_completion ]; then
+	c=$(PATH=$BUILD:$PATH bash -c '. /usr/share/bash-completion/bash_completion
+	    . "$1"; COMP_WORDS=(capjail --che); COMP_CWORD=1
+	    COMP_LINE="capjail --che"; COMP_POINT=${#COMP_LINE}; _capjail
+	    printf "%s\n" "${COMPREPLY[@]}"' sh "$top/completions/capjail.bash")
+	is "$(echo "$c" | sort | tr '\n' ' ')" "--check --check-config " \
+	    "bash: options come from capjail --help"
+	c=$(PATH=$BUILD:$PATH bash -c '. /usr/share/bash-completion/bash_completion
+	    . "$1"; COMP_WORDS=(capjail --name ""); COMP_CWORD=2
+	    COMP_LINE="capjail --name "; COMP_POINT=${#COMP_LINE}; _capjail
+	    printf "%s\n" "${COMPREPLY[@]}"' sh "$top/completions/capjail.bash" |
+	    sort | tr '\n' ' ')
+	if l=$("$BUILD/capjail" --list 2>/dev/null); then
+		is "$c" "$(echo "$l" | awk 'NR == 1 && $1 == "NAME" { next }
+		    { print $1 }' | sort | tr '\n' ' ')" \
+		    "bash: jail names from the first column of capjail --list"
+	else
+		is "$c" " " "bash: no jail names when capjail --list fails"
+	fi
+else
+	skip "bash-completion is not installed"
+fi
+if command -v zsh >/dev/null; then
+	zsh -n "$top/completions/_capjail"
+	ok $? "zsh: the completion parses"
+else
+	skip "zsh is not installed"
+fi
+done_testing
