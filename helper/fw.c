@@ -1352,9 +1352,22 @@ selected(const struct sweep *sw, uint32_t owner)
 	return owner == sw->ifindex;
 }
 
-/* A fresh view of the links, read now (before a dump starts). */
+/*
+ * Before a listing, a view of the links taken at any earlier time will do
+ * (it only decides which elements are worth keeping as candidates; a jail
+ * it wrongly shows alive is collected next time), so the last one is
+ * reused: each link dump costs the kernel in proportion to every link.
+ */
 static void
-snapshot(const struct sweep *sw)
+before(const struct sweep *sw)
+{
+	if (sw->live != NULL)
+		(void)sw->live->alive(0, sw->live->arg);
+}
+
+/* After a listing, before judging: a fresh view, read now. */
+static void
+after(const struct sweep *sw)
 {
 	if (sw->live != NULL) {
 		sw->live->refresh(sw->live->arg);
@@ -1552,10 +1565,10 @@ sweep(struct nl *nf, const struct sweep *sw)
 	int rc = 0;
 
 	for (sweeps = 0; sweeps < FW_SWEEPS; sweeps++) {
-		snapshot(sw);
+		before(sw);
 		if (list_jail_elems(nf, sw) == -1)
 			return -1;
-		snapshot(sw);
+		after(sw);
 		for (i = 0; i < NSETS && rc == 0; i++)
 			for (j = 0; j < nelems && rc == 0; )
 				rc = delete_chunk(nf, sw, i, &j);
@@ -1717,7 +1730,7 @@ fw_gc_chains(struct nl *nf, const struct fw_live *live)
 
 	forget_ports();
 	listing = &sw;
-	snapshot(&sw);
+	before(&sw);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETCHAIN, NFPROTO_NETDEV,
 	    NLM_F_DUMP, nl_next_seq(nf));
 	nftnl_chain_unset(c, NFTNL_CHAIN_NAME);
@@ -1725,7 +1738,7 @@ fw_gc_chains(struct nl *nf, const struct fw_live *live)
 	nftnl_chain_free(c);
 	if (nl_dump(nf, nlh, nlh->nlmsg_len, list_chain, NULL) == -1)
 		return -1;
-	snapshot(&sw);
+	after(&sw);
 	for (j = 0; j < nelems; j++)
 		if (selected(&sw, elems[j].owner))
 			del_port_chain(nf, elems[j].owner);

@@ -612,34 +612,36 @@ vanished(struct session *s)
 }
 
 /*
- * Our elements and flows go first; then the link, by index (the kernel
- * deletes its peer): after the jail ended (ended != 0) by waiting for its
- * netns to take it, else or if that does not happen, by deleting it.
+ * The link goes first, by index (the kernel deletes its peer): after the
+ * jail ended (ended != 0) by waiting for its netns to take it, else or if
+ * that does not happen, by deleting it.  Only then its elements, ingress
+ * chain and flows: while the port exists its filter must (a stopped or
+ * killed helper would leave a live port unjudged); elements whose link is
+ * gone grant nothing, as their keys hold an ifindex never reused soon.
  */
 int
 lease_release(struct session *s, int ended)
 {
 	char buf[LINK_BUF_SIZE];
-	int listening;
+	int e;
 
 	if (!s->attached)
 		return 0;
 	s->attached = 0;
-	listening = ended && nl_subscribe(s->ev, RTMGRP_LINK) == 0;
+	if (ended && nl_subscribe(s->ev, RTMGRP_LINK) == 0 && vanished(s))
+		log_event(LOG_NOTICE, "%s went with its jail", s->lease.host);
+	else if (talk(s, link_del(buf, sizeof(buf), nl_next_seq(s->rtnl),
+	    s->lease.ifindex)) == -1 && errno != ENODEV) {
+		e = errno;	/* the port stays, and its filter with it */
+		log_event(LOG_ERR, "deleting %s: %s", s->lease.host,
+		    strerror(e));
+		errno = e;
+		return -1;
+	} else
+		log_event(LOG_NOTICE, "deleted %s", s->lease.host);
 	if (fw_release(s->nf, s->lease.ifindex) == -1)
 		log_event(LOG_ERR, "firewall for %s: %s", s->lease.host,
 		    strerror(errno));
-	if (listening && vanished(s)) {
-		log_event(LOG_NOTICE, "%s went with its jail", s->lease.host);
-		return 0;
-	}
-	if (talk(s, link_del(buf, sizeof(buf), nl_next_seq(s->rtnl),
-	    s->lease.ifindex)) == -1 && errno != ENODEV) {
-		log_event(LOG_ERR, "deleting %s: %s", s->lease.host,
-		    strerror(errno));
-		return -1;
-	}
-	log_event(LOG_NOTICE, "deleted %s", s->lease.host);
 	return 0;
 }
 
@@ -757,17 +759,23 @@ link_bad(size_t k)
 	return 0;
 }
 
+/*
+ * Links that break their labels go; if none did, the reading is still
+ * the links as they are, and fw_gc may start from it.
+ */
 static int
 gc_links(struct session *s)
 {
 	char buf[LINK_BUF_SIZE];
 	size_t k;
+	int deleted = 0;
 
 	if (read_links(s) == -1)
 		return -1;
 	for (k = 0; k < njl; k++) {
 		if (!link_bad(k))
 			continue;
+		deleted = 1;
 		if (talk(s, link_del(buf, sizeof(buf), nl_next_seq(s->rtnl),
 		    jl[k].index)) == -1 && errno != ENODEV)
 			log_event(LOG_ERR, "deleting link %u: %s",
@@ -776,6 +784,7 @@ gc_links(struct session *s)
 			log_event(LOG_NOTICE, "deleted stray link %u "
 			    "(uid %u)", jl[k].index, jl[k].label.group);
 	}
+	live_read = deleted ? 0 : 1;
 	return 0;
 }
 

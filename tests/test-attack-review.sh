@@ -6,7 +6,9 @@
 # that SIGKILLs its helper keeping the DNAT of ports another user's service
 # then binds; (3) stale elements hidden from garbage collection behind
 # more than 8192 live ones; (4) a jail's forged ICMP frag-needed about its
-# own published flow lowering the LAN's path MTU to the host.  Each case
+# own published flow lowering the LAN's path MTU to the host; and of the
+# release that waits for the kernel to take a link: (5) the port without
+# its filter during that wait, claiming another user's address.  Each case
 # asserts what arrived (at a listener, a sniffer, the LAN's route cache)
 # next to a control that shows the same path works where policy allows.
 . "$(dirname "$0")/libtest.sh"
@@ -195,10 +197,10 @@ dead() {
 	  nft_elems inet capjail jails; } | grep -E "$DEADHEX|10\.89\.0\.77"
 }
 diag "3 before: live $(live), dead: $(dead | tr '\n' ' ')"
-out=$(in_host "$T_USER" "$CAPJAIL" --check 2>&1)
-diag "3 $T_USER's --check: $(echo "$out" | tail -n 1)"
+out=$(in_host "$T_USER" "$CAPJAIL" --net=capjail0 -- true 2>&1)
+diag "3 $T_USER's jail: ${out:-ran}"
 is "$(dead | tr '\n' ' ')" "" \
-    "3 one helper start collected the dead jail's elements"
+    "3 one jail's start collected the dead jail's elements"
 is "$(live)" "$NLIVE" "3 and kept the $NLIVE live ones"
 bg_host "$WORK/pid-c" "$T_USER2" "$CAPJAIL" --net=capjail0 -p 8100:80 -- \
     timeout 30 socat TCP-LISTEN:80,fork,reuseaddr \
@@ -273,4 +275,47 @@ diag "2 (residual, not asserted) the host's own client of $HOST_ADDR:8700" \
 kill -TERM "$JB_PID" "$JA_PID" 2>/dev/null
 wait_gone "$JB_PID"
 wait_gone "$JA_PID"
+
+# ---------------------------------------------------------------------
+# 5. The owner holds its jail's netns (a process moved in) and, while the
+# helper waits for the ending jail's veth to go, claims another user's
+# address by ARP from the port.  The port must stay judged until it is gone.
+VMAC=02:6a:0a:59:00:14
+bg_host "$WORK/pid-v5" "$T_USER2" "$CAPJAIL" --net=capjail0 --ip 10.89.0.20 \
+    -- sleep 30
+V5=$BG_PID
+wait_until pgrep -P "$V5" -x capjail >/dev/null
+in_jail "$T_USER2" "$(pgrep -P "$V5" -x capjail)" ping -c1 -W2 10.89.0.1 \
+    >/dev/null 2>&1
+like "$(ip -n "$HOST" neigh show 10.89.0.20)" "lladdr $VMAC" \
+    "5 premise: the host knows $T_USER2's jail 10.89.0.20 by its MAC"
+bg_host "$WORK/pid-a5" "$T_USER" "$CAPJAIL" --net=capjail0 --ip 10.89.0.10 \
+    -- sleep 4
+A5=$BG_PID
+wait_until pgrep -P "$A5" -x capjail >/dev/null
+P5=$(pgrep -P "$A5" -x capjail)
+mkdir -m 1777 "$WORK/h5"
+in_jail "$T_USER" "$P5" sh -c "echo \$\$ >$WORK/h5/held; exec sleep 20" &
+bg_pid $!
+wait_until test -s "$WORK/h5/held"
+HOLD=$(cat "$WORK/h5/held")
+bg_pid "$HOLD"
+in_jail "$T_USER" "$HOLD" ping -c1 -W2 10.89.0.1 >/dev/null 2>&1
+like "$(ip -n "$HOST" neigh show 10.89.0.10)" "lladdr 02:6a:0a:59:00:0a" \
+    "5 control: the jail's own ARP from the port reaches the host"
+wait_until sh -c "! kill -0 $P5 2>/dev/null"	# its command ended
+i=0
+while [ $i -lt 15 ]; do	# the helper waits up to 1 s for the kernel
+	in_jail "$T_USER" "$HOLD" "$F" send eth0 -d ff:ff:ff:ff:ff:ff \
+	    -s 02:66:66:66:66:66 -S 10.89.0.20 -D 10.89.0.1 arp-req \
+	    >/dev/null 2>&1
+	sleep 0.05; i=$((i + 1))
+done
+wait_gone "$A5"
+like "$(ip -n "$HOST" neigh show 10.89.0.20)" "lladdr $VMAC" \
+    "5 ARP claiming 10.89.0.20 from the ending jail's port did not arrive"
+is "$(cj_ports | grep -c 0a59000a)" 0 \
+    "5 the held jail's port is gone when capjail returns"
+kill -TERM "$V5" 2>/dev/null
+wait_gone "$V5"
 done_testing
