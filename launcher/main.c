@@ -70,7 +70,8 @@ set_no_new_privs(void)
 
 /* Attach, publish, then hand the child what it needs to configure. */
 static void
-net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
+net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync,
+    struct proto_attach_rep *rep)
 {
 	struct sync_msg m;
 	struct in_addr a;
@@ -93,6 +94,39 @@ net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
 	}
 	/* If the child is gone, wait_jail reports its status. */
 	(void)ns_sync_send(sync, &m);
+	*rep = m.net;
+}
+
+/*
+ * --die-with-parent: set first, then check, for a parent that died before
+ * the prctl.  The jail's PID 1 already dies with us (ns.c).
+ */
+static void
+die_with_parent(const struct opts *o, pid_t parent)
+{
+	if (!o->die_with_parent)
+		return;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		err(EXIT_CAPJAIL, "--die-with-parent");
+	if (getppid() != parent)
+		errx(EXIT_CAPJAIL, "--die-with-parent: the parent is gone");
+}
+
+/* --list, --join, --stop: act on running jails, then exit. */
+static void
+other_action(struct opts *o)
+{
+	switch (o->action) {
+	case ACT_LIST:
+		exit(list_run(o));
+	case ACT_JOIN:
+		opts_signals(o);
+		exit(join_run(o));
+	case ACT_STOP:
+		exit(stop_run(o));
+	case ACT_RUN:
+		break;
+	}
 }
 
 /*
@@ -140,9 +174,11 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct client cl = { .sock = -1, .pid = -1 };
 	struct sync_msg maps = { .step = SYNC_MAPS };
+	struct proto_attach_rep net = { 0 };
+	char name[NAME_LEN_MAX + 1];
 	sigset_t set, old;
-	int sync[2], status, e;
-	pid_t pid;
+	int sync[2], status, e, dfd, lockfd;
+	pid_t pid, parent = getppid();
 
 	/* Messages start "capjail:" whatever name we were run by. */
 	program_invocation_short_name = "capjail";
@@ -151,7 +187,12 @@ main(int argc, char *argv[])
 	opts_parse(argc, argv, &o);
 	if (o.check)
 		return check_run();
+	other_action(&o);
 	opts_resolve(&o);
+	die_with_parent(&o, parent);
+	dfd = recdir_open(1);
+	lockfd = record_reserve(dfd, &o, name);
+	o.join_fd = record_listen(dfd, o.name);
 
 	/* 1. The helper, while file capabilities still work for us. */
 	if (o.bridge != NULL && client_spawn(&cl, helper_path()) == -1)
@@ -169,8 +210,10 @@ main(int argc, char *argv[])
 	pid = ns_clone(&o, sync);
 	e = errno;
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	(void)close(o.join_fd);
 	if (pid == -1) {
 		client_close(&cl);
+		record_remove(dfd, o.name, lockfd);
 		ns_explain(e);
 	}
 
@@ -184,11 +227,13 @@ main(int argc, char *argv[])
 
 	/* 4. The network, then the child configures it and runs the command. */
 	if (o.bridge != NULL)
-		net_setup(&cl, pid, &o, sync[0]);
+		net_setup(&cl, pid, &o, sync[0], &net);
+	record_publish(dfd, pid, &o, &net);
 	status = wait_jail(pid, &set);
 	(void)close(sync[0]);
 
 	/* 5. Teardown is complete before capjail exits. */
+	record_remove(dfd, o.name, lockfd);
 	if (o.bridge != NULL)
 		client_release(&cl);
 	return status;

@@ -2,9 +2,11 @@
 /*
  * The jail's init: runs the command as its child, forwards the signals that
  * were sent to the launcher, reaps every orphan that the kernel reparents
- * to it, and exits with the command's status.  When PID 1 exits, the kernel
- * kills whatever is left in the PID namespace.  Trusts the caller's options.
+ * to it, serves --join (broker.c), and exits with the command's status.
+ * When PID 1 exits, the kernel kills whatever is left in the PID namespace.
+ * Trusts the caller's options.
  */
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -45,8 +47,12 @@ set_ids(const struct opts *o)
 		err(EXIT_CAPJAIL, "setresuid %u", o->uid);
 }
 
-static void __attribute__((noreturn))
-exec_command(const struct opts *o)
+/*
+ * The jail's command and every --join command end here, in a child of
+ * PID 1, so that each runs under exactly the same confinement.
+ */
+void
+pid1_exec(const struct opts *o, char *const *argv)
 {
 	sigset_t none;
 	int e;
@@ -54,42 +60,85 @@ exec_command(const struct opts *o)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	set_ids(o);
+	env_fix_home(o);
 	closefrom(3);
-	execvp(o->argv[0], o->argv);
+	execvp(argv[0], argv);
 	e = errno;
-	warn("%s", o->argv[0]);
+	warn("%s", argv[0]);
 	_exit(e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+/*
+ * Reap everything that ended: the command ends the jail, a joined command
+ * is reported to its joiner, an orphan is just reaped.
+ */
+static void
+reap(pid_t cmd, struct broker *b)
+{
+	pid_t p;
+	int status;
+
+	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (p == cmd)
+			_exit(pid1_status(status));
+		(void)broker_reaped(b, p, status);
+	}
+}
+
+/*
+ * A signal the kernel generated (SI_KERNEL: a terminal's ^C, ^\, SIGWINCH)
+ * already went to the whole foreground process group, the command
+ * included: forwarding it would deliver it twice.
+ */
+static void
+take_signals(int sfd, pid_t cmd, struct broker *b)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(cmd, b);
+		else if (si.ssi_code != SI_KERNEL)
+			(void)kill(cmd, (int)si.ssi_signo);
+	}
 }
 
 /*
  * The forwarded signals and SIGCHLD are blocked since before the clone, so
  * none is lost, and init's "ignore signals without a handler" rule does not
- * apply to them.  A signal the kernel generated (SI_KERNEL: a terminal's
- * ^C, ^\, SIGWINCH) already went to the whole foreground process group,
- * the command included: forwarding it would deliver it twice.
+ * apply to them; they are read from a signalfd, beside the join socket.
  */
 void
 pid1_run(const struct opts *o)
 {
+	struct pollfd pfd[JOIN_MAX + 2];
 	sigset_t set = o->fwd;
-	siginfo_t si;
-	pid_t cmd, p;
-	int status;
+	struct broker *b;
+	size_t n;
+	pid_t cmd;
+	int sfd;
 
 	sigaddset(&set, SIGCHLD);
 	(void)sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		err(EXIT_CAPJAIL, "signalfd");
+	b = broker_new(o->join_fd);
 	vlog("pid 1: running %s", o->argv[0]);
 	if ((cmd = fork()) == -1)
 		err(EXIT_CAPJAIL, "fork");
-	if (cmd == 0)
-		exec_command(o);
+	if (cmd == 0) {
+		tty_foreground(o);
+		pid1_exec(o, o->argv);
+	}
 	for (;;) {
-		while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-			if (p == cmd)
-				_exit(pid1_status(status));
-		if (sigwaitinfo(&set, &si) == -1)
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		n = 1;
+		broker_pollfds(b, pfd, &n);
+		if (poll(pfd, n, -1) <= 0)
 			continue;
-		if (si.si_signo != SIGCHLD && si.si_code != SI_KERNEL)
-			(void)kill(cmd, si.si_signo);
+		if (pfd[0].revents != 0)
+			take_signals(sfd, cmd, b);
+		else
+			broker_serve(b, o, pfd + 1, n - 1);
 	}
 }

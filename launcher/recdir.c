@@ -1,0 +1,102 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Where a user's jail records live: $XDG_RUNTIME_DIR/capjail, else
+ * /run/user/UID/capjail, else /tmp/capjail-UID.  The directory is opened
+ * once, without following a symlink, and used through its fd only; it must
+ * be the caller's own and closed to everyone else, or capjail refuses it:
+ * in /tmp another user can plant a directory or a link under that name, and
+ * nothing in one may steer --join or --stop.  Trusts nothing in the path.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/* A base directory that is ours and writable by us alone, or -1. */
+static int
+own_base(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (path == NULL || path[0] != '/')
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || st.st_uid != getuid() ||
+	    (st.st_mode & 022) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * name in base: made 0700 if create, then opened with O_NOFOLLOW and
+ * checked.  Returns the fd, or -1 when it does not exist and !create.
+ */
+static int
+private_dir(int base, const char *name, const char *shown, int create)
+{
+	struct stat st;
+	int fd;
+
+	if (create && mkdirat(base, name, 0700) == -1 && errno != EEXIST)
+		err(EXIT_CAPJAIL, "%s", shown);
+	/* O_PATH: a directory we may not read is still ours to judge. */
+	fd = openat(base, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT && !create)
+		return -1;
+	if (fd == -1 && (errno == ELOOP || errno == ENOTDIR))
+		errx(EXIT_CAPJAIL, "%s: not a directory (another user's "
+		    "link?): remove it", shown);
+	if (fd == -1)
+		err(EXIT_CAPJAIL, "%s", shown);
+	if (fstat(fd, &st) == -1)
+		err(EXIT_CAPJAIL, "%s", shown);
+	if (st.st_uid != getuid())
+		errx(EXIT_CAPJAIL, "%s: owned by uid %u, not by you: remove it",
+		    shown, (unsigned int)st.st_uid);
+	if ((st.st_mode & 077) != 0)
+		errx(EXIT_CAPJAIL, "%s: open to other users (mode %03o): "
+		    "chmod 700 it", shown, (unsigned int)(st.st_mode & 0777));
+	return fd;
+}
+
+/*
+ * The record directory's fd; with create, made if missing.  Without
+ * create, -1 when there is none (so no jail of ours runs).
+ */
+int
+recdir_open(int create)
+{
+	char run[32], shown[PATH_MAX], name[32];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int base, fd;
+
+	(void)snprintf(run, sizeof(run), "/run/user/%u",
+	    (unsigned int)getuid());
+	(void)snprintf(name, sizeof(name), "capjail");
+	if ((base = own_base(xdg)) != -1)
+		(void)snprintf(shown, sizeof(shown), "%s/capjail", xdg);
+	else if ((base = own_base(run)) != -1)
+		(void)snprintf(shown, sizeof(shown), "%s/capjail", run);
+	else {
+		if ((base = open("/tmp", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			err(EXIT_CAPJAIL, "/tmp");
+		(void)snprintf(name, sizeof(name), "capjail-%u",
+		    (unsigned int)getuid());
+		(void)snprintf(shown, sizeof(shown), "/tmp/%s", name);
+	}
+	fd = private_dir(base, name, shown, create);
+	(void)close(base);
+	return fd;
+}

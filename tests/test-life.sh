@@ -1,0 +1,293 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Living with jails (issue 10), run as the unprivileged test users: names
+# and --list, the records and their attacks (a forged record, a planted
+# record directory, a stale record after SIGKILL), --join under the jail's
+# own confinement, --stop, --setenv/--unsetenv/--clearenv and HOME,
+# --die-with-parent, and the terminal (a pty from script(1)).  Each test's
+# records live in its own XDG_RUNTIME_DIR under $WORK.
+. "$(dirname "$0")/libtest.sh"
+
+[ -x "$CAPJAIL" ] || skip_all "no $CAPJAIL"
+as_user "$T_USER" unshare -U true 2>/dev/null ||
+    skip_all "unprivileged user namespaces do not work here"
+
+ERR=$WORK/stderr
+X=$WORK/xdg
+RD=$X/capjail
+mkdir -m 0700 "$X" && chown "$T_USER" "$X"
+SHARE=$WORK/share
+mkdir -m 0777 "$SHARE" && chown "$T_USER" "$SHARE"
+
+# cj ARGS...: capjail as the test user, with this test's record directory.
+cj() { as_user "$T_USER" env XDG_RUNTIME_DIR="$X" "$CAPJAIL" "$@" 2>"$ERR"; }
+
+# bg_user CMD...: CMD as the test user in the background; $jpid is its PID.
+bg_user() {
+	(cd "$WORK" && exec setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin:/usr/sbin:/sbin XDG_RUNTIME_DIR="$X" \
+	    "$@") 2>>"$ERR" &
+	jpid=$!
+	bg_pid "$jpid"
+}
+
+# spawn ARGS...: a jail in the background; $jpid is the launcher.
+spawn() { bg_user "$CAPJAIL" "$@"; }
+
+# wait_gone PID: bounded wait (5 s) for a process to end.
+wait_gone() {
+	_i=0
+	while [ -e "/proc/$1" ] && [ "$_i" -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	[ ! -e "/proc/$1" ]
+}
+
+recpid() { sed -n 's/^pid //p' "$RD/$1"; }
+
+# --- names and --list
+spawn --name web --hostname hw -- sleep 60
+wait_file "$RD/web"
+web=$jpid
+pid1=$(recpid web)
+is "$pid1" "$(pgrep -P "$web" -x capjail)" \
+    "the record names the jail's PID 1 (the launcher's child)"
+is "$(stat -c %a:%U "$RD")" "700:$T_USER" \
+    "the record directory is the user's own, mode 700"
+out=$(cj --list)
+like "$out" "^NAME +PID +UPTIME +BRIDGE +ADDRESS +PORTS +COMMAND" \
+    "--list: a header"
+like "$out" "^web +$pid1 +[0-9]+m[0-9]+s +- +- +- +sleep 60$" \
+    "--list: name, PID, uptime, bridge, address, ports, command"
+out=$(cj --list --json)
+like "$out" "^\[\{\"name\":\"web\",\"pid\":$pid1,\"uptime\":[0-9]+,\"bridge\":null,\"address\":null,\"ports\":\[\],\"command\":\"sleep 60\"\}\]$" \
+    "--list --json: the same as a JSON array"
+
+spawn -- sleep 60
+spawn -- sleep 60
+wait_file "$RD/jail1" && wait_file "$RD/jail2"
+is "$(cj --list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" \
+    "jail1 jail2 web " "no --name: generated names, unique (jail1, jail2)"
+cj --name web -- true
+is $? 125 "--name of a running jail: refused"
+like "$(cat "$ERR")" "^capjail: --name web: a jail of that name is running" \
+    "... saying so"
+cj --name 'a/b' -- true
+is $? 125 "--name with a slash: refused"
+cj --stop jail1 && cj --stop jail2
+
+# --- --join: the jail's own confinement, not the joiner's
+spawn --name conf --chdir /mnt --uid 1234 --gid 5678 --setenv FOO bar --bind "$SHARE:/mnt" \
+    -- sh -c 'grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp)" \
+    /proc/self/status > /mnt/cmd-status; exec sleep 60'
+wait_file "$RD/conf" && wait_file "$SHARE/cmd-status"
+cpid1=$(recpid conf)
+out=$(cj --join conf -- grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp)" \
+    /proc/self/status)
+is "$out" "$(cat "$SHARE/cmd-status")" \
+    "--join: bounding set, capabilities, NO_NEW_PRIVS and seccomp are the command's"
+like "$out" "NoNewPrivs:	1" "... NO_NEW_PRIVS is set"
+is "$(cj --join conf -- sh -c 'echo $(id -u):$(id -g)')" "1234:5678" \
+    "--join: the jail's --uid and --gid"
+for ns in pid net user mnt uts ipc; do
+	is "$(cj --join conf -- readlink /proc/self/ns/$ns)" \
+	    "$(readlink /proc/"$cpid1"/ns/$ns)" "--join: the jail's $ns namespace"
+done
+is "$(cj --join web -- hostname)" hw "--join: the jail's hostname"
+is "$(cj --join conf -- pwd)" /mnt "--join: the jail's working directory"
+is "$(cj --join conf -- ls /mnt/cmd-status)" /mnt/cmd-status \
+    "--join: the jail's mounts"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" SECRET=s3 "$CAPJAIL" \
+    --join conf -- env)
+like "$out" "^FOO=bar$" "--join: the jail's environment (--setenv FOO bar)"
+unlike "$out" "SECRET" "--join: none of the joiner's environment"
+is "$(echo piped | cj --join conf -- cat)" piped \
+    "--join: the joiner's stdin and stdout"
+cj --join conf -- sh -c 'echo to-stderr >&2'
+is "$(cat "$ERR")" to-stderr "--join: the joiner's stderr"
+is "$(echo 'echo in-shell' | cj --join conf)" in-shell \
+    "--join with no command: the login shell (reads stdin)"
+cj --join conf -- sh -c 'exit 3'; is $? 3 "--join: the command's status"
+cj --join conf -- sh -c 'kill -KILL $$'; is $? 137 "--join: killed: 128+9"
+cj --join conf -- /etc/passwd; is $? 126 "--join: not executable: 126"
+cj --join conf -- no-such-command-cjl; is $? 127 "--join: not found: 127"
+cj --join nosuch -- true; is $? 125 "--join of no jail: 125"
+like "$(cat "$ERR")" "^capjail: no running jail named nosuch" "... saying so"
+
+rm -f "$SHARE/jready"
+bg_user "$CAPJAIL" --join conf -- sh -c \
+    'trap "exit 7" TERM; touch /mnt/jready; sleep 30 & wait'
+jj=$jpid
+wait_file "$SHARE/jready"
+kill -TERM "$jj"
+wait "$jj"
+is $? 7 "--join: a signal to the joiner reaches the joined command"
+out=$(as_user "$T_USER2" env XDG_RUNTIME_DIR="$X" "$CAPJAIL" --join conf \
+    -- true 2>&1)
+is $? 125 "another user cannot join (the record directory is not theirs)"
+
+# --- --stop
+cj --stop web; rc=$?
+is "$rc" 0 "--stop: exit 0"
+ok "$([ ! -e "/proc/$pid1" ]; echo $?)" "--stop returns when PID 1 is gone"
+wait "$web"
+is $? 143 "--stop: the jail's command got SIGTERM (128+15)"
+ok "$([ ! -e "$RD/web" ] && [ ! -e "$RD/web.sock" ]; echo $?)" \
+    "the launcher removed the record of the ended jail"
+spawn --name stubborn -- sh -c 'trap "" TERM; while :; do sleep 1; done'
+wait_file "$RD/stubborn"
+spid1=$(recpid stubborn)
+cj --stop stubborn --time 1; rc=$?
+is "$rc" 0 "--stop --time 1 of a jail that ignores SIGTERM: exit 0"
+like "$(cat "$ERR")" "still running after 1 s: SIGKILL" "... SIGKILL after 1 s"
+ok "$([ ! -e "/proc/$spid1" ]; echo $?)" "... and it is gone"
+cj --stop nosuch; is $? 125 "--stop of no jail: 125"
+cj --stop conf --time x; is $? 125 "--stop --time x: 125"
+
+# --- the kernel is the truth: stale and forged records
+spawn --name gone -- sleep 60
+wait_file "$RD/gone"
+gpid=$jpid
+kill -KILL "$gpid"
+wait_gone "$(recpid gone)"
+ok "$([ -e "$RD/gone" ]; echo $?)" "after SIGKILL of the launcher its record is left"
+unlike "$(cj --list)" "^gone " "--list never shows the stale record"
+ok "$([ ! -e "$RD/gone" ] && [ ! -e "$RD/gone.lock" ]; echo $?)" \
+    "--list removed the stale record"
+
+# forge NAME PID [NS-OF-PID]: a record for PID, true in every other field
+forge() {
+	_src=${3:-$2}
+	{
+		echo "pid $2"
+		echo "start $(cut -d' ' -f22 /proc/"$2"/stat)"
+		for _ns in pid net user mnt; do
+			echo "ns $_ns $(stat -L -c '%d %i' /proc/"$_src"/ns/$_ns)"
+		done
+		printf 'bridge -\naddr -\nports -\ncmd forged\n'
+	} > "$RD/$1"
+	chown "$T_USER" "$RD/$1"
+}
+bg_user sleep 60
+vpid=$jpid
+i=0
+while [ "$(cat /proc/"$vpid"/comm)" != sleep ] && [ "$i" -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+forge evil "$vpid"
+cj --stop evil; is $? 125 "--stop of a forged record (another process of the user): refused"
+cj --join evil -- true; is $? 125 "--join of it: refused"
+ok "$(kill -0 "$vpid"; echo $?)" "... the process is untouched"
+unlike "$(cj --list)" "^evil " "--list does not show it"
+
+# A process inside a real jail: same namespaces, but not its PID 1.
+inner=$(pgrep -o -P "$cpid1" -x sleep)
+forge evil2 "$inner" "$cpid1"
+cj --stop evil2; is $? 125 "--stop of a record naming a jail's non-init process: refused"
+ok "$(kill -0 "$inner"; echo $?)" "... the process is untouched"
+# The real PID 1 of a jail, under another name, with the wrong namespaces.
+forge evil3 "$cpid1" "$vpid"
+cj --stop evil3; is $? 125 "--stop of a record with namespaces that are not the jail's: refused"
+ok "$(kill -0 "$cpid1"; echo $?)" "... the jail is untouched"
+cj --stop conf
+
+# --- a record directory planted by another user
+P=$WORK/xdgp
+mkdir -m 0700 "$P" "$P/capjail" && chown "$T_USER" "$P" &&
+    chown "$T_USER2" "$P/capjail"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" -- true 2>&1)
+is $? 125 "a record directory owned by another user: refused"
+like "$out" "^capjail: $P/capjail: owned by uid $(id -u "$T_USER2"), not by you: remove it" \
+    "... saying what to do"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" --list 2>&1)
+is $? 125 "--list refuses it too"
+S=$WORK/xdgs
+mkdir -m 0700 "$S" "$S/elsewhere" && ln -s elsewhere "$S/capjail" &&
+    chown -h -R "$T_USER" "$S"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$S" "$CAPJAIL" -- true 2>&1)
+is $? 125 "a record directory that is a symlink: refused"
+like "$out" "capjail: not a directory \(another user's link\?\)" \
+    "... saying so"
+chmod 0755 "$RD"
+cj -- true; is $? 125 "a record directory open to others: refused"
+like "$(cat "$ERR")" "open to other users \(mode 755\): chmod 700 it" \
+    "... saying what to do"
+chmod 0700 "$RD"
+
+# --- environment
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" KEEP=1 DROP=2 "$CAPJAIL" \
+    --unsetenv DROP -- env)
+like "$out" "^KEEP=1$" "the caller's environment passes through"
+unlike "$out" "^DROP=" "--unsetenv removes a variable"
+out=$(cj --setenv A 1 --clearenv --setenv PATH /usr/bin:/bin --setenv B 'x y' \
+    -- env | sort | tr '\n' ' ')
+is "$out" "B=x y HOME=/tmp PATH=/usr/bin:/bin " \
+    "--setenv, --clearenv, --setenv apply in order (HOME then set)"
+cj --setenv A; is $? 125 "--setenv without a value: 125"
+cj --setenv A=B 1 -- true; is $? 125 "--setenv with = in the name: 125"
+is "$(cj -- sh -c 'echo $HOME; touch $HOME/.dotfile && echo writable')" \
+    "/tmp
+writable" "HOME not writable inside (/ is read-only): HOME=/tmp, writable"
+mkdir -m 0700 "$WORK/h" && chown "$T_USER" "$WORK/h"
+is "$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" HOME="$WORK/h" "$CAPJAIL" \
+    --bind "$WORK/h" -- sh -c 'echo $HOME')" "$WORK/h" \
+    "HOME bound writable with --bind: kept"
+is "$(cj --setenv HOME /nonexistent -- sh -c 'echo $HOME')" /nonexistent \
+    "--setenv HOME: kept as given"
+help=$(cj --help)
+for o in --name --list --json --join --stop --time --setenv --unsetenv \
+    --clearenv --die-with-parent; do
+	case "$help" in
+	*"$o "*|*"$o,"*) ok 0 "--help documents $o" ;;
+	*) ok 1 "--help documents $o" ;;
+	esac
+done
+like "$help" "HOME is set to /tmp" "--help says what happens to HOME"
+
+# --- --die-with-parent
+run_parent() {	# run_parent ARGS...: sh (in the background) runs capjail
+	(cd "$WORK" && exec setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$X" sh -c \
+	    '"$0" "$@" & echo $! > '"$SHARE/lpid"'; wait' "$CAPJAIL" "$@") &
+	ppid_=$!
+	bg_pid "$ppid_"
+}
+rm -f "$SHARE/lpid"
+run_parent --name orphan -- sleep 60
+wait_file "$RD/orphan"
+lpid=$(cat "$SHARE/lpid"); bg_pid "$lpid"
+opid1=$(recpid orphan)
+kill -KILL "$ppid_"
+wait_gone "$ppid_"
+ok "$(kill -0 "$lpid" && kill -0 "$opid1"; echo $?)" \
+    "without --die-with-parent the jail outlives capjail's parent"
+cj --stop orphan
+rm -f "$SHARE/lpid"
+run_parent --name dwp --die-with-parent -- sleep 60
+wait_file "$RD/dwp"
+lpid=$(cat "$SHARE/lpid"); bg_pid "$lpid"
+dpid1=$(recpid dwp)
+kill -KILL "$ppid_"
+wait_gone "$dpid1"
+ok "$([ ! -e "/proc/$lpid" ] && [ ! -e "/proc/$dpid1" ]; echo $?)" \
+    "--die-with-parent: the launcher and the jail end with the parent"
+
+# --- the terminal
+command -v script >/dev/null || skip_all "no script(1) (util-linux)"
+tty_run() {	# tty_run CMD: CMD as the test user on a new pty
+	as_user "$T_USER" env XDG_RUNTIME_DIR="$X" script -qec "$1" /dev/null \
+	    </dev/null | tr -d '\r'
+}
+is "$(tty_run "$CAPJAIL -- tty")" /dev/console \
+    "on a terminal: tty inside names it (/dev/console)"
+is "$(tty_run "$CAPJAIL -- sh -c 'echo ok > /dev/console'")" ok \
+    "... and it is the caller's terminal"
+out=$(tty_run "$CAPJAIL -- sh -c 'ps -o pgid=,tpgid= -p \$\$'" | tr -s ' ')
+like "$out" "^ ?([1-9][0-9]*) \1$" \
+    "the command leads the terminal's foreground process group"
+is "$(cj -- sh -c 'ls /dev/console 2>/dev/null; tty' </dev/null)" "not a tty" \
+    "without a terminal: no /dev/console, not a tty"
+
+done_testing
