@@ -224,6 +224,8 @@ void	 env_fix_home(const struct opts *);
 int	 tty_clone(void);
 void	 tty_attach(int);
 void	 tty_foreground(const struct opts *);
+void	 tty_suspend(const struct opts *);
+void	 tty_resume(const struct opts *, pid_t);
 
 /* client.c */
 int	 client_spawn(struct client *, const char *);

@@ -68,38 +68,56 @@ pid1_exec(const struct opts *o, char *const *argv)
 	_exit(e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
 }
 
+/* What PID 1 keeps track of. */
+struct pid1 {
+	const struct opts	*o;
+	struct broker		*b;
+	pid_t			 cmd;
+	int			 stopped;	/* the command, by ^Z */
+};
+
 /*
  * Reap everything that ended: the command ends the jail, a joined command
- * is reported to its joiner, an orphan is just reaped.
+ * is reported to its joiner, an orphan is just reaped.  A stop of the
+ * command is passed on (tty.c).
  */
 static void
-reap(pid_t cmd, struct broker *b)
+reap(struct pid1 *st)
 {
 	pid_t p;
 	int status;
 
-	while ((p = waitpid(-1, &status, WNOHANG)) > 0) {
-		if (p == cmd)
+	while ((p = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+		if (p == st->cmd && WIFSTOPPED(status)) {
+			st->stopped = 1;
+			tty_suspend(st->o);
+		} else if (p == st->cmd)
 			_exit(pid1_status(status));
-		(void)broker_reaped(b, p, status);
+		else if (!WIFSTOPPED(status))
+			(void)broker_reaped(st->b, p, status);
 	}
 }
 
 /*
  * A signal the kernel generated (SI_KERNEL: a terminal's ^C, ^\, SIGWINCH)
  * already went to the whole foreground process group, the command
- * included: forwarding it would deliver it twice.
+ * included: forwarding it would deliver it twice.  SIGCONT is the shell's
+ * fg after a ^Z.
  */
 static void
-take_signals(int sfd, pid_t cmd, struct broker *b)
+take_signals(int sfd, struct pid1 *st)
 {
 	struct signalfd_siginfo si;
 
 	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 		if (si.ssi_signo == SIGCHLD)
-			reap(cmd, b);
-		else if (si.ssi_code != SI_KERNEL)
-			(void)kill(cmd, (int)si.ssi_signo);
+			reap(st);
+		else if (si.ssi_signo == SIGCONT && st->stopped) {
+			st->stopped = 0;
+			tty_resume(st->o, st->cmd);
+		} else if (si.ssi_signo != SIGCONT &&
+		    si.ssi_code != SI_KERNEL)
+			(void)kill(st->cmd, (int)si.ssi_signo);
 	}
 }
 
@@ -112,33 +130,33 @@ void
 pid1_run(const struct opts *o)
 {
 	struct pollfd pfd[JOIN_MAX + 2];
+	struct pid1 st = { .o = o };
 	sigset_t set = o->fwd;
-	struct broker *b;
 	size_t n;
-	pid_t cmd;
 	int sfd;
 
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGCONT);
 	(void)sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		err(EXIT_CAPJAIL, "signalfd");
-	b = broker_new(o->join_fd);
+	st.b = broker_new(o->join_fd);
 	vlog("pid 1: running %s", o->argv[0]);
-	if ((cmd = fork()) == -1)
+	if ((st.cmd = fork()) == -1)
 		err(EXIT_CAPJAIL, "fork");
-	if (cmd == 0) {
+	if (st.cmd == 0) {
 		tty_foreground(o);
 		pid1_exec(o, o->argv);
 	}
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		n = 1;
-		broker_pollfds(b, pfd, &n);
+		broker_pollfds(st.b, pfd, &n);
 		if (poll(pfd, n, -1) <= 0)
 			continue;
 		if (pfd[0].revents != 0)
-			take_signals(sfd, cmd, b);
+			take_signals(sfd, &st);
 		else
-			broker_serve(b, o, pfd + 1, n - 1);
+			broker_serve(st.b, o, pfd + 1, n - 1);
 	}
 }

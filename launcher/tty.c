@@ -7,7 +7,11 @@
  * podman does.  And when capjail runs in the foreground of its terminal,
  * the command gets a process group of its own and is made the terminal's
  * foreground group, so that a shell inside has job control and ^C reaches
- * the command.  Trusts the caller's terminal as far as the caller does.
+ * the command.  So that ^Z still stops the whole job for the caller's
+ * shell, PID 1 passes a stop of the command on to capjail's own process
+ * group (which it is in), and when the shell continues that group, gives
+ * the terminal back to the command and continues it.  Trusts the caller's
+ * terminal as far as the caller does.
  */
 #include <sys/mount.h>
 
@@ -71,4 +75,28 @@ tty_foreground(const struct opts *o)
 	(void)sigprocmask(SIG_BLOCK, &ttou, NULL);
 	if (setpgid(0, 0) == -1 || tcsetpgrp(STDIN_FILENO, getpid()) == -1)
 		notice("the command cannot own the terminal: no job control");
+}
+
+/* PID 1: the command stopped (^Z): stop capjail too, so the shell sees it. */
+void
+tty_suspend(const struct opts *o)
+{
+	if (o->fg_tty)
+		(void)kill(0, SIGTSTP);
+}
+
+/* PID 1, on SIGCONT from the shell's fg: the terminal back to the command. */
+void
+tty_resume(const struct opts *o, pid_t cmd)
+{
+	sigset_t ttou, old;
+
+	if (!o->fg_tty)
+		return;
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	(void)sigprocmask(SIG_BLOCK, &ttou, &old);
+	(void)tcsetpgrp(STDIN_FILENO, cmd);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	(void)kill(-cmd, SIGCONT);
 }

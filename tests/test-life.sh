@@ -287,6 +287,41 @@ is "$(tty_run "$CAPJAIL -- sh -c 'echo ok > /dev/console'")" ok \
 out=$(tty_run "$CAPJAIL -- sh -c 'ps -o pgid=,tpgid= -p \$\$'" | tr -s ' ')
 like "$out" "^ ?([1-9][0-9]*) \1$" \
     "the command leads the terminal's foreground process group"
+
+# ^Z in an interactive shell stops the whole job; fg gives the terminal back.
+Z=$WORK/z
+mkdir -m 0777 "$Z" && mkfifo -m 0666 "$Z/in"
+out_has() {	# out_has TEXT: bounded wait (5 s) for TEXT in the pty's output
+	_i=0
+	while ! grep -qF -- "$1" "$Z/out" 2>/dev/null && [ "$_i" -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	grep -qF -- "$1" "$Z/out"
+}
+(cd "$WORK" && exec setpriv --reuid="$T_USER" --regid="$(id -g "$T_USER")" \
+    --init-groups --reset-env env PATH=/usr/bin:/bin TERM=dumb \
+    XDG_RUNTIME_DIR="$X" script -qfec "bash --norc --noprofile -i" \
+    /dev/null <"$Z/in" >"$Z/out" 2>&1) &
+shpid=$!
+bg_pid "$shpid"
+exec 3>"$Z/in"
+printf '%s\n' "$CAPJAIL --bind $Z:/mnt -- sh -c 'touch /mnt/up; read x; echo got-\$x'" >&3
+wait_file "$Z/up"
+cmdpid=$(pgrep -n -f "touch /mnt/up; read x")
+printf '\032' >&3
+out_has "Stopped"; ok $? "^Z: the shell outside sees the job stopped"
+is "$(cut -d' ' -f3 /proc/"$cmdpid"/stat)" T "... and the command is stopped"
+printf 'fg\n' >&3
+i=0
+while [ "$(cut -d' ' -f3 /proc/"$cmdpid"/stat)" = T ] && [ "$i" -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+printf 'hello\n' >&3
+out_has "got-hello"; ok $? "fg: the command runs again and reads the terminal"
+printf 'exit\n' >&3
+exec 3>&-
+wait_gone "$shpid"
+
 is "$(cj -- sh -c 'ls /dev/console 2>/dev/null; tty' </dev/null)" "not a tty" \
     "without a terminal: no /dev/console, not a tty"
 
