@@ -141,7 +141,8 @@ describe_command(char *const *argv, char *buf, size_t size)
 			buf[i] = '?';
 }
 
-static void
+/* -1 if the jail has ended already (its namespaces are gone with it). */
+static int
 fill(struct record *r, pid_t pid, const struct opts *o,
     const struct proto_attach_rep *net)
 {
@@ -156,7 +157,7 @@ fill(struct record *r, pid_t pid, const struct opts *o,
 		(void)snprintf(path, sizeof(path), "/proc/%ld/ns/%s",
 		    (long)pid, rec_ns[i]);
 		if (stat(path, &st) == -1)
-			err(EXIT_CAPJAIL, "%s", path);
+			return -1;
 		r->ns_dev[i] = st.st_dev;
 		r->ns_ino[i] = st.st_ino;
 	}
@@ -174,9 +175,13 @@ fill(struct record *r, pid_t pid, const struct opts *o,
 		    strlcat(r->ports, ",", sizeof(r->ports)) >= sizeof(r->ports)))
 			break;
 	describe_command(o->argv, r->cmd, sizeof(r->cmd));
+	return 0;
 }
 
-/* The record of a jail that is up, written whole, then renamed in place. */
+/*
+ * The record of a jail that is up, written whole, then renamed in place.
+ * Without it the jail still runs, but --list and --join cannot see it.
+ */
 void
 record_publish(int dfd, pid_t pid, const struct opts *o,
     const struct proto_attach_rep *net)
@@ -186,13 +191,17 @@ record_publish(int dfd, pid_t pid, const struct opts *o,
 	size_t i;
 	int fd;
 
-	fill(&r, pid, o, net);
+	if (fill(&r, pid, o, net) == -1)
+		return;
 	(void)snprintf(tmp, sizeof(tmp), ".%s.new", o->name);
 	(void)unlinkat(dfd, tmp, 0);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
 	    O_CLOEXEC, 0600);
-	if (fd == -1)
-		err(EXIT_CAPJAIL, "record %s", tmp);
+	if (fd == -1) {
+		notice("record %s: %s: --list and --join will not see it",
+		    o->name, strerror(errno));
+		return;
+	}
 	dprintf(fd, "pid %ld\nstart %llu\n", (long)pid, r.start);
 	for (i = 0; i < REC_NNS; i++)
 		dprintf(fd, "ns %s %llu %llu\n", rec_ns[i],
@@ -201,7 +210,8 @@ record_publish(int dfd, pid_t pid, const struct opts *o,
 	dprintf(fd, "bridge %s\naddr %s\nports %s\ncmd %s\n", r.bridge,
 	    r.addr, r.ports, r.cmd);
 	if (close(fd) == -1 || renameat(dfd, tmp, dfd, o->name) == -1)
-		err(EXIT_CAPJAIL, "record %s", o->name);
+		notice("record %s: %s: --list and --join will not see it",
+		    o->name, strerror(errno));
 }
 
 /* The jail is gone: its files, then the lock that reserved the name. */

@@ -90,6 +90,15 @@ is "$out" "$(cat "$SHARE/cmd-status")" \
 like "$out" "NoNewPrivs:	1" "... NO_NEW_PRIVS is set"
 is "$(cj --join conf -- sh -c 'echo $(id -u):$(id -g)')" "1234:5678" \
     "--join: the jail's --uid and --gid"
+if command -v newuidmap >/dev/null; then
+	spawn --name sub --subids --uid 33 --gid 33 -- sleep 60
+	wait_file "$RD/sub"
+	is "$(cj --join sub -- sh -c 'echo $(id -u):$(id -g)')" "33:33" \
+	    "--join a --subids jail: its --uid and --gid (33:33)"
+	cj --stop sub
+else
+	skip "--join a --subids jail: no newuidmap"
+fi
 for ns in pid net user mnt uts ipc; do
 	is "$(cj --join conf -- readlink /proc/self/ns/$ns)" \
 	    "$(readlink /proc/"$cpid1"/ns/$ns)" "--join: the jail's $ns namespace"
@@ -273,6 +282,30 @@ kill -KILL "$ppid_"
 wait_gone "$dpid1"
 ok "$([ ! -e "/proc/$lpid" ] && [ ! -e "/proc/$dpid1" ]; echo $?)" \
     "--die-with-parent: the launcher and the jail end with the parent"
+
+# --- --list of a jail on a bridge: its bridge, address and ports
+NS=cjl-$$-host
+if [ -x "$HELPER" ] && netns_new "$NS"; then
+	printf '%s\n' "bridge capjail0 10.89.0.1/24" \
+	    "user $T_USER capjail0 jails=2 ports=8000-8100" >"$CONF"
+	chown root:root "$CONF" && chmod 0644 "$CONF"
+	(cd "$WORK" && exec ip netns exec "$NS" setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$X" \
+	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" --name netj \
+	    --net=capjail0 --ip 10.89.0.9 -p 8050:80 -p 8051:53/udp \
+	    -- sleep 60) 2>>"$ERR" &
+	bg_pid $!
+	wait_file "$RD/netj"
+	like "$(cj --list)" "^netj +[0-9]+ +[0-9]+m[0-9]+s +capjail0 +10\.89\.0\.9/24 +8050:80,8051:53/udp +sleep 60$" \
+	    "--list: a jail's bridge, address and published ports"
+	like "$(cj --list --json)" "\"bridge\":\"capjail0\",\"address\":\"10\.89\.0\.9/24\",\"ports\":\[\"8050:80\",\"8051:53/udp\"\]" \
+	    "--list --json: the same"
+	cj --stop netj
+else
+	skip "--list of a jail on a bridge: no helper or no network namespace"
+	skip "--list --json of a jail on a bridge"
+fi
 
 # --- the terminal
 command -v script >/dev/null || skip_all "no script(1) (util-linux)"
