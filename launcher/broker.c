@@ -67,7 +67,10 @@ broker_pollfds(const struct broker *b, struct pollfd *pfd, size_t *n)
 			add_pollfd(pfd, n, b->fd[i]);
 }
 
-/* A JOIN_RUN with exactly three fds and well-formed arguments, or -1. */
+/*
+ * A JOIN_RUN with exactly three fds and well-formed arguments: 0; -1 if
+ * it is not one; -2 if nothing has arrived yet.
+ */
 static int
 recv_run(int c, struct join_msg *m, int fds[3])
 {
@@ -82,7 +85,9 @@ recv_run(int c, struct join_msg *m, int fds[3])
 	ssize_t n;
 
 	fds[0] = fds[1] = fds[2] = -1;
-	n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC);
+	n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return -2;
 	h = CMSG_FIRSTHDR(&mh);
 	if (h != NULL && h->cmsg_level == SOL_SOCKET &&
 	    h->cmsg_type == SCM_RIGHTS) {
@@ -136,6 +141,8 @@ spawn(const struct opts *o, char **argv, const int fds[3])
 
 	if ((p = fork()) != 0)
 		return p;
+	/* Its own session: not hit by what the jail's terminal sends. */
+	(void)setsid();
 	for (i = 0; i < 3; i++)
 		if (dup2(fds[i], i) == -1)
 			_exit(EXIT_CAPJAIL);
@@ -143,39 +150,57 @@ spawn(const struct opts *o, char **argv, const int fds[3])
 }
 
 /*
- * One joiner: the jail's own user only (the record directory, 0700, keeps
- * the socket from others in the first place), a free slot, a good request.
+ * A joiner: the jail's own user only (the record directory, 0700, keeps the
+ * socket from others in the first place), and a free slot.  Its request is
+ * read when it arrives: a joiner that connects and says nothing must not
+ * hold up PID 1.
  */
 static void
-accept_one(struct broker *b, const struct opts *o)
+accept_one(struct broker *b)
 {
-	static struct join_msg m;
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
-	char **argv = NULL;
-	int c, fds[3] = { -1, -1, -1 }, i;
-	pid_t p = -1;
 	size_t s;
+	int c;
 
 	if ((c = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return;
-	for (s = 0; s < JOIN_MAX && b->pid[s] != 0; s++)
+	for (s = 0; s < JOIN_MAX && (b->fd[s] != -1 || b->pid[s] != 0); s++)
 		;
-	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == 0 &&
-	    cr.uid == getuid() && s < JOIN_MAX && recv_run(c, &m, fds) == 0 &&
-	    (argv = split_args(&m)) != NULL)
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
+	    cr.uid != getuid() || s == JOIN_MAX) {
+		send_msg(c, JOIN_EXIT, EXIT_CAPJAIL);
+		(void)close(c);
+		return;
+	}
+	b->fd[s] = c;
+}
+
+/* The request of the joiner in slot s: run it, or say no and hang up. */
+static void
+start_one(struct broker *b, const struct opts *o, size_t s)
+{
+	static struct join_msg m;
+	char **argv = NULL;
+	int fds[3] = { -1, -1, -1 }, i, r;
+	pid_t p = -1;
+
+	r = recv_run(b->fd[s], &m, fds);
+	if (r == -2)
+		return;
+	if (r == 0 && (argv = split_args(&m)) != NULL)
 		p = spawn(o, argv, fds);
 	free(argv);
 	for (i = 0; i < 3; i++)
 		if (fds[i] != -1)
 			(void)close(fds[i]);
 	if (p == -1) {
-		send_msg(c, JOIN_EXIT, EXIT_CAPJAIL);
-		(void)close(c);
+		send_msg(b->fd[s], JOIN_EXIT, EXIT_CAPJAIL);
+		(void)close(b->fd[s]);
+		b->fd[s] = -1;
 		return;
 	}
 	b->pid[s] = p;
-	b->fd[s] = c;
 }
 
 /*
@@ -183,11 +208,15 @@ accept_one(struct broker *b, const struct opts *o)
  * away is a hangup, as when a terminal closes.
  */
 static void
-joiner_input(struct broker *b, size_t s)
+joiner_input(struct broker *b, const struct opts *o, size_t s)
 {
 	struct join_msg m;
 	ssize_t n;
 
+	if (b->pid[s] == 0) {
+		start_one(b, o, s);
+		return;
+	}
 	n = recv(b->fd[s], &m, sizeof(m), MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return;
@@ -211,13 +240,13 @@ broker_serve(struct broker *b, const struct opts *o,
 		if (pfd[i].revents == 0)
 			continue;
 		if (pfd[i].fd == b->lfd) {
-			accept_one(b, o);
+			accept_one(b);
 			continue;
 		}
 		for (s = 0; s < JOIN_MAX && b->fd[s] != pfd[i].fd; s++)
 			;
 		if (s < JOIN_MAX)
-			joiner_input(b, s);
+			joiner_input(b, o, s);
 	}
 }
 

@@ -132,6 +132,22 @@ wait_file "$SHARE/jready"
 kill -TERM "$jj"
 wait "$jj"
 is $? 7 "--join: a signal to the joiner reaches the joined command"
+if command -v socat >/dev/null; then
+	# A joiner that connects and says nothing must not hold up PID 1.
+	bg_user sh -c "sleep 30 | socat -u - UNIX-CONNECT:$RD/conf.sock,type=5"
+	silent=$jpid
+	i=0
+	while ! ss -x 2>/dev/null | grep -q "$RD/conf.sock" && [ "$i" -lt 100 ]
+	do
+		sleep 0.05; i=$((i + 1))
+	done
+	is "$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" timeout 10 \
+	    "$CAPJAIL" --join conf -- echo still-served 2>&1)" still-served \
+	    "a silent joiner does not hold up the jail's PID 1"
+	kill "$silent" 2>/dev/null
+else
+	skip "a silent joiner: no socat"
+fi
 out=$(as_user "$T_USER2" env XDG_RUNTIME_DIR="$X" "$CAPJAIL" --join conf \
     -- true 2>&1)
 is $? 125 "another user cannot join (the record directory is not theirs)"
