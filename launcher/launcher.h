@@ -133,6 +133,7 @@ struct opts {
 	size_t		 nenvs;
 	int		 fg_tty;	/* the caller runs us in the foreground */
 	int		 join_fd;	/* the join socket PID 1 listens on */
+	int		 jail_opts;	/* options that make a new jail: how many */
 };
 
 /* Parent to child over the sync socket: "maps written", "network ready". */

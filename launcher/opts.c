@@ -324,6 +324,9 @@ set_action(struct opts *o, enum action a, const char *name)
 static int
 take_life(struct opts *o, int c, char *argv[])
 {
+	if (c == OPT_NAME || c == OPT_SETENV || c == OPT_UNSETENV ||
+	    c == OPT_CLEARENV || c == OPT_DIE_WITH_PARENT)
+		o->jail_opts++;
 	switch (c) {
 	case OPT_NAME:	   set_action(o, ACT_RUN, optarg); break;
 	case OPT_LIST:	   set_action(o, ACT_LIST, NULL); break;
@@ -404,6 +407,10 @@ check_life(struct opts *o, const char *cmd)
 		errx(EXIT_CAPJAIL, "--time goes with --stop");
 	if (o->stop_time == -1)
 		o->stop_time = 10;
+	if (o->action != ACT_RUN && o->jail_opts > 0)
+		errx(EXIT_CAPJAIL, "--%s acts on running jails: options that "
+		    "make a new one do not go with it", o->action == ACT_LIST ?
+		    "list" : o->action == ACT_JOIN ? "join" : "stop");
 	if ((o->action == ACT_LIST || o->action == ACT_STOP) && cmd != NULL)
 		errx(EXIT_CAPJAIL, "--%s takes no command",
 		    o->action == ACT_LIST ? "list" : "stop");
@@ -421,9 +428,18 @@ opts_parse(int argc, char *argv[], struct opts *o)
 	o->hostname = "capjail";
 	opterr = 0;
 	/* '+': stop at the command, whose options are its own. */
-	while ((c = getopt_long(argc, argv, "+:hVqvp:", longopts, NULL)) != -1)
-		if (!take_life(o, c, argv) && !take_arg(o, c, optarg))
-			take_flag(o, c, argv);
+	while ((c = getopt_long(argc, argv, "+:hVqvp:", longopts,
+	    NULL)) != -1) {
+		if (take_life(o, c, argv))
+			continue;
+		if (take_arg(o, c, optarg)) {
+			o->jail_opts++;
+			continue;
+		}
+		if (c == OPT_SUBIDS)
+			o->jail_opts++;
+		take_flag(o, c, argv);
+	}
 	check_combination(o);
 	check_life(o, argv[optind]);
 	if (o->ifname == NULL)

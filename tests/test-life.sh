@@ -121,6 +121,11 @@ cj --join conf -- sh -c 'exit 3'; is $? 3 "--join: the command's status"
 cj --join conf -- sh -c 'kill -KILL $$'; is $? 137 "--join: killed: 128+9"
 cj --join conf -- /etc/passwd; is $? 126 "--join: not executable: 126"
 cj --join conf -- no-such-command-cjl; is $? 127 "--join: not found: 127"
+cj --join conf --bind /etc:/mnt -- true; is $? 125 "--join with --bind: 125"
+like "$(cat "$ERR")" "^capjail: --join acts on running jails: options that make a new one do not go with it" \
+    "... options for a new jail do not go with --join"
+cj --setenv A 1 --join conf -- true; is $? 125 "--join with --setenv: 125"
+cj --list --subids; is $? 125 "--list with --subids: 125"
 cj --join nosuch -- true; is $? 125 "--join of no jail: 125"
 like "$(cat "$ERR")" "^capjail: no running jail named nosuch" "... saying so"
 
