@@ -180,7 +180,13 @@ struct jail_rec {
 static void
 record_begin(struct opts *o, struct jail_rec *r)
 {
-	r->dfd = recdir_open(1);
+	if ((r->dfd = recdir_open(1)) == -1) {
+		if (o->name != NULL)
+			errx(EXIT_CAPJAIL, "--name %s: no record directory to "
+			    "keep the name in (see above)", o->name);
+		r->lockfd = -1;
+		return;
+	}
 	r->lockfd = record_reserve(r->dfd, o, r->name);
 	o->join_fd = record_listen(r->dfd, o->name);
 }
@@ -202,10 +208,12 @@ clone_jail(struct opts *o, int sync[2], sigset_t *set, struct client *cl,
 	pid = ns_clone(o, sync);
 	e = errno;
 	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	(void)close(o->join_fd);
+	if (o->join_fd != -1)
+		(void)close(o->join_fd);
 	if (pid == -1) {
 		client_close(cl);
-		record_remove(r->dfd, o->name, r->lockfd);
+		if (r->dfd != -1)
+			record_remove(r->dfd, o->name, r->lockfd);
 		ns_explain(e);
 	}
 	return pid;
@@ -263,12 +271,14 @@ main(int argc, char *argv[])
 	/* 4. The network, then the child configures it and runs the command. */
 	if (o.bridge != NULL)
 		net_setup(&cl, pid, &o, sync[0], &net);
-	record_publish(rec.dfd, pid, &o, &net);
+	if (rec.dfd != -1)
+		record_publish(rec.dfd, pid, &o, &net);
 	status = wait_jail(pid, &set);
 	(void)close(sync[0]);
 
 	/* 5. Teardown is complete before capjail exits. */
-	record_remove(rec.dfd, o.name, rec.lockfd);
+	if (rec.dfd != -1)
+		record_remove(rec.dfd, o.name, rec.lockfd);
 	if (o.bridge != NULL)
 		client_release(&cl);
 	return status;

@@ -5,7 +5,8 @@
  * once, without following a symlink, and used through its fd only; it must
  * be the caller's own and closed to everyone else, or capjail refuses it:
  * in /tmp another user can plant a directory or a link under that name, and
- * nothing in one may steer --join or --stop.  Trusts nothing in the path.
+ * nothing in one may steer --join or --stop.  Such a directory is refused
+ * for records; a jail still runs, without one.  Trusts nothing in the path.
  */
 #include <sys/stat.h>
 
@@ -37,13 +38,27 @@ own_base(const char *path)
 	return fd;
 }
 
+/* A record directory we must not use: fatal for --list, --join, --stop. */
+static int
+unsafe(int create, const char *why)
+{
+	if (!create)
+		errx(EXIT_CAPJAIL, "%s", why);
+	notice("%s; this jail runs without a record (no --list, --join, "
+	    "--stop)", why);
+	return -1;
+}
+
 /*
  * name in base: made 0700 if create, then opened with O_NOFOLLOW and
- * checked.  Returns the fd, or -1 when it does not exist and !create.
+ * checked.  Returns the fd, or -1 when it does not exist and !create, or
+ * when it is unsafe and create (a planted directory must not stop the
+ * user from running jails, only from keeping records in it).
  */
 static int
 private_dir(int base, const char *name, const char *shown, int create)
 {
+	char why[PATH_MAX + 96];
 	struct stat st;
 	int fd;
 
@@ -54,25 +69,29 @@ private_dir(int base, const char *name, const char *shown, int create)
 	    O_CLOEXEC);
 	if (fd == -1 && errno == ENOENT && !create)
 		return -1;
-	if (fd == -1 && (errno == ELOOP || errno == ENOTDIR))
-		errx(EXIT_CAPJAIL, "%s: not a directory (another user's "
-		    "link?): remove it", shown);
-	if (fd == -1)
-		err(EXIT_CAPJAIL, "%s", shown);
-	if (fstat(fd, &st) == -1)
+	if (fd == -1 && (errno == ELOOP || errno == ENOTDIR)) {
+		(void)snprintf(why, sizeof(why), "%s: not a directory "
+		    "(another user's link?): remove it", shown);
+		return unsafe(create, why);
+	}
+	if (fd == -1 || fstat(fd, &st) == -1)
 		err(EXIT_CAPJAIL, "%s", shown);
 	if (st.st_uid != getuid())
-		errx(EXIT_CAPJAIL, "%s: owned by uid %u, not by you: remove it",
-		    shown, (unsigned int)st.st_uid);
-	if ((st.st_mode & 077) != 0)
-		errx(EXIT_CAPJAIL, "%s: open to other users (mode %03o): "
-		    "chmod 700 it", shown, (unsigned int)(st.st_mode & 0777));
-	return fd;
+		(void)snprintf(why, sizeof(why), "%s: owned by uid %u, not "
+		    "by you: remove it", shown, (unsigned int)st.st_uid);
+	else if ((st.st_mode & 077) != 0)
+		(void)snprintf(why, sizeof(why), "%s: open to other users "
+		    "(mode %03o): chmod 700 it", shown,
+		    (unsigned int)(st.st_mode & 0777));
+	else
+		return fd;
+	(void)close(fd);
+	return unsafe(create, why);
 }
 
 /*
- * The record directory's fd; with create, made if missing.  Without
- * create, -1 when there is none (so no jail of ours runs).
+ * The record directory's fd; with create, made if missing (-1 if unsafe).
+ * Without create, -1 when there is none (so no jail of ours runs).
  */
 int
 recdir_open(int create)

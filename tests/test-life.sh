@@ -226,21 +226,28 @@ cj --stop conf
 P=$WORK/xdgp
 mkdir -m 0700 "$P" "$P/capjail" && chown "$T_USER" "$P" &&
     chown "$T_USER2" "$P/capjail"
-out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" -- true 2>&1)
-is $? 125 "a record directory owned by another user: refused"
-like "$out" "^capjail: $P/capjail: owned by uid $(id -u "$T_USER2"), not by you: remove it" \
-    "... saying what to do"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" -- echo ran 2>&1)
+like "$out" "^capjail: $P/capjail: owned by uid $(id -u "$T_USER2"), not by you: remove it; this jail runs without a record" \
+    "a record directory owned by another user: refused, saying what to do"
+like "$out" "^ran$" "... the jail still runs (a planted directory is no denial of service)"
+ok "$([ -z "$(ls -A "$P/capjail")" ]; echo $?)" "... and nothing is written in it"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" --name x -- true 2>&1)
+is $? 125 "... --name needs a record: 125"
 out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" --list 2>&1)
-is $? 125 "--list refuses it too"
+is $? 125 "... --list refuses it"
+like "$out" "^capjail: $P/capjail: owned by uid" "... saying why"
 S=$WORK/xdgs
 mkdir -m 0700 "$S" "$S/elsewhere" && ln -s elsewhere "$S/capjail" &&
     chown -h -R "$T_USER" "$S"
-out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$S" "$CAPJAIL" -- true 2>&1)
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$S" "$CAPJAIL" --name y -- \
+    true 2>&1)
 is $? 125 "a record directory that is a symlink: refused"
 like "$out" "capjail: not a directory \(another user's link\?\)" \
     "... saying so"
+ok "$([ -z "$(ls -A "$S/elsewhere")" ]; echo $?)" \
+    "... and nothing is written where it points"
 chmod 0755 "$RD"
-cj -- true; is $? 125 "a record directory open to others: refused"
+cj --list; is $? 125 "a record directory open to others: refused"
 like "$(cat "$ERR")" "open to other users \(mode 755\): chmod 700 it" \
     "... saying what to do"
 chmod 0700 "$RD"
