@@ -204,8 +204,10 @@ start_one(struct broker *b, const struct opts *o, size_t s)
 }
 
 /*
- * A relayed signal goes to the joined command alone.  A joiner that went
- * away is a hangup, as when a terminal closes.
+ * A relayed signal goes to the joined command's process group (it leads
+ * its own session), as a terminal's ^C reaches a foreground job: the
+ * command a joined shell runs is hit, not the shell alone.  A joiner that
+ * went away is a hangup, as when a terminal closes.
  */
 static void
 joiner_input(struct broker *b, const struct opts *o, size_t s)
@@ -222,10 +224,10 @@ joiner_input(struct broker *b, const struct opts *o, size_t s)
 		return;
 	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_SIGNAL &&
 	    m.value > 0 && m.value < NSIG) {
-		(void)kill(b->pid[s], m.value);
+		(void)kill(-b->pid[s], m.value);
 		return;
 	}
-	(void)kill(b->pid[s], SIGHUP);
+	(void)kill(-b->pid[s], SIGHUP);
 	(void)close(b->fd[s]);
 	b->fd[s] = -1;
 }

@@ -137,6 +137,17 @@ wait_file "$SHARE/jready"
 kill -TERM "$jj"
 wait "$jj"
 is $? 7 "--join: a signal to the joiner reaches the joined command"
+# (SIGUSR1: a background job of this shell ignores SIGINT.)
+rm -f "$SHARE/jready" "$SHARE/got-sig"
+bg_user "$CAPJAIL" --join conf -- sh -c 'sh -c "trap \"touch /mnt/got-sig;
+    exit\" USR1; touch /mnt/jready; sleep 30 & wait"; :'
+jj=$jpid
+wait_file "$SHARE/jready"
+kill -USR1 "$jj"
+wait "$jj"
+wait_file "$SHARE/got-sig"
+ok $? \
+    "--join: a relayed signal reaches the joined command's children too"
 if command -v socat >/dev/null; then
 	# A joiner that connects and says nothing must not hold up PID 1.
 	bg_user sh -c "sleep 30 | socat -u - UNIX-CONNECT:$RD/conf.sock,type=5"
@@ -324,7 +335,11 @@ if [ -x "$HELPER" ] && netns_new "$NS"; then
 	    --net=capjail0 --ip 10.89.0.9 -p 8050:80 -p 8051:53/udp \
 	    -- sleep 60) 2>>"$ERR" &
 	bg_pid $!
-	wait_file "$RD/netj"
+	i=0
+	while [ ! -e "$RD/netj" ] && [ "$i" -lt 400 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	[ -e "$RD/netj" ] || diag "netj did not start: $(tail -n 3 "$ERR")"
 	like "$(cj --list)" "^netj +[0-9]+ +[0-9]+m[0-9]+s +capjail0 +10\.89\.0\.9/24 +8050:80,8051:53/udp +sleep 60$" \
 	    "--list: a jail's bridge, address and published ports"
 	like "$(cj --list --json)" "\"bridge\":\"capjail0\",\"address\":\"10\.89\.0\.9/24\",\"ports\":\[\"8050:80\",\"8051:53/udp\"\]" \
