@@ -227,6 +227,7 @@ void	 tty_attach(int);
 void	 tty_foreground(const struct opts *);
 void	 tty_suspend(const struct opts *);
 void	 tty_resume(const struct opts *, pid_t);
+void	 tty_restore(const struct opts *);
 
 /* client.c */
 int	 client_spawn(struct client *, const char *);

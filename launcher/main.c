@@ -212,8 +212,7 @@ clone_jail(struct opts *o, int sync[2], sigset_t *set, struct client *cl,
 		(void)close(o->join_fd);
 	if (pid == -1) {
 		client_close(cl);
-		if (r->dfd != -1)
-			record_remove(r->dfd, o->name, r->lockfd);
+		record_remove(r->dfd, o->name, r->lockfd);
 		ns_explain(e);
 	}
 	return pid;
@@ -271,14 +270,13 @@ main(int argc, char *argv[])
 	/* 4. The network, then the child configures it and runs the command. */
 	if (o.bridge != NULL)
 		net_setup(&cl, pid, &o, sync[0], &net);
-	if (rec.dfd != -1)
-		record_publish(rec.dfd, pid, &o, &net);
+	record_publish(rec.dfd, pid, &o, &net);
 	status = wait_jail(pid, &set);
 	(void)close(sync[0]);
+	tty_restore(&o);
 
 	/* 5. Teardown is complete before capjail exits. */
-	if (rec.dfd != -1)
-		record_remove(rec.dfd, o.name, rec.lockfd);
+	record_remove(rec.dfd, o.name, rec.lockfd);
 	if (o.bridge != NULL)
 		client_release(&cl);
 	return status;

@@ -180,7 +180,8 @@ fill(struct record *r, pid_t pid, const struct opts *o,
 
 /*
  * The record of a jail that is up, written whole, then renamed in place.
- * Without it the jail still runs, but --list and --join cannot see it.
+ * Without it (dfd -1: no record directory) the jail still runs, but
+ * --list and --join cannot see it.
  */
 void
 record_publish(int dfd, pid_t pid, const struct opts *o,
@@ -191,7 +192,7 @@ record_publish(int dfd, pid_t pid, const struct opts *o,
 	size_t i;
 	int fd;
 
-	if (fill(&r, pid, o, net) == -1)
+	if (dfd == -1 || fill(&r, pid, o, net) == -1)
 		return;
 	(void)snprintf(tmp, sizeof(tmp), ".%s.new", o->name);
 	(void)unlinkat(dfd, tmp, 0);
@@ -220,6 +221,8 @@ record_remove(int dfd, const char *name, int lockfd)
 {
 	char path[NAME_LEN_MAX + 8];
 
+	if (dfd == -1)
+		return;
 	remove_files(dfd, name);
 	(void)snprintf(path, sizeof(path), "%s.lock", name);
 	(void)unlinkat(dfd, path, 0);

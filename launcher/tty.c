@@ -85,18 +85,41 @@ tty_suspend(const struct opts *o)
 		(void)kill(0, SIGTSTP);
 }
 
+/*
+ * tcsetpgrp from a background group raises SIGTTOU, which would stop the
+ * caller: blocked across the call.
+ */
+static void
+give_terminal(pid_t pgrp)
+{
+	sigset_t ttou, old;
+
+	sigemptyset(&ttou);
+	sigaddset(&ttou, SIGTTOU);
+	(void)sigprocmask(SIG_BLOCK, &ttou, &old);
+	(void)tcsetpgrp(STDIN_FILENO, pgrp);
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 /* PID 1, on SIGCONT from the shell's fg: the terminal back to the command. */
 void
 tty_resume(const struct opts *o, pid_t cmd)
 {
-	sigset_t ttou, old;
-
 	if (!o->fg_tty)
 		return;
-	sigemptyset(&ttou);
-	sigaddset(&ttou, SIGTTOU);
-	(void)sigprocmask(SIG_BLOCK, &ttou, &old);
-	(void)tcsetpgrp(STDIN_FILENO, cmd);
-	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	give_terminal(cmd);
 	(void)kill(-cmd, SIGCONT);
+}
+
+/*
+ * The launcher, once the jail has ended: the terminal back to capjail's
+ * own process group.  An interactive shell takes it back itself; a script
+ * that runs capjail, without job control, would be left in the background
+ * and stopped by its next read of the terminal.
+ */
+void
+tty_restore(const struct opts *o)
+{
+	if (o->fg_tty)
+		give_terminal(getpgrp());
 }

@@ -35,13 +35,19 @@ bg_user() {
 # spawn ARGS...: a jail in the background; $jpid is the launcher.
 spawn() { bg_user "$CAPJAIL" "$@"; }
 
+# ended PID: the process has ended (gone, or a zombie not yet reaped).
+ended() {
+	[ ! -e "/proc/$1" ] ||
+	    [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
 # wait_gone PID: bounded wait (5 s) for a process to end.
 wait_gone() {
 	_i=0
-	while [ -e "/proc/$1" ] && [ "$_i" -lt 100 ]; do
+	while ! ended "$1" && [ "$_i" -lt 100 ]; do
 		sleep 0.05; _i=$((_i + 1))
 	done
-	[ ! -e "/proc/$1" ]
+	ended "$1"
 }
 
 recpid() { sed -n 's/^pid //p' "$RD/$1"; }
@@ -171,7 +177,7 @@ is $? 125 "another user cannot join (the record directory is not theirs)"
 # --- --stop
 cj --stop web; rc=$?
 is "$rc" 0 "--stop: exit 0"
-ok "$([ ! -e "/proc/$pid1" ]; echo $?)" "--stop returns when PID 1 is gone"
+ended "$pid1"; ok $? "--stop returns when PID 1 has ended"
 wait "$web"
 is $? 143 "--stop: the jail's command got SIGTERM (128+15)"
 ok "$([ ! -e "$RD/web" ] && [ ! -e "$RD/web.sock" ]; echo $?)" \
@@ -182,7 +188,7 @@ spid1=$(recpid stubborn)
 cj --stop stubborn --time 1; rc=$?
 is "$rc" 0 "--stop --time 1 of a jail that ignores SIGTERM: exit 0"
 like "$(cat "$ERR")" "still running after 1 s: SIGKILL" "... SIGKILL after 1 s"
-ok "$([ ! -e "/proc/$spid1" ]; echo $?)" "... and it is gone"
+ended "$spid1"; ok $? "... and it has ended"
 cj --stop nosuch; is $? 125 "--stop of no jail: 125"
 cj --stop conf --time x; is $? 125 "--stop --time x: 125"
 
@@ -318,8 +324,8 @@ wait_file "$RD/dwp"
 lpid=$(cat "$SHARE/lpid"); bg_pid "$lpid"
 dpid1=$(recpid dwp)
 kill -KILL "$ppid_"
-wait_gone "$dpid1"
-ok "$([ ! -e "/proc/$lpid" ] && [ ! -e "/proc/$dpid1" ]; echo $?)" \
+wait_gone "$dpid1" && wait_gone "$lpid"
+ok $? \
     "--die-with-parent: the launcher and the jail end with the parent"
 
 # --- --list of a jail on a bridge: its bridge, address and ports
@@ -363,6 +369,10 @@ is "$(tty_run "$CAPJAIL -- sh -c 'echo ok > /dev/console'")" ok \
 out=$(tty_run "$CAPJAIL -- sh -c 'ps -o pgid=,tpgid= -p \$\$'" | tr -s ' ')
 like "$out" "^ ?([1-9][0-9]*) \1$" \
     "the command leads the terminal's foreground process group"
+out=$(tty_run "sh -c '$CAPJAIL -- true; ps -o pgid=,tpgid= -p \$\$'" |
+    tr -s ' ')
+like "$out" "^ ?([1-9][0-9]*) \1$" \
+    "after the jail, a script that ran capjail has its terminal back"
 
 # ^Z in an interactive shell stops the whole job; fg gives the terminal back.
 Z=$WORK/z
