@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <net/if.h>
 #include <linux/filter.h>
+#include <poll.h>
 
 #include <limits.h>
 #include <sched.h>
@@ -39,6 +40,57 @@ struct mnt_req {
 	const char	*dst;		/* path inside the jail */
 	int		 fd;		/* detached clone of src (child only) */
 };
+
+/* One --setenv, --unsetenv or --clearenv, applied in command-line order. */
+enum env_op { ENV_SET, ENV_UNSET, ENV_CLEAR };
+
+struct env_req {
+	enum env_op	 op;
+	const char	*var;
+	const char	*val;
+};
+
+/* What this run of capjail does: run a new jail, or act on running ones. */
+enum action { ACT_RUN, ACT_LIST, ACT_JOIN, ACT_STOP };
+
+#define NAME_LEN_MAX	32	/* a jail's --name */
+#define REC_NNS		4	/* namespaces a record identifies the jail by */
+
+/*
+ * A running jail as its launcher recorded it.  Nothing in it is trusted:
+ * record_verify checks it against the kernel before anyone acts on it.
+ */
+struct record {
+	char		 name[NAME_LEN_MAX + 1];
+	pid_t		 pid;		/* the jail's PID 1, as seen outside */
+	unsigned long long start;	/* its start time, clock ticks */
+	dev_t		 ns_dev[REC_NNS];
+	ino_t		 ns_ino[REC_NNS];
+	char		 bridge[IFNAMSIZ];
+	char		 addr[24];	/* a.b.c.d/n */
+	char		 ports[256];
+	char		 cmd[256];
+};
+
+/*
+ * --join: the joiner and the jail's PID 1 (broker.c) talk in these over the
+ * join socket.  JOIN_RUN carries the command's arguments, NUL-terminated,
+ * and the joiner's stdin, stdout and stderr; JOIN_SIGNAL a signal to relay
+ * to the joined command; JOIN_EXIT its exit status, as capjail returns it.
+ */
+#define JOIN_ARGS_MAX	32768
+#define JOIN_MAX	32	/* commands joined to one jail at once */
+
+enum join_type { JOIN_RUN = 1, JOIN_SIGNAL, JOIN_EXIT };
+
+struct join_msg {
+	uint32_t	type;
+	int32_t		value;		/* the signal, or the status */
+	uint32_t	argc;
+	uint32_t	len;		/* of args */
+	char		args[JOIN_ARGS_MAX];
+};
+#define JOIN_HDR	offsetof(struct join_msg, args)
 
 /* One -p/--publish, already in wire form. */
 struct publish {
@@ -82,6 +134,17 @@ struct opts {
 	size_t		 ndns;
 	char		*resolv;	/* the jail's resolv.conf, or NULL */
 	char		*hosts;		/* the tree's /etc/hosts, or NULL */
+	/* Names, records, --join/--stop, environment, terminal (issue 10). */
+	enum action	 action;
+	const char	*name;		/* --name; --join or --stop NAME */
+	int		 json;		/* --list --json */
+	int		 stop_time;	/* --stop --time N, seconds */
+	int		 die_with_parent;
+	struct env_req	*envs;
+	size_t		 nenvs;
+	int		 fg_tty;	/* the caller runs us in the foreground */
+	int		 join_fd;	/* the join socket PID 1 listens on */
+	int		 jail_opts;	/* options that make a new jail: how many */
 };
 
 /* Parent to child over the sync socket: "maps written", "network ready". */
@@ -112,6 +175,8 @@ const char *helper_path(void);
 /* opts.c */
 void	 opts_parse(int, char *[], struct opts *);
 void	 opts_resolve(struct opts *);
+char *const *opts_default_command(const struct opts *);
+void	 opts_signals(struct opts *);
 
 /* ns.c */
 pid_t	 ns_clone(struct opts *, int[2]);
@@ -127,7 +192,54 @@ int	 mnt_make_point(const char *, int);
 
 /* pid1.c */
 void	 pid1_run(const struct opts *) __attribute__((noreturn));
+void	 pid1_exec(const struct opts *, char *const *) __attribute__((noreturn));
 int	 pid1_status(int);
+
+/* broker.c */
+struct broker;
+struct broker *broker_new(int);
+void	 broker_pollfds(const struct broker *, struct pollfd *, size_t *);
+void	 broker_serve(struct broker *, const struct opts *,
+	    const struct pollfd *, size_t);
+int	 broker_reaped(struct broker *, pid_t, int);
+
+/* recdir.c */
+int	 recdir_open(int);
+
+/* record.c */
+int	 record_valid_name(const char *);
+int	 record_reserve(int, struct opts *, char *);
+int	 record_listen(int, const char *);
+void	 record_publish(int, pid_t, const struct opts *,
+	    const struct proto_attach_rep *);
+void	 record_remove(int, const char *, int);
+int	 record_read(int, const char *, struct record *);
+int	 record_lock(int, const char *);
+void	 record_gc(int, const char *);
+extern const char *const rec_ns[REC_NNS];
+/* verify.c */
+int	 record_verify(const struct record *, int *);
+int	 record_find(const char *, struct record *, int *);
+unsigned long long record_start_time(pid_t);
+
+/* list.c */
+int	 list_run(const struct opts *);
+
+/* join.c */
+int	 join_run(struct opts *);
+int	 stop_run(const struct opts *);
+
+/* env.c */
+void	 env_apply(const struct opts *);
+void	 env_fix_home(const struct opts *);
+
+/* tty.c */
+int	 tty_clone(void);
+void	 tty_attach(int);
+void	 tty_foreground(const struct opts *);
+void	 tty_suspend(const struct opts *);
+void	 tty_resume(const struct opts *, pid_t);
+void	 tty_restore(const struct opts *);
 
 /* client.c */
 int	 client_spawn(struct client *, const char *, int);

@@ -7,7 +7,9 @@
  * the jail's PID 1 never loses one; the network is asked for, and the
  * child released, only once the maps are written; and every failure after
  * the clone kills the jail and lets the helper tear down before capjail
- * exits.  Trusts only the caller's command line.
+ * exits.  The jail's name is reserved (and its join socket bound) before
+ * the clone, its record published once it is up, removed when it ends.
+ * Trusts only the caller's command line.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -86,7 +88,8 @@ child_reported(pid_t pid)
 
 /* Attach, publish, then hand the child what it needs to configure. */
 static void
-net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
+net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync,
+    struct proto_attach_rep *rep)
 {
 	struct sync_msg m;
 	struct in_addr a;
@@ -111,6 +114,39 @@ net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync)
 	}
 	/* If the child is gone, wait_jail reports its status. */
 	(void)ns_sync_send(sync, &m);
+	*rep = m.net;
+}
+
+/*
+ * --die-with-parent: set first, then check, for a parent that died before
+ * the prctl.  The jail's PID 1 already dies with us (ns.c).
+ */
+static void
+die_with_parent(const struct opts *o, pid_t parent)
+{
+	if (!o->die_with_parent)
+		return;
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
+		err(EXIT_CAPJAIL, "--die-with-parent");
+	if (getppid() != parent)
+		errx(EXIT_CAPJAIL, "--die-with-parent: the parent is gone");
+}
+
+/* --list, --join, --stop: act on running jails, then exit. */
+static void
+other_action(struct opts *o)
+{
+	switch (o->action) {
+	case ACT_LIST:
+		exit(list_run(o));
+	case ACT_JOIN:
+		opts_signals(o);
+		exit(join_run(o));
+	case ACT_STOP:
+		exit(stop_run(o));
+	case ACT_RUN:
+		break;
+	}
 }
 
 /*
@@ -152,15 +188,76 @@ __asan_default_options(void)
 }
 #endif
 
+/* This jail's name, record directory and the lock that holds the name. */
+struct jail_rec {
+	int	dfd;
+	int	lockfd;
+	char	name[NAME_LEN_MAX + 1];
+};
+
+static void
+record_begin(struct opts *o, struct jail_rec *r)
+{
+	if ((r->dfd = recdir_open(1)) == -1) {
+		if (o->name != NULL)
+			errx(EXIT_CAPJAIL, "--name %s: no record directory to "
+			    "keep the name in (see above)", o->name);
+		r->lockfd = -1;
+		return;
+	}
+	r->lockfd = record_reserve(r->dfd, o, r->name);
+	o->join_fd = record_listen(r->dfd, o->name);
+}
+
+/* The clone, with every signal PID 1 forwards (set) blocked across it. */
+static pid_t
+clone_jail(struct opts *o, int sync[2], sigset_t *set, struct client *cl,
+    const struct jail_rec *r)
+{
+	sigset_t old;
+	pid_t pid;
+	int e;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) == -1)
+		err(EXIT_CAPJAIL, "socketpair");
+	*set = o->fwd;
+	sigaddset(set, SIGCHLD);
+	(void)sigprocmask(SIG_BLOCK, set, &old);
+	pid = ns_clone(o, sync);
+	e = errno;
+	(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	if (o->join_fd != -1)
+		(void)close(o->join_fd);
+	if (pid == -1) {
+		client_close(cl);
+		record_remove(r->dfd, o->name, r->lockfd);
+		ns_explain(e);
+	}
+	return pid;
+}
+
+/* newuidmap and newgidmap, then NO_NEW_PRIVS, then the child may go on. */
+static void
+subids_map(pid_t pid, const struct opts *o, struct client *cl, int sync)
+{
+	struct sync_msg maps = { .step = SYNC_MAPS };
+
+	if (ns_map_subids(pid, o) == -1)
+		abort_jail(pid, cl, NULL);
+	set_no_new_privs();
+	(void)ns_sync_send(sync, &maps);
+}
+
 int
 main(int argc, char *argv[])
 {
 	struct opts o;
 	struct client cl = { .sock = -1, .pid = -1 };
-	struct sync_msg maps = { .step = SYNC_MAPS };
-	sigset_t set, old;
-	int sync[2], status, e;
-	pid_t pid;
+	struct proto_attach_rep net = { 0 };
+	struct jail_rec rec;
+	sigset_t set;
+	int sync[2], status;
+	pid_t pid, parent = getppid();
 
 	/* Messages start "capjail:" whatever name we were run by. */
 	program_invocation_short_name = "capjail";
@@ -177,7 +274,10 @@ main(int argc, char *argv[])
 	ensure_stdfds();
 	if (o.check)
 		return check_run();
+	other_action(&o);
 	opts_resolve(&o);
+	die_with_parent(&o, parent);
+	record_begin(&o, &rec);
 
 	/* 1. The helper, while file capabilities still work for us. */
 	if (o.bridge != NULL && client_spawn(&cl, helper_path(), 0) == -1)
@@ -186,35 +286,23 @@ main(int argc, char *argv[])
 	if (!o.subids)
 		set_no_new_privs();
 
-	/* 2. The clone, with every signal PID 1 forwards blocked across it. */
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sync) == -1)
-		err(EXIT_CAPJAIL, "socketpair");
-	set = o.fwd;
-	sigaddset(&set, SIGCHLD);
-	(void)sigprocmask(SIG_BLOCK, &set, &old);
-	pid = ns_clone(&o, sync);
-	e = errno;
-	(void)sigprocmask(SIG_SETMASK, &old, NULL);
-	if (pid == -1) {
-		client_close(&cl);
-		ns_explain(e);
-	}
+	/* 2. The clone. */
+	pid = clone_jail(&o, sync, &set, &cl, &rec);
 
 	/* 3. --subids maps; from here nothing this process runs gains. */
-	if (o.subids) {
-		if (ns_map_subids(pid, &o) == -1)
-			abort_jail(pid, &cl, NULL);
-		set_no_new_privs();
-		(void)ns_sync_send(sync[0], &maps);
-	}
+	if (o.subids)
+		subids_map(pid, &o, &cl, sync[0]);
 
 	/* 4. The network, then the child configures it and runs the command. */
 	if (o.bridge != NULL)
-		net_setup(&cl, pid, &o, sync[0]);
+		net_setup(&cl, pid, &o, sync[0], &net);
+	record_publish(rec.dfd, pid, &o, &net);
 	status = wait_jail(pid, &set);
 	(void)close(sync[0]);
+	tty_restore(&o);
 
 	/* 5. Teardown is complete before capjail exits. */
+	record_remove(rec.dfd, o.name, rec.lockfd);
 	if (o.bridge != NULL)
 		client_release(&cl);
 	return status;

@@ -14,6 +14,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
 #include <pwd.h>
@@ -299,6 +300,7 @@ child_main(struct opts *o, int sync)
 {
 	struct sync_msg m;
 	struct pollfd pfd = { .fd = sync, .events = POLLIN };
+	int ttyfd;
 
 	/* Set first, then check: a parent that died before this is gone. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
@@ -312,7 +314,10 @@ child_main(struct opts *o, int sync)
 		sync_wait(sync, SYNC_MAPS, &m);
 	else
 		map_self(o);
+	ttyfd = tty_clone();
 	mnt_build_root(o);
+	tty_attach(ttyfd);
+	env_apply(o);
 	dns_install(o, child_net(o, sync));
 	(void)close(sync);
 	drop_bounding_set();
@@ -338,10 +343,14 @@ ns_clone(struct opts *o, int sync[2])
 	pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL,
 	    NULL);
 	if (pid == 0) {
-		/* Not the helper's socket, nor any other fd: only the sync. */
+		/* Not the helper's socket, nor any other fd: the sync, and
+		 * the join socket (moved just above it). */
+		if (o->join_fd != -1 && o->join_fd != sync[1] + 1 &&
+		    (o->join_fd = dup3(o->join_fd, sync[1] + 1, O_CLOEXEC)) == -1)
+			err(EXIT_CAPJAIL, "dup3");
 		if (sync[1] > 3)
 			(void)close_range(3, (unsigned int)sync[1] - 1, 0);
-		closefrom(sync[1] + 1);
+		closefrom(sync[1] + (o->join_fd != -1 ? 2 : 1));
 		child_main(o, sync[1]);
 	}
 	if (pid == -1)

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -25,7 +26,10 @@
 enum {
 	OPT_UID = 256, OPT_GID, OPT_SUBIDS, OPT_ROOT, OPT_BIND, OPT_RO_BIND,
 	OPT_TMPFS, OPT_CHDIR, OPT_HOSTNAME, OPT_NET, OPT_IP, OPT_IFNAME,
-	OPT_CHECK, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_DNS
+	OPT_CHECK, OPT_SECCOMP, OPT_NO_SECCOMP, OPT_DNS,
+	/* issue 10: names, --list/--join/--stop, environment, lifecycle */
+	OPT_NAME, OPT_LIST, OPT_JSON, OPT_JOIN, OPT_STOP, OPT_TIME,
+	OPT_SETENV, OPT_UNSETENV, OPT_CLEARENV, OPT_DIE_WITH_PARENT
 };
 
 static const struct option longopts[] = {
@@ -50,11 +54,24 @@ static const struct option longopts[] = {
 	{ "seccomp",	required_argument,	NULL, OPT_SECCOMP },
 	{ "no-seccomp",	no_argument,		NULL, OPT_NO_SECCOMP },
 	{ "dns",	required_argument,	NULL, OPT_DNS },
+	{ "name",	required_argument,	NULL, OPT_NAME },
+	{ "list",	no_argument,		NULL, OPT_LIST },
+	{ "json",	no_argument,		NULL, OPT_JSON },
+	{ "join",	required_argument,	NULL, OPT_JOIN },
+	{ "stop",	required_argument,	NULL, OPT_STOP },
+	{ "time",	required_argument,	NULL, OPT_TIME },
+	{ "setenv",	required_argument,	NULL, OPT_SETENV },
+	{ "unsetenv",	required_argument,	NULL, OPT_UNSETENV },
+	{ "clearenv",	no_argument,		NULL, OPT_CLEARENV },
+	{ "die-with-parent", no_argument,	NULL, OPT_DIE_WITH_PARENT },
 	{ NULL,		0,			NULL, 0 }
 };
 
 static const char usage_text[] =
 "usage: capjail [OPTIONS] [--] [COMMAND [ARG...]]\n"
+"       capjail --list [--json]\n"
+"       capjail --join NAME [--] [COMMAND [ARG...]]\n"
+"       capjail --stop NAME [--time N]\n"
 "Run COMMAND (default: your login shell) in new user, mount, PID, network,\n"
 "UTS and IPC namespaces, on a read-only view of the host.\n"
 "\n"
@@ -103,6 +120,32 @@ static const char usage_text[] =
 "      --check-config [FILE]\n"
 "                          check a policy file (default the installed\n"
 "                          one) as the helper would, without privilege\n"
+"\n"
+"Running jails:\n"
+"      --name NAME         name the jail (1-32 of A-Z a-z 0-9 _ -; default\n"
+"                          the first free of jail1, jail2...)\n"
+"      --list              list your running jails: name, PID, uptime,\n"
+"                          bridge, address, published ports, command\n"
+"      --json              with --list: as a JSON array\n"
+"      --join NAME         run COMMAND (default: your login shell) in the\n"
+"                          running jail NAME, as confined as its command,\n"
+"                          in its environment, with your stdin/out/err\n"
+"      --stop NAME         SIGTERM to jail NAME's PID 1, SIGKILL after\n"
+"                          --time N seconds (default 10); waits till it ends\n"
+"      --die-with-parent   end the jail when capjail's parent process dies\n"
+"\n"
+"Environment: the jail's command gets capjail's environment, all of it,\n"
+"changed in order by:\n"
+"      --setenv VAR VALUE  set VAR\n"
+"      --unsetenv VAR      remove VAR\n"
+"      --clearenv          remove every variable (then --setenv what the\n"
+"                          command needs, such as PATH)\n"
+"HOME is set to /tmp, the jail's own tmpfs, when it does not name a\n"
+"directory writable inside (bind your home with --bind to keep it), unless\n"
+"--setenv or --unsetenv names HOME.\n"
+"\n"
+"On a terminal, the terminal is /dev/console inside and the command owns\n"
+"its foreground (job control works in a shell).\n"
 "\n"
 "Exit status: COMMAND's, 128+N if it died of signal N, 125 if capjail\n"
 "failed, 126 if COMMAND cannot be executed, 127 if it was not found.\n";
@@ -293,6 +336,69 @@ take_arg(struct opts *o, int c, const char *arg)
 	return 1;
 }
 
+/* --setenv VAR VALUE, --unsetenv VAR, --clearenv, in order. */
+static void
+add_env(struct opts *o, enum env_op op, const char *var, const char *val)
+{
+	struct env_req *e;
+
+	if (op != ENV_CLEAR && (*var == '\0' || strchr(var, '=') != NULL))
+		errx(EXIT_CAPJAIL, "--%s %s: not a variable name",
+		    op == ENV_SET ? "setenv" : "unsetenv", var);
+	o->envs = xreallocarray(o->envs, o->nenvs + 1, sizeof(*o->envs));
+	e = &o->envs[o->nenvs++];
+	e->op = op;
+	e->var = var;
+	e->val = val;
+}
+
+static void
+set_action(struct opts *o, enum action a, const char *name)
+{
+	if (o->action != ACT_RUN && o->action != a)
+		errx(EXIT_CAPJAIL, "--list, --join and --stop go alone: "
+		    "choose one");
+	o->action = a;
+	if (name == NULL)
+		return;
+	if (!record_valid_name(name))
+		errx(EXIT_CAPJAIL, "%s: not a jail name (1-%d of A-Z a-z 0-9 "
+		    "_ -, not starting with -)", name, NAME_LEN_MAX);
+	o->name = name;
+}
+
+/* The options of issue 10; returns 0 if c is not one of them. */
+static int
+take_life(struct opts *o, int c, char *argv[])
+{
+	if (c == OPT_NAME || c == OPT_SETENV || c == OPT_UNSETENV ||
+	    c == OPT_CLEARENV || c == OPT_DIE_WITH_PARENT)
+		o->jail_opts++;
+	switch (c) {
+	case OPT_NAME:	   set_action(o, ACT_RUN, optarg); break;
+	case OPT_LIST:	   set_action(o, ACT_LIST, NULL); break;
+	case OPT_JSON:	   o->json = 1; break;
+	case OPT_JOIN:	   set_action(o, ACT_JOIN, optarg); break;
+	case OPT_STOP:	   set_action(o, ACT_STOP, optarg); break;
+	case OPT_TIME:
+		o->stop_time = (int)strtonum(optarg, 0, 3600, NULL);
+		if (o->stop_time == 0 && strcmp(optarg, "0") != 0)
+			errx(EXIT_CAPJAIL, "--time %s: must be 0 to 3600 "
+			    "seconds", optarg);
+		break;
+	case OPT_SETENV:
+		if (argv[optind] == NULL)
+			errx(EXIT_CAPJAIL, "--setenv needs VAR and VALUE");
+		add_env(o, ENV_SET, optarg, argv[optind++]);
+		break;
+	case OPT_UNSETENV: add_env(o, ENV_UNSET, optarg, NULL); break;
+	case OPT_CLEARENV: add_env(o, ENV_CLEAR, "", NULL); break;
+	case OPT_DIE_WITH_PARENT: o->die_with_parent = 1; break;
+	default:	   return 0;
+	}
+	return 1;
+}
+
 static void
 bad_option(int c, char *argv[])
 {
@@ -344,21 +450,51 @@ check_combination(const struct opts *o)
 		    "most %u", SUBID_COUNT);
 }
 
+static void
+check_life(struct opts *o, const char *cmd)
+{
+	if (o->json && o->action != ACT_LIST)
+		errx(EXIT_CAPJAIL, "--json goes with --list");
+	if (o->stop_time != -1 && o->action != ACT_STOP)
+		errx(EXIT_CAPJAIL, "--time goes with --stop");
+	if (o->stop_time == -1)
+		o->stop_time = 10;
+	if (o->action != ACT_RUN && o->jail_opts > 0)
+		errx(EXIT_CAPJAIL, "--%s acts on running jails: options that "
+		    "make a new one do not go with it", o->action == ACT_LIST ?
+		    "list" : o->action == ACT_JOIN ? "join" : "stop");
+	if ((o->action == ACT_LIST || o->action == ACT_STOP) && cmd != NULL)
+		errx(EXIT_CAPJAIL, "--%s takes no command",
+		    o->action == ACT_LIST ? "list" : "stop");
+}
+
 void
 opts_parse(int argc, char *argv[], struct opts *o)
 {
 	int c;
 
 	memset(o, 0, sizeof(*o));
+	o->join_fd = -1;
+	o->stop_time = -1;
 	o->root = "/";
 	o->hostname = "capjail";
 	o->seccomp_fd = -1;
 	opterr = 0;
 	/* '+': stop at the command, whose options are its own. */
-	while ((c = getopt_long(argc, argv, "+:hVqvp:", longopts, NULL)) != -1)
-		if (!take_arg(o, c, optarg))
-			take_flag(o, c, argv);
+	while ((c = getopt_long(argc, argv, "+:hVqvp:", longopts,
+	    NULL)) != -1) {
+		if (take_life(o, c, argv))
+			continue;
+		if (take_arg(o, c, optarg)) {
+			o->jail_opts++;
+			continue;
+		}
+		if (c == OPT_SUBIDS || c == OPT_NO_SECCOMP)
+			o->jail_opts++;
+		take_flag(o, c, argv);
+	}
 	check_combination(o);
+	check_life(o, argv[optind]);
 	if (o->ifname == NULL)
 		o->ifname = "eth0";
 	o->argv = argv + optind;
@@ -368,8 +504,8 @@ opts_parse(int argc, char *argv[], struct opts *o)
  * The login shell, as login(1) would run it; /bin/sh when there is none,
  * or when the root tree (--root) does not have it.
  */
-static char *const *
-default_command(const struct opts *o)
+char *const *
+opts_default_command(const struct opts *o)
 {
 	static char *argv[2];
 	struct passwd *pw;
@@ -402,7 +538,7 @@ opts_resolve(struct opts *o)
 	o->outer_uid = getuid();
 	o->outer_gid = getgid();
 	if (o->argv[0] == NULL)
-		o->argv = default_command(o);
+		o->argv = opts_default_command(o);
 	o->cwd = getcwd(NULL, 0);
 	if (stat(o->root, &st) == -1)
 		err(EXIT_CAPJAIL, "--root %s", o->root);
@@ -419,6 +555,14 @@ opts_resolve(struct opts *o)
 	if (o->subids)
 		ns_subids_prepare(o);
 	dns_prepare(o);
+	o->fg_tty = isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp();
+	opts_signals(o);
+}
+
+/* The signals PID 1, and a --join, pass on to the command. */
+void
+opts_signals(struct opts *o)
+{
 	sigemptyset(&o->fwd);
 	sigaddset(&o->fwd, SIGINT);
 	sigaddset(&o->fwd, SIGTERM);

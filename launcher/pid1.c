@@ -2,9 +2,11 @@
 /*
  * The jail's init: runs the command as its child, forwards the signals that
  * were sent to the launcher, reaps every orphan that the kernel reparents
- * to it, and exits with the command's status.  When PID 1 exits, the kernel
- * kills whatever is left in the PID namespace.  Trusts the caller's options.
+ * to it, serves --join (broker.c), and exits with the command's status.
+ * When PID 1 exits, the kernel kills whatever is left in the PID namespace.
+ * Trusts the caller's options.
  */
+#include <sys/signalfd.h>
 #include <sys/wait.h>
 
 #include <err.h>
@@ -45,8 +47,12 @@ set_ids(const struct opts *o)
 		err(EXIT_CAPJAIL, "setresuid %u", o->uid);
 }
 
-static void __attribute__((noreturn))
-exec_command(const struct opts *o)
+/*
+ * The jail's command and every --join command end here, in a child of
+ * PID 1, so that each runs under exactly the same confinement.
+ */
+void
+pid1_exec(const struct opts *o, char *const *argv)
 {
 	sigset_t none;
 	int e;
@@ -54,42 +60,103 @@ exec_command(const struct opts *o)
 	sigemptyset(&none);
 	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	set_ids(o);
+	env_fix_home(o);
 	closefrom(3);
-	execvp(o->argv[0], o->argv);
+	execvp(argv[0], argv);
 	e = errno;
-	warn("%s", o->argv[0]);
+	warn("%s", argv[0]);
 	_exit(e == ENOENT ? EXIT_NOTFOUND : EXIT_NOEXEC);
+}
+
+/* What PID 1 keeps track of. */
+struct pid1 {
+	const struct opts	*o;
+	struct broker		*b;
+	pid_t			 cmd;
+	int			 stopped;	/* the command, by ^Z */
+};
+
+/*
+ * Reap everything that ended: the command ends the jail, a joined command
+ * is reported to its joiner, an orphan is just reaped.  A stop of the
+ * command is passed on (tty.c).
+ */
+static void
+reap(struct pid1 *st)
+{
+	pid_t p;
+	int status;
+
+	while ((p = waitpid(-1, &status, WNOHANG | WUNTRACED)) > 0) {
+		if (p == st->cmd && WIFSTOPPED(status)) {
+			st->stopped = 1;
+			tty_suspend(st->o);
+		} else if (p == st->cmd)
+			_exit(pid1_status(status));
+		else if (!WIFSTOPPED(status))
+			(void)broker_reaped(st->b, p, status);
+	}
+}
+
+/*
+ * A signal the kernel generated (SI_KERNEL: a terminal's ^C, ^\, SIGWINCH)
+ * already went to the whole foreground process group, the command
+ * included: forwarding it would deliver it twice.  SIGCONT is the shell's
+ * fg after a ^Z.
+ */
+static void
+take_signals(int sfd, struct pid1 *st)
+{
+	struct signalfd_siginfo si;
+
+	while (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		if (si.ssi_signo == SIGCHLD)
+			reap(st);
+		else if (si.ssi_signo == SIGCONT && st->stopped) {
+			st->stopped = 0;
+			tty_resume(st->o, st->cmd);
+		} else if (si.ssi_signo != SIGCONT &&
+		    si.ssi_code != SI_KERNEL)
+			(void)kill(st->cmd, (int)si.ssi_signo);
+	}
 }
 
 /*
  * The forwarded signals and SIGCHLD are blocked since before the clone, so
  * none is lost, and init's "ignore signals without a handler" rule does not
- * apply to them.  A signal the kernel generated (SI_KERNEL: a terminal's
- * ^C, ^\, SIGWINCH) already went to the whole foreground process group,
- * the command included: forwarding it would deliver it twice.
+ * apply to them; they are read from a signalfd, beside the join socket.
  */
 void
 pid1_run(const struct opts *o)
 {
+	struct pollfd pfd[JOIN_MAX + 2];
+	struct pid1 st = { .o = o };
 	sigset_t set = o->fwd;
-	siginfo_t si;
-	pid_t cmd, p;
-	int status;
+	size_t n;
+	int sfd;
 
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGCONT);
 	(void)sigprocmask(SIG_BLOCK, &set, NULL);
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		err(EXIT_CAPJAIL, "signalfd");
+	st.b = broker_new(o->join_fd);
 	vlog("pid 1: running %s", o->argv[0]);
-	if ((cmd = fork()) == -1)
+	if ((st.cmd = fork()) == -1)
 		err(EXIT_CAPJAIL, "fork");
-	if (cmd == 0)
-		exec_command(o);
+	if (st.cmd == 0) {
+		tty_foreground(o);
+		pid1_exec(o, o->argv);
+	}
 	for (;;) {
-		while ((p = waitpid(-1, &status, WNOHANG)) > 0)
-			if (p == cmd)
-				_exit(pid1_status(status));
-		if (sigwaitinfo(&set, &si) == -1)
+		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+		n = 1;
+		broker_pollfds(st.b, pfd, &n);
+		if (poll(pfd, n, -1) <= 0)
 			continue;
-		if (si.si_signo != SIGCHLD && si.si_code != SI_KERNEL)
-			(void)kill(cmd, si.si_signo);
+		if (pfd[0].revents != 0)
+			take_signals(sfd, &st);
+		else
+			broker_serve(st.b, o, pfd + 1, n - 1);
 	}
 }

@@ -3,7 +3,7 @@
 # under test runs as the unprivileged users cjtest1/cjtest2 through setpriv,
 # inside throwaway network namespaces this file creates and always deletes.
 # Provides TAP output (ok, is, like, skip_all, done_testing), as_user,
-# netns_new and a cleanup trap.
+# netns_new, wait_file and a cleanup trap.
 
 : "${TESTDIR:?TESTDIR must be set (tests/run.sh sets it)}"
 CAPJAIL=$TESTDIR/capjail
@@ -77,6 +77,15 @@ netns_new() {
 	ip netns add "$1" || return 1
 	_netns="$_netns $1"
 	ip -n "$1" link set lo up
+}
+
+# wait_file FILE: bounded wait (5 s) for a file a jail creates.
+wait_file() {
+	_i=0
+	while [ ! -e "$1" ] && [ "$_i" -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	[ -e "$1" ]
 }
 
 # bg_pid PID: remember a background process to kill at exit.

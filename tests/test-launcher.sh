@@ -23,15 +23,6 @@ spawn_jail() {
 	bg_pid "$jpid"
 }
 
-# wait_for FILE: bounded wait (5 s) for a file a jail creates.
-wait_for() {
-	_i=0
-	while [ ! -e "$1" ] && [ "$_i" -lt 100 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-	[ -e "$1" ]
-}
-
 # A directory the test user owns, to see a jail's writes from the host.
 SHARE=$WORK/share
 mkdir "$SHARE" && chown "$T_USER" "$SHARE" && chmod 0777 "$SHARE"
@@ -163,7 +154,7 @@ like "$(cat "$ERR")" "^capjail: --chdir /nonexistent: No such file" \
 mkdir "$WORK/sig" && chown "$T_USER" "$WORK/sig"
 spawn_jail --bind "$WORK/sig:/mnt" -- sh -c \
     'trap "exit 7" TERM; touch /mnt/ready; sleep 30 & wait'
-wait_for "$WORK/sig/ready"
+wait_file "$WORK/sig/ready"
 kill -TERM "$jpid"
 wait "$jpid"
 is $? 7 "SIGTERM to the launcher reaches the command (its trap ran)"
@@ -171,7 +162,7 @@ is $? 7 "SIGTERM to the launcher reaches the command (its trap ran)"
 rm -f "$WORK/sig/ready"
 spawn_jail --bind "$WORK/sig:/mnt" -- sh -c \
     'trap "" HUP INT; touch /mnt/ready; exec sleep 30'
-wait_for "$WORK/sig/ready"
+wait_file "$WORK/sig/ready"
 kill -USR1 "$jpid"
 wait "$jpid"
 is $? 138 "SIGUSR1 is forwarded; the command dies of it: 128+10"
@@ -182,7 +173,7 @@ is "$out" 0 "an orphan that exits is reaped by PID 1 (no zombie)"
 rm -f "$WORK/sig/ready"
 spawn_jail --bind "$WORK/sig:/mnt" -- sh -c \
     'sleep 60 & sleep 60 & touch /mnt/ready; exec sleep 60'
-wait_for "$WORK/sig/ready"
+wait_file "$WORK/sig/ready"
 pid1=$(pgrep -P "$jpid" -x capjail)
 pidns=$(readlink "/proc/$pid1/ns/pid")
 jailpids=""

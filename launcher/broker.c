@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The join broker, run by the jail's PID 1: it listens on the join socket
+ * the launcher bound before the clone, and for each peer that is the
+ * jail's own user (SO_PEERCRED, as mapped into the jail's user namespace)
+ * forks a child that runs the joined command through pid1_exec, exactly as
+ * the jail's command was run: so it has every namespace, the root, the
+ * cwd, the ids, the bounding set, NO_NEW_PRIVS and any seccomp filter of
+ * the jail, because it inherits them from PID 1 rather than entering them
+ * from outside.  Its stdin, stdout and stderr are the joiner's (passed
+ * with SCM_RIGHTS).  Trusts a peer only as far as the jail's own user.
+ */
+#include <sys/param.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+#include <err.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+struct broker {
+	int	lfd;
+	int	fd[JOIN_MAX];	/* the joiner's connection, -1 when gone */
+	pid_t	pid[JOIN_MAX];	/* the joined command, 0 when the slot is free */
+};
+
+struct broker *
+broker_new(int lfd)
+{
+	struct broker *b;
+	size_t i;
+
+	if ((b = calloc(1, sizeof(*b))) == NULL)
+		err(EXIT_CAPJAIL, "calloc");
+	b->lfd = lfd;
+	for (i = 0; i < JOIN_MAX; i++)
+		b->fd[i] = -1;
+	if (lfd != -1 && listen(lfd, 8) == -1)
+		err(EXIT_CAPJAIL, "listen on the join socket");
+	return b;
+}
+
+static void
+add_pollfd(struct pollfd *pfd, size_t *n, int fd)
+{
+	pfd[*n].fd = fd;
+	pfd[*n].events = POLLIN;
+	pfd[*n].revents = 0;
+	(*n)++;
+}
+
+/* The join socket and every live connection; pfd has JOIN_MAX + 1 free. */
+void
+broker_pollfds(const struct broker *b, struct pollfd *pfd, size_t *n)
+{
+	size_t i;
+
+	if (b->lfd != -1)
+		add_pollfd(pfd, n, b->lfd);
+	for (i = 0; i < JOIN_MAX; i++)
+		if (b->fd[i] != -1)
+			add_pollfd(pfd, n, b->fd[i]);
+}
+
+/*
+ * A JOIN_RUN with exactly three fds and well-formed arguments: 0; -1 if
+ * it is not one; -2 if nothing has arrived yet.
+ */
+static int
+recv_run(int c, struct join_msg *m, int fds[3])
+{
+	union {
+		struct cmsghdr	hdr;
+		char		buf[CMSG_SPACE(sizeof(int) * 4)];
+	} cm;
+	struct iovec iov = { .iov_base = m, .iov_len = sizeof(*m) };
+	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
+	struct cmsghdr *h;
+	ssize_t n;
+
+	fds[0] = fds[1] = fds[2] = -1;
+	n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return -2;
+	h = CMSG_FIRSTHDR(&mh);
+	if (h != NULL && h->cmsg_level == SOL_SOCKET &&
+	    h->cmsg_type == SCM_RIGHTS) {
+		memcpy(fds, CMSG_DATA(h), sizeof(int) *
+		    MIN(3, (h->cmsg_len - CMSG_LEN(0)) / sizeof(int)));
+		if (h->cmsg_len != CMSG_LEN(sizeof(int) * 3))
+			return -1;
+	}
+	if (n < (ssize_t)JOIN_HDR || (mh.msg_flags & (MSG_TRUNC |
+	    MSG_CTRUNC)) || fds[2] == -1 || m->type != JOIN_RUN ||
+	    m->len != (size_t)n - JOIN_HDR || m->len == 0 ||
+	    m->args[m->len - 1] != '\0' || m->argc == 0)
+		return -1;
+	return 0;
+}
+
+/* argv pointing into m->args, or NULL if argc does not match them. */
+static char **
+split_args(struct join_msg *m)
+{
+	char **argv;
+	size_t i, off = 0;
+
+	if (m->argc > m->len || (argv = calloc(m->argc + 1,
+	    sizeof(*argv))) == NULL)
+		return NULL;
+	for (i = 0; i < m->argc && off < m->len; i++) {
+		argv[i] = m->args + off;
+		off += strlen(argv[i]) + 1;
+	}
+	if (i != m->argc || off != m->len) {
+		free(argv);
+		return NULL;
+	}
+	return argv;
+}
+
+static void
+send_msg(int fd, enum join_type type, int value)
+{
+	struct join_msg m = { .type = type, .value = value };
+
+	(void)send(fd, &m, JOIN_HDR, MSG_NOSIGNAL);
+}
+
+static pid_t
+spawn(const struct opts *o, char **argv, const int fds[3])
+{
+	pid_t p;
+	int i;
+
+	if ((p = fork()) != 0)
+		return p;
+	/* Its own session: not hit by what the jail's terminal sends. */
+	(void)setsid();
+	for (i = 0; i < 3; i++)
+		if (dup2(fds[i], i) == -1)
+			_exit(EXIT_CAPJAIL);
+	pid1_exec(o, argv);
+}
+
+/*
+ * A joiner: the jail's own user only (the record directory, 0700, keeps the
+ * socket from others in the first place), and a free slot.  Its request is
+ * read when it arrives: a joiner that connects and says nothing must not
+ * hold up PID 1.
+ */
+static void
+accept_one(struct broker *b)
+{
+	struct ucred cr;
+	socklen_t len = sizeof(cr);
+	size_t s;
+	int c;
+
+	if ((c = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+		return;
+	for (s = 0; s < JOIN_MAX && (b->fd[s] != -1 || b->pid[s] != 0); s++)
+		;
+	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
+	    cr.uid != getuid() || s == JOIN_MAX) {
+		send_msg(c, JOIN_EXIT, EXIT_CAPJAIL);
+		(void)close(c);
+		return;
+	}
+	b->fd[s] = c;
+}
+
+/* The request of the joiner in slot s: run it, or say no and hang up. */
+static void
+start_one(struct broker *b, const struct opts *o, size_t s)
+{
+	static struct join_msg m;
+	char **argv = NULL;
+	int fds[3] = { -1, -1, -1 }, i, r;
+	pid_t p = -1;
+
+	r = recv_run(b->fd[s], &m, fds);
+	if (r == -2)
+		return;
+	if (r == 0 && (argv = split_args(&m)) != NULL)
+		p = spawn(o, argv, fds);
+	free(argv);
+	for (i = 0; i < 3; i++)
+		if (fds[i] != -1)
+			(void)close(fds[i]);
+	if (p == -1) {
+		send_msg(b->fd[s], JOIN_EXIT, EXIT_CAPJAIL);
+		(void)close(b->fd[s]);
+		b->fd[s] = -1;
+		return;
+	}
+	b->pid[s] = p;
+}
+
+/*
+ * A relayed signal goes to the joined command's process group (it leads
+ * its own session), as a terminal's ^C reaches a foreground job: the
+ * command a joined shell runs is hit, not the shell alone.  A joiner that
+ * went away is a hangup, as when a terminal closes.
+ */
+static void
+joiner_input(struct broker *b, const struct opts *o, size_t s)
+{
+	struct join_msg m;
+	ssize_t n;
+
+	if (b->pid[s] == 0) {
+		start_one(b, o, s);
+		return;
+	}
+	n = recv(b->fd[s], &m, sizeof(m), MSG_DONTWAIT);
+	if (n == -1 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_SIGNAL &&
+	    m.value > 0 && m.value < NSIG) {
+		(void)kill(-b->pid[s], m.value);
+		return;
+	}
+	(void)kill(-b->pid[s], SIGHUP);
+	(void)close(b->fd[s]);
+	b->fd[s] = -1;
+}
+
+void
+broker_serve(struct broker *b, const struct opts *o,
+    const struct pollfd *pfd, size_t n)
+{
+	size_t i, s;
+
+	for (i = 0; i < n; i++) {
+		if (pfd[i].revents == 0)
+			continue;
+		if (pfd[i].fd == b->lfd) {
+			accept_one(b);
+			continue;
+		}
+		for (s = 0; s < JOIN_MAX && b->fd[s] != pfd[i].fd; s++)
+			;
+		if (s < JOIN_MAX)
+			joiner_input(b, o, s);
+	}
+}
+
+/* pid was a joined command: tell its joiner how it ended. Returns 1. */
+int
+broker_reaped(struct broker *b, pid_t pid, int status)
+{
+	size_t s;
+
+	for (s = 0; s < JOIN_MAX && b->pid[s] != pid; s++)
+		;
+	if (s == JOIN_MAX)
+		return 0;
+	if (b->fd[s] != -1) {
+		send_msg(b->fd[s], JOIN_EXIT, pid1_status(status));
+		(void)close(b->fd[s]);
+	}
+	b->fd[s] = -1;
+	b->pid[s] = 0;
+	return 1;
+}

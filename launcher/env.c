@@ -1,0 +1,54 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * The jail's environment: the caller's, changed by --setenv, --unsetenv
+ * and --clearenv in command-line order (bubblewrap's options), applied in
+ * the jail's PID 1 so that the command and every --join command get the
+ * same one, never the joiner's.  And HOME: a command that writes its
+ * dotfiles must find a writable HOME, and the caller's is read-only in the
+ * jail unless bound with --bind; so HOME becomes /tmp (the jail's own
+ * tmpfs) when it does not name a directory writable inside, unless
+ * --setenv or --unsetenv said what it is.  Trusts the caller's options.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+void
+env_apply(const struct opts *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nenvs; i++) {
+		const struct env_req *e = &o->envs[i];
+
+		if (e->op == ENV_CLEAR && clearenv() != 0)
+			err(EXIT_CAPJAIL, "--clearenv");
+		if (e->op == ENV_SET && setenv(e->var, e->val, 1) == -1)
+			err(EXIT_CAPJAIL, "--setenv %s", e->var);
+		if (e->op == ENV_UNSET && unsetenv(e->var) == -1)
+			err(EXIT_CAPJAIL, "--unsetenv %s", e->var);
+	}
+}
+
+/* After the ids are set: access() asks as the command's own uid. */
+void
+env_fix_home(const struct opts *o)
+{
+	const char *home = getenv("HOME");
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < o->nenvs; i++)
+		if (o->envs[i].op != ENV_CLEAR &&
+		    strcmp(o->envs[i].var, "HOME") == 0)
+			return;
+	if (home != NULL && stat(home, &st) == 0 && S_ISDIR(st.st_mode) &&
+	    access(home, W_OK) == 0)
+		return;
+	(void)setenv("HOME", "/tmp", 1);
+}

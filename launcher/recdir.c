@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: ISC */
+/*
+ * Where a user's jail records live: $XDG_RUNTIME_DIR/capjail, else
+ * /run/user/UID/capjail, else /tmp/capjail-UID.  The directory is opened
+ * once, without following a symlink, and used through its fd only; it must
+ * be the caller's own and closed to everyone else, or capjail refuses it:
+ * in /tmp another user can plant a directory or a link under that name, and
+ * nothing in one may steer --join or --stop.  Such a directory is refused
+ * for records; a jail still runs, without one.  Trusts nothing in the path.
+ */
+#include <sys/stat.h>
+
+#include <err.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "launcher.h"
+
+/* A base directory that is ours and writable by us alone, or -1. */
+static int
+own_base(const char *path)
+{
+	struct stat st;
+	int fd;
+
+	if (path == NULL || path[0] != '/')
+		return -1;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	if (fstat(fd, &st) == -1 || st.st_uid != getuid() ||
+	    (st.st_mode & 022) != 0) {
+		(void)close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* A record directory we must not use: fatal for --list, --join, --stop. */
+static int
+unsafe(int create, const char *why)
+{
+	if (!create)
+		errx(EXIT_CAPJAIL, "%s", why);
+	notice("%s; this jail runs without a record (no --list, --join, "
+	    "--stop)", why);
+	return -1;
+}
+
+/*
+ * name in base: made 0700 if create, then opened with O_NOFOLLOW and
+ * checked.  Returns the fd, or -1 when it does not exist and !create, or
+ * when it is unsafe and create (a planted directory must not stop the
+ * user from running jails, only from keeping records in it).
+ */
+static int
+private_dir(int base, const char *name, const char *shown, int create)
+{
+	char why[PATH_MAX + 96];
+	struct stat st;
+	int fd;
+
+	if (create && mkdirat(base, name, 0700) == -1 && errno != EEXIST)
+		err(EXIT_CAPJAIL, "%s", shown);
+	/* O_PATH: a directory we may not read is still ours to judge. */
+	fd = openat(base, name, O_PATH | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC);
+	if (fd == -1 && errno == ENOENT && !create)
+		return -1;
+	if (fd == -1 && (errno == ELOOP || errno == ENOTDIR)) {
+		(void)snprintf(why, sizeof(why), "%s: not a directory "
+		    "(another user's link?): remove it", shown);
+		return unsafe(create, why);
+	}
+	if (fd == -1 || fstat(fd, &st) == -1)
+		err(EXIT_CAPJAIL, "%s", shown);
+	if (st.st_uid != getuid())
+		(void)snprintf(why, sizeof(why), "%s: owned by uid %u, not "
+		    "by you: remove it", shown, (unsigned int)st.st_uid);
+	else if ((st.st_mode & 077) != 0)
+		(void)snprintf(why, sizeof(why), "%s: open to other users "
+		    "(mode %03o): chmod 700 it", shown,
+		    (unsigned int)(st.st_mode & 0777));
+	else
+		return fd;
+	(void)close(fd);
+	return unsafe(create, why);
+}
+
+/*
+ * The record directory's fd; with create, made if missing (-1 if unsafe).
+ * Without create, -1 when there is none (so no jail of ours runs).
+ */
+int
+recdir_open(int create)
+{
+	char run[32], shown[PATH_MAX], name[32];
+	const char *xdg = getenv("XDG_RUNTIME_DIR");
+	int base, fd;
+
+	(void)snprintf(run, sizeof(run), "/run/user/%u",
+	    (unsigned int)getuid());
+	(void)snprintf(name, sizeof(name), "capjail");
+	if ((base = own_base(xdg)) != -1)
+		(void)snprintf(shown, sizeof(shown), "%s/capjail", xdg);
+	else if ((base = own_base(run)) != -1)
+		(void)snprintf(shown, sizeof(shown), "%s/capjail", run);
+	else {
+		if ((base = open("/tmp", O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC)) == -1)
+			err(EXIT_CAPJAIL, "/tmp");
+		(void)snprintf(name, sizeof(name), "capjail-%u",
+		    (unsigned int)getuid());
+		(void)snprintf(shown, sizeof(shown), "/tmp/%s", name);
+	}
+	fd = private_dir(base, name, shown, create);
+	(void)close(base);
+	return fd;
+}

@@ -1,0 +1,414 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# Living with jails (issue 10), run as the unprivileged test users: names
+# and --list, the records and their attacks (a forged record, a planted
+# record directory, a stale record after SIGKILL), --join under the jail's
+# own confinement, --stop, --setenv/--unsetenv/--clearenv and HOME,
+# --die-with-parent, and the terminal (a pty from script(1)).  Each test's
+# records live in its own XDG_RUNTIME_DIR under $WORK.
+. "$(dirname "$0")/libtest.sh"
+
+[ -x "$CAPJAIL" ] || skip_all "no $CAPJAIL"
+as_user "$T_USER" unshare -U true 2>/dev/null ||
+    skip_all "unprivileged user namespaces do not work here"
+
+ERR=$WORK/stderr
+X=$WORK/xdg
+RD=$X/capjail
+mkdir -m 0700 "$X" && chown "$T_USER" "$X"
+SHARE=$WORK/share
+mkdir -m 0777 "$SHARE" && chown "$T_USER" "$SHARE"
+
+# cj ARGS...: capjail as the test user, with this test's record directory.
+cj() { as_user "$T_USER" env XDG_RUNTIME_DIR="$X" "$CAPJAIL" "$@" 2>"$ERR"; }
+
+# bg_user CMD...: CMD as the test user in the background; $jpid is its PID.
+bg_user() {
+	(cd "$WORK" && exec setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin:/usr/sbin:/sbin XDG_RUNTIME_DIR="$X" \
+	    "$@") 2>>"$ERR" &
+	jpid=$!
+	bg_pid "$jpid"
+}
+
+# spawn ARGS...: a jail in the background; $jpid is the launcher.
+spawn() { bg_user "$CAPJAIL" "$@"; }
+
+# ended PID: the process has ended (gone, or a zombie not yet reaped).
+ended() {
+	[ ! -e "/proc/$1" ] ||
+	    [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]
+}
+
+# wait_gone PID: bounded wait (5 s) for a process to end.
+wait_gone() {
+	_i=0
+	while ! ended "$1" && [ "$_i" -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	ended "$1"
+}
+
+recpid() { sed -n 's/^pid //p' "$RD/$1"; }
+
+# --- names and --list
+spawn --name web --hostname hw -- sleep 60
+wait_file "$RD/web"
+web=$jpid
+pid1=$(recpid web)
+is "$pid1" "$(pgrep -P "$web" -x capjail)" \
+    "the record names the jail's PID 1 (the launcher's child)"
+is "$(stat -c %a:%U "$RD")" "700:$T_USER" \
+    "the record directory is the user's own, mode 700"
+out=$(cj --list)
+like "$out" "^NAME +PID +UPTIME +BRIDGE +ADDRESS +PORTS +COMMAND" \
+    "--list: a header"
+like "$out" "^web +$pid1 +[0-9]+m[0-9]+s +- +- +- +sleep 60$" \
+    "--list: name, PID, uptime, bridge, address, ports, command"
+out=$(cj --list --json)
+like "$out" "^\[\{\"name\":\"web\",\"pid\":$pid1,\"uptime\":[0-9]+,\"bridge\":null,\"address\":null,\"ports\":\[\],\"command\":\"sleep 60\"\}\]$" \
+    "--list --json: the same as a JSON array"
+
+spawn -- sleep 60
+spawn -- sleep 60
+wait_file "$RD/jail1" && wait_file "$RD/jail2"
+is "$(cj --list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" \
+    "jail1 jail2 web " "no --name: generated names, unique (jail1, jail2)"
+cj --name web -- true
+is $? 125 "--name of a running jail: refused"
+like "$(cat "$ERR")" "^capjail: --name web: a jail of that name is running" \
+    "... saying so"
+cj --name 'a/b' -- true
+is $? 125 "--name with a slash: refused"
+cj --stop jail1 && cj --stop jail2
+
+# --- --join: the jail's own confinement, not the joiner's
+spawn --name conf --chdir /mnt --uid 1234 --gid 5678 --setenv FOO bar --bind "$SHARE:/mnt" \
+    -- sh -c 'grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp)" \
+    /proc/self/status > /mnt/cmd-status; exec sleep 60'
+wait_file "$RD/conf" && wait_file "$SHARE/cmd-status"
+cpid1=$(recpid conf)
+out=$(cj --join conf -- grep -E "^(CapBnd|CapEff|NoNewPrivs|Seccomp)" \
+    /proc/self/status)
+is "$out" "$(cat "$SHARE/cmd-status")" \
+    "--join: bounding set, capabilities, NO_NEW_PRIVS and seccomp are the command's"
+like "$out" "NoNewPrivs:	1" "... NO_NEW_PRIVS is set"
+is "$(cj --join conf -- sh -c 'echo $(id -u):$(id -g)')" "1234:5678" \
+    "--join: the jail's --uid and --gid"
+if command -v newuidmap >/dev/null; then
+	spawn --name sub --subids --uid 33 --gid 33 -- sleep 60
+	wait_file "$RD/sub"
+	is "$(cj --join sub -- sh -c 'echo $(id -u):$(id -g)')" "33:33" \
+	    "--join a --subids jail: its --uid and --gid (33:33)"
+	cj --stop sub
+else
+	skip "--join a --subids jail: no newuidmap"
+fi
+for ns in pid net user mnt uts ipc; do
+	is "$(cj --join conf -- readlink /proc/self/ns/$ns)" \
+	    "$(readlink /proc/"$cpid1"/ns/$ns)" "--join: the jail's $ns namespace"
+done
+is "$(cj --join web -- hostname)" hw "--join: the jail's hostname"
+is "$(cj --join conf -- pwd)" /mnt "--join: the jail's working directory"
+is "$(cj --join conf -- ls /mnt/cmd-status)" /mnt/cmd-status \
+    "--join: the jail's mounts"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" SECRET=s3 "$CAPJAIL" \
+    --join conf -- env)
+like "$out" "^FOO=bar$" "--join: the jail's environment (--setenv FOO bar)"
+unlike "$out" "SECRET" "--join: none of the joiner's environment"
+is "$(echo piped | cj --join conf -- cat)" piped \
+    "--join: the joiner's stdin and stdout"
+cj --join conf -- sh -c 'echo to-stderr >&2'
+is "$(cat "$ERR")" to-stderr "--join: the joiner's stderr"
+is "$(echo 'echo in-shell' | cj --join conf)" in-shell \
+    "--join with no command: the login shell (reads stdin)"
+cj --join conf -- sh -c 'exit 3'; is $? 3 "--join: the command's status"
+cj --join conf -- sh -c 'kill -KILL $$'; is $? 137 "--join: killed: 128+9"
+cj --join conf -- /etc/passwd; is $? 126 "--join: not executable: 126"
+cj --join conf -- no-such-command-cjl; is $? 127 "--join: not found: 127"
+cj --join conf --bind /etc:/mnt -- true; is $? 125 "--join with --bind: 125"
+like "$(cat "$ERR")" "^capjail: --join acts on running jails: options that make a new one do not go with it" \
+    "... options for a new jail do not go with --join"
+cj --setenv A 1 --join conf -- true; is $? 125 "--join with --setenv: 125"
+cj --list --subids; is $? 125 "--list with --subids: 125"
+cj --join nosuch -- true; is $? 125 "--join of no jail: 125"
+like "$(cat "$ERR")" "^capjail: no running jail named nosuch" "... saying so"
+
+rm -f "$SHARE/jready"
+bg_user "$CAPJAIL" --join conf -- sh -c \
+    'trap "exit 7" TERM; touch /mnt/jready; sleep 30 & wait'
+jj=$jpid
+wait_file "$SHARE/jready"
+kill -TERM "$jj"
+wait "$jj"
+is $? 7 "--join: a signal to the joiner reaches the joined command"
+# (SIGUSR1: a background job of this shell ignores SIGINT.)
+rm -f "$SHARE/jready" "$SHARE/got-sig"
+bg_user "$CAPJAIL" --join conf -- sh -c 'sh -c "trap \"touch /mnt/got-sig;
+    exit\" USR1; touch /mnt/jready; sleep 30 & wait"; :'
+jj=$jpid
+wait_file "$SHARE/jready"
+kill -USR1 "$jj"
+wait "$jj"
+wait_file "$SHARE/got-sig"
+ok $? \
+    "--join: a relayed signal reaches the joined command's children too"
+if command -v socat >/dev/null; then
+	# A joiner that connects and says nothing must not hold up PID 1.
+	bg_user sh -c "sleep 30 | socat -u - UNIX-CONNECT:$RD/conf.sock,type=5"
+	silent=$jpid
+	i=0
+	while ! ss -x 2>/dev/null | grep -q "$RD/conf.sock" && [ "$i" -lt 100 ]
+	do
+		sleep 0.05; i=$((i + 1))
+	done
+	is "$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" timeout 10 \
+	    "$CAPJAIL" --join conf -- echo still-served 2>&1)" still-served \
+	    "a silent joiner does not hold up the jail's PID 1"
+	kill "$silent" 2>/dev/null
+else
+	skip "a silent joiner: no socat"
+fi
+out=$(as_user "$T_USER2" env XDG_RUNTIME_DIR="$X" "$CAPJAIL" --join conf \
+    -- true 2>&1)
+is $? 125 "another user cannot join (the record directory is not theirs)"
+
+# --- --stop
+cj --stop web; rc=$?
+is "$rc" 0 "--stop: exit 0"
+ended "$pid1"; ok $? "--stop returns when PID 1 has ended"
+wait "$web"
+is $? 143 "--stop: the jail's command got SIGTERM (128+15)"
+ok "$([ ! -e "$RD/web" ] && [ ! -e "$RD/web.sock" ]; echo $?)" \
+    "the launcher removed the record of the ended jail"
+spawn --name stubborn -- sh -c 'trap "" TERM; while :; do sleep 1; done'
+wait_file "$RD/stubborn"
+spid1=$(recpid stubborn)
+cj --stop stubborn --time 1; rc=$?
+is "$rc" 0 "--stop --time 1 of a jail that ignores SIGTERM: exit 0"
+like "$(cat "$ERR")" "still running after 1 s: SIGKILL" "... SIGKILL after 1 s"
+ended "$spid1"; ok $? "... and it has ended"
+cj --stop nosuch; is $? 125 "--stop of no jail: 125"
+cj --stop conf --time x; is $? 125 "--stop --time x: 125"
+
+# --- the kernel is the truth: stale and forged records
+spawn --name gone -- sleep 60
+wait_file "$RD/gone"
+gpid=$jpid
+kill -KILL "$gpid"
+wait_gone "$(recpid gone)"
+ok "$([ -e "$RD/gone" ]; echo $?)" "after SIGKILL of the launcher its record is left"
+unlike "$(cj --list)" "^gone " "--list never shows the stale record"
+ok "$([ ! -e "$RD/gone" ] && [ ! -e "$RD/gone.lock" ]; echo $?)" \
+    "--list removed the stale record"
+
+# forge NAME PID [NS-OF-PID]: a record for PID, true in every other field
+forge() {
+	_src=${3:-$2}
+	{
+		echo "pid $2"
+		echo "start $(cut -d' ' -f22 /proc/"$2"/stat)"
+		for _ns in pid net user mnt; do
+			echo "ns $_ns $(stat -L -c '%d %i' /proc/"$_src"/ns/$_ns)"
+		done
+		printf 'bridge -\naddr -\nports -\ncmd forged\n'
+	} > "$RD/$1"
+	chown "$T_USER" "$RD/$1"
+}
+bg_user sleep 60
+vpid=$jpid
+i=0
+while [ "$(cat /proc/"$vpid"/comm)" != sleep ] && [ "$i" -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+forge evil "$vpid"
+cj --stop evil; is $? 125 "--stop of a forged record (another process of the user): refused"
+cj --join evil -- true; is $? 125 "--join of it: refused"
+ok "$(kill -0 "$vpid"; echo $?)" "... the process is untouched"
+unlike "$(cj --list)" "^evil " "--list does not show it"
+
+# A process inside a real jail: same namespaces, but not its PID 1.
+inner=$(pgrep -o -P "$cpid1" -x sleep)
+forge evil2 "$inner" "$cpid1"
+cj --stop evil2; is $? 125 "--stop of a record naming a jail's non-init process: refused"
+ok "$(kill -0 "$inner"; echo $?)" "... the process is untouched"
+# The real PID 1 of a jail, under another name, with the wrong namespaces.
+forge evil3 "$cpid1" "$vpid"
+cj --stop evil3; is $? 125 "--stop of a record with namespaces that are not the jail's: refused"
+ok "$(kill -0 "$cpid1"; echo $?)" "... the jail is untouched"
+cj --stop conf
+
+# --- a record directory planted by another user
+P=$WORK/xdgp
+mkdir -m 0700 "$P" "$P/capjail" && chown "$T_USER" "$P" &&
+    chown "$T_USER2" "$P/capjail"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" -- echo ran 2>&1)
+like "$out" "^capjail: $P/capjail: owned by uid $(id -u "$T_USER2"), not by you: remove it; this jail runs without a record" \
+    "a record directory owned by another user: refused, saying what to do"
+like "$out" "^ran$" "... the jail still runs (a planted directory is no denial of service)"
+ok "$([ -z "$(ls -A "$P/capjail")" ]; echo $?)" "... and nothing is written in it"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" --name x -- true 2>&1)
+is $? 125 "... --name needs a record: 125"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$P" "$CAPJAIL" --list 2>&1)
+is $? 125 "... --list refuses it"
+like "$out" "^capjail: $P/capjail: owned by uid" "... saying why"
+S=$WORK/xdgs
+mkdir -m 0700 "$S" "$S/elsewhere" && ln -s elsewhere "$S/capjail" &&
+    chown -h -R "$T_USER" "$S"
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$S" "$CAPJAIL" --name y -- \
+    true 2>&1)
+is $? 125 "a record directory that is a symlink: refused"
+like "$out" "capjail: not a directory \(another user's link\?\)" \
+    "... saying so"
+ok "$([ -z "$(ls -A "$S/elsewhere")" ]; echo $?)" \
+    "... and nothing is written where it points"
+chmod 0755 "$RD"
+cj --list; is $? 125 "a record directory open to others: refused"
+like "$(cat "$ERR")" "open to other users \(mode 755\): chmod 700 it" \
+    "... saying what to do"
+chmod 0700 "$RD"
+
+# --- environment
+out=$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" KEEP=1 DROP=2 "$CAPJAIL" \
+    --unsetenv DROP -- env)
+like "$out" "^KEEP=1$" "the caller's environment passes through"
+unlike "$out" "^DROP=" "--unsetenv removes a variable"
+out=$(cj --setenv A 1 --clearenv --setenv PATH /usr/bin:/bin --setenv B 'x y' \
+    -- env | sort | tr '\n' ' ')
+is "$out" "B=x y HOME=/tmp PATH=/usr/bin:/bin " \
+    "--setenv, --clearenv, --setenv apply in order (HOME then set)"
+cj --setenv A; is $? 125 "--setenv without a value: 125"
+cj --setenv A=B 1 -- true; is $? 125 "--setenv with = in the name: 125"
+is "$(cj -- sh -c 'echo $HOME; touch $HOME/.dotfile && echo writable')" \
+    "/tmp
+writable" "HOME not writable inside (/ is read-only): HOME=/tmp, writable"
+mkdir -m 0700 "$WORK/h" && chown "$T_USER" "$WORK/h"
+is "$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" HOME="$WORK/h" "$CAPJAIL" \
+    --bind "$WORK/h" -- sh -c 'echo $HOME')" "$WORK/h" \
+    "HOME bound writable with --bind: kept"
+is "$(cj --setenv HOME /nonexistent -- sh -c 'echo $HOME')" /nonexistent \
+    "--setenv HOME: kept as given"
+help=$(cj --help)
+for o in --name --list --json --join --stop --time --setenv --unsetenv \
+    --clearenv --die-with-parent; do
+	case "$help" in
+	*"$o "*|*"$o,"*) ok 0 "--help documents $o" ;;
+	*) ok 1 "--help documents $o" ;;
+	esac
+done
+like "$help" "HOME is set to /tmp" "--help says what happens to HOME"
+
+# --- --die-with-parent
+run_parent() {	# run_parent ARGS...: sh (in the background) runs capjail
+	(cd "$WORK" && exec setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$X" sh -c \
+	    '"$0" "$@" & echo $! > '"$SHARE/lpid"'; wait' "$CAPJAIL" "$@") &
+	ppid_=$!
+	bg_pid "$ppid_"
+}
+rm -f "$SHARE/lpid"
+run_parent --name orphan -- sleep 60
+wait_file "$RD/orphan"
+lpid=$(cat "$SHARE/lpid"); bg_pid "$lpid"
+opid1=$(recpid orphan)
+kill -KILL "$ppid_"
+wait_gone "$ppid_"
+ok "$(kill -0 "$lpid" && kill -0 "$opid1"; echo $?)" \
+    "without --die-with-parent the jail outlives capjail's parent"
+cj --stop orphan
+rm -f "$SHARE/lpid"
+run_parent --name dwp --die-with-parent -- sleep 60
+wait_file "$RD/dwp"
+lpid=$(cat "$SHARE/lpid"); bg_pid "$lpid"
+dpid1=$(recpid dwp)
+kill -KILL "$ppid_"
+wait_gone "$dpid1" && wait_gone "$lpid"
+ok $? \
+    "--die-with-parent: the launcher and the jail end with the parent"
+
+# --- --list of a jail on a bridge: its bridge, address and ports
+NS=cjl-$$-host
+if [ -x "$HELPER" ] && netns_new "$NS"; then
+	printf '%s\n' "bridge capjail0 10.89.0.1/24" \
+	    "user $T_USER capjail0 jails=2 ports=8000-8100" >"$CONF"
+	chown root:root "$CONF" && chmod 0644 "$CONF"
+	(cd "$WORK" && exec ip netns exec "$NS" setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$X" \
+	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" --name netj \
+	    --net=capjail0 --ip 10.89.0.9 -p 8050:80 -p 8051:53/udp \
+	    -- sleep 60) 2>>"$ERR" &
+	bg_pid $!
+	i=0
+	while [ ! -e "$RD/netj" ] && [ "$i" -lt 400 ]; do
+		sleep 0.05; i=$((i + 1))
+	done
+	[ -e "$RD/netj" ] || diag "netj did not start: $(tail -n 3 "$ERR")"
+	like "$(cj --list)" "^netj +[0-9]+ +[0-9]+m[0-9]+s +capjail0 +10\.89\.0\.9/24 +8050:80,8051:53/udp +sleep 60$" \
+	    "--list: a jail's bridge, address and published ports"
+	like "$(cj --list --json)" "\"bridge\":\"capjail0\",\"address\":\"10\.89\.0\.9/24\",\"ports\":\[\"8050:80\",\"8051:53/udp\"\]" \
+	    "--list --json: the same"
+	cj --stop netj
+else
+	skip "--list of a jail on a bridge: no helper or no network namespace"
+	skip "--list --json of a jail on a bridge"
+fi
+
+# --- the terminal
+command -v script >/dev/null || skip_all "no script(1) (util-linux)"
+tty_run() {	# tty_run CMD: CMD as the test user on a new pty
+	as_user "$T_USER" env XDG_RUNTIME_DIR="$X" script -qec "$1" /dev/null \
+	    </dev/null | tr -d '\r'
+}
+is "$(tty_run "$CAPJAIL -- tty")" /dev/console \
+    "on a terminal: tty inside names it (/dev/console)"
+is "$(tty_run "$CAPJAIL -- sh -c 'echo ok > /dev/console'")" ok \
+    "... and it is the caller's terminal"
+out=$(tty_run "$CAPJAIL -- sh -c 'ps -o pgid=,tpgid= -p \$\$'" | tr -s ' ')
+like "$out" "^ ?([1-9][0-9]*) \1$" \
+    "the command leads the terminal's foreground process group"
+out=$(tty_run "sh -c '$CAPJAIL -- true; ps -o pgid=,tpgid= -p \$\$'" |
+    tr -s ' ')
+like "$out" "^ ?([1-9][0-9]*) \1$" \
+    "after the jail, a script that ran capjail has its terminal back"
+
+# ^Z in an interactive shell stops the whole job; fg gives the terminal back.
+Z=$WORK/z
+mkdir -m 0777 "$Z" && mkfifo -m 0666 "$Z/in"
+out_has() {	# out_has TEXT: bounded wait (5 s) for TEXT in the pty's output
+	_i=0
+	while ! grep -qF -- "$1" "$Z/out" 2>/dev/null && [ "$_i" -lt 100 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	grep -qF -- "$1" "$Z/out"
+}
+(cd "$WORK" && exec setpriv --reuid="$T_USER" --regid="$(id -g "$T_USER")" \
+    --init-groups --reset-env env PATH=/usr/bin:/bin TERM=dumb \
+    XDG_RUNTIME_DIR="$X" script -qfec "bash --norc --noprofile -i" \
+    /dev/null <"$Z/in" >"$Z/out" 2>&1) &
+shpid=$!
+bg_pid "$shpid"
+exec 3>"$Z/in"
+printf '%s\n' "$CAPJAIL --bind $Z:/mnt -- sh -c 'touch /mnt/up; read x; echo got-\$x'" >&3
+wait_file "$Z/up"
+cmdpid=$(pgrep -n -f "touch /mnt/up; read x")
+printf '\032' >&3
+out_has "Stopped"; ok $? "^Z: the shell outside sees the job stopped"
+is "$(cut -d' ' -f3 /proc/"$cmdpid"/stat)" T "... and the command is stopped"
+printf 'fg\n' >&3
+i=0
+while [ "$(cut -d' ' -f3 /proc/"$cmdpid"/stat)" = T ] && [ "$i" -lt 100 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+printf 'hello\n' >&3
+out_has "got-hello"; ok $? "fg: the command runs again and reads the terminal"
+printf 'exit\n' >&3
+exec 3>&-
+wait_gone "$shpid"
+
+is "$(cj -- sh -c 'ls /dev/console 2>/dev/null; tty' </dev/null)" "not a tty" \
+    "without a terminal: no /dev/console, not a tty"
+
+done_testing
