@@ -161,12 +161,43 @@ user_mounted(const struct opts *o, const char *path)
 	return 0;
 }
 
+/* path, absolute, without "." and ".." components (in place). */
+static void
+lexical(char *path)
+{
+	char *out = path, *p = path, *seg;
+	size_t n;
+
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		seg = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		n = (size_t)(p - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (out > path && *--out != '/')
+				;
+			continue;
+		}
+		*out++ = '/';
+		memmove(out, seg, n);
+		out += n;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = '\0';
+}
+
 /*
  * A dangling symlink at path (resolv.conf -> /run/systemd/...): make its
- * target, which can succeed where the target lies on a tmpfs.
+ * target, only where it lies on a tmpfs of the jail's own (never in a
+ * directory bound from the host: nothing is written there).
  */
 static int
-make_link_target(const char *path)
+make_link_target(const struct opts *o, const char *path)
 {
 	char cur[PATH_MAX], link[PATH_MAX], next[PATH_MAX], dir[PATH_MAX];
 	ssize_t n;
@@ -175,9 +206,15 @@ make_link_target(const char *path)
 	(void)strlcpy(cur, path, sizeof(cur));
 	for (hops = 0; hops < 8; hops++) {
 		/* EINVAL: not a link; ENOENT: the end of the chain. */
-		if ((n = readlink(cur, link, sizeof(link) - 1)) == -1)
-			return errno == EINVAL || errno == ENOENT ?
-			    mnt_make_point(cur, 0) : -1;
+		if ((n = readlink(cur, link, sizeof(link) - 1)) == -1) {
+			if (errno != EINVAL && errno != ENOENT)
+				return -1;
+			if (!tree_on_jail_tmpfs(o, cur)) {
+				errno = EROFS;
+				return -1;
+			}
+			return mnt_make_point(cur, 0);
+		}
 		link[n] = '\0';
 		(void)strlcpy(dir, cur, sizeof(dir));
 		if (link[0] == '/')
@@ -185,6 +222,7 @@ make_link_target(const char *path)
 		else if ((size_t)snprintf(next, sizeof(next), "%s/%s",
 		    dirname(dir), link) >= sizeof(next))
 			return -1;
+		lexical(next);
 		(void)strlcpy(cur, next, sizeof(cur));
 	}
 	errno = ELOOP;
@@ -193,7 +231,8 @@ make_link_target(const char *path)
 
 /* Write text to STAGE/name and bind it read-only onto path. */
 static int
-place(const char *name, const char *text, const char *path)
+place(const struct opts *o, const char *name, const char *text,
+    const char *path)
 {
 	char src[64];
 	struct stat st;
@@ -207,7 +246,7 @@ place(const char *name, const char *text, const char *path)
 	(void)close(fd);
 	if (!ok)
 		return -1;
-	if (stat(path, &st) == -1 && make_link_target(path) == -1)
+	if (stat(path, &st) == -1 && make_link_target(o, path) == -1)
 		return -1;
 	vlog("dns: %s", path);
 	if (mount(src, path, NULL, MS_BIND, NULL) == -1)
@@ -251,11 +290,11 @@ dns_install(const struct opts *o, uint32_t addr)
 	}
 	/* A tree without /etc/hosts is a choice: only -v says it. */
 	if (!user_mounted(o, "/etc/hosts") &&
-	    place("hosts", hosts, "/etc/hosts") == -1)
+	    place(o, "hosts", hosts, "/etc/hosts") == -1)
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
 		    strerror(errno));
 	if (o->resolv != NULL && !user_mounted(o, "/etc/resolv.conf") &&
-	    place("resolv.conf", o->resolv, "/etc/resolv.conf") == -1)
+	    place(o, "resolv.conf", o->resolv, "/etc/resolv.conf") == -1)
 		notice("/etc/resolv.conf: %s: the jail cannot resolve names "
 		    "(bind a file there with --ro-bind FILE:/etc/resolv.conf)",
 		    strerror(errno));

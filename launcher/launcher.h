@@ -265,6 +265,7 @@ void	 jail_seccomp_load(const struct opts *);
 int	 tree_open(const char *, const char *, int);
 int	 tree_stat(const char *, const char *, struct stat *);
 int	 tree_has_command(const struct opts *, const char *);
+int	 tree_on_jail_tmpfs(const struct opts *, const char *);
 char	*tree_read(const char *, const char *, size_t);
 void	 tree_check_mountpoints(const struct opts *);
 

@@ -276,6 +276,9 @@ add_dns(struct opts *o, const char *arg)
 	if ((ntohl(in.s_addr) >> 24) == 127)
 		errx(EXIT_CAPJAIL, "--dns %s: a loopback address is the "
 		    "jail's own, where no name server runs", arg);
+	if (IN_MULTICAST(ntohl(in.s_addr)) || in.s_addr == INADDR_BROADCAST)
+		errx(EXIT_CAPJAIL, "--dns %s: a multicast or broadcast "
+		    "address is no name server", arg);
 	o->dns = xreallocarray(o->dns, o->ndns + 1, sizeof(*o->dns));
 	o->dns[o->ndns++] = in.s_addr;
 }
@@ -300,6 +303,11 @@ set_hostname(struct opts *o, const char *arg)
 	if (len == 0 || len > HOST_NAME_MAX)
 		errx(EXIT_CAPJAIL, "--hostname: must be 1 to %d characters",
 		    HOST_NAME_MAX);
+	/* It goes into /etc/hosts: letters, digits, '-' and '.' (RFC 1123). */
+	if (strspn(arg, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789-.") != len || arg[0] == '-' || arg[0] == '.')
+		errx(EXIT_CAPJAIL, "--hostname: use letters, digits, '-' "
+		    "and '.' (not first)");
 	o->hostname = arg;
 }
 

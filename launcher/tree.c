@@ -76,6 +76,26 @@ is_under(const char *path, const char *dir)
 }
 
 /*
+ * Is path on a tmpfs the jail made (/tmp, /var/tmp, /run or a --tmpfs),
+ * not on a --bind of a host directory?  The last mount covering it says.
+ */
+int
+tree_on_jail_tmpfs(const struct opts *o, const char *path)
+{
+	size_t i;
+	int on = 0;
+
+	for (i = 0; i < NELEM(std_tmpfs); i++)
+		if (is_under(path, std_tmpfs[i]) && strcmp(std_tmpfs[i],
+		    "/dev") != 0)
+			on = 1;
+	for (i = 0; i < o->nmnts; i++)
+		if (is_under(path, o->mnts[i].dst))
+			on = o->mnts[i].kind == MNT_TMPFS;
+	return on;
+}
+
+/*
  * A --bind, --ro-bind or --tmpfs destination that the jail cannot make:
  * missing in the read-only tree, and under no tmpfs or earlier mount of
  * the command line (where mnt_build_root can make it, or the source

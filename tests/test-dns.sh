@@ -101,6 +101,22 @@ is "$out" "../run/systemd/resolve/stub-resolv.conf
 nameserver 203.0.113.9" \
     "a dangling /etc/resolv.conf symlink: its target is made and bound"
 
+# The link leads into a directory bound from the host: nothing is made
+# there (the host's files are never written), the jail just cannot resolve.
+R4=$WORK/t4
+tree "$R4"
+mkdir -m 0777 "$R4/mnt" "$WORK/hostdir"
+chmod 0777 "$WORK/hostdir"
+ln -s ../mnt/made/resolv.conf "$R4/etc/resolv.conf"
+printf 'nameserver 203.0.113.9\n' > "$R4/run/systemd/resolve/resolv.conf"
+chmod -R a+rX "$R4"
+njail --root "$R4" --ro-bind /usr:/usr --bind "$WORK/hostdir:/mnt" \
+    --net=capjail0 -- true
+is "$(ls -A "$WORK/hostdir")" "" \
+    "a dangling link into a --bind directory: nothing is written on the host"
+like "$(cat "$ERR")" "/etc/resolv.conf: Read-only file system: the jail cannot resolve names" \
+    "... and capjail says the jail cannot resolve names"
+
 R3=$WORK/t3
 tree "$R3"
 printf 'nameserver 127.0.0.53\n' > "$R3/etc/resolv.conf"
@@ -134,6 +150,15 @@ bad "--dns needs --net BRIDGE" "--dns without a network" --dns 192.0.2.1 true
 bad "--dns 127.0.0.53: a loopback address" "--dns loopback" \
     --net=capjail0 --dns 127.0.0.53 true
 bad "--dns ::1: not an IPv4 address" "--dns IPv6" --net=capjail0 --dns ::1 true
+bad "--dns 224.0.0.1: a multicast or broadcast" "--dns multicast" \
+    --net=capjail0 --dns 224.0.0.1 true
+bad "--dns 255.255.255.255: a multicast or broadcast" "--dns broadcast" \
+    --net=capjail0 --dns 255.255.255.255 true
+bad "--hostname: use letters, digits" "--hostname with a space" \
+    --hostname "a b" true
+bad "--hostname: use letters, digits" "--hostname with a newline" \
+    --hostname "a
+1.2.3.4 evil" true
 help=$(njail --help)
 for o in --dns --seccomp --no-seccomp; do
 	case "$help" in
