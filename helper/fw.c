@@ -405,6 +405,7 @@ x_ipv4(struct nftnl_rule *r)
 
 static int	elem_exists(struct nl *, uint16_t, const char *, const void *,
 		    size_t);
+static int	count_msg(const struct nlmsghdr *, void *);
 
 static void
 put_table(struct batch *bt, uint16_t family)
@@ -1185,19 +1186,64 @@ drop_old(struct nl *nf)
 }
 
 /*
+ * The digest names what was written, not what is there now: root may have
+ * deleted the netdev or bridge table, or flushed the inet one's rules
+ * (the set with the digest survives a flush).  1 if all three tables are
+ * there and the inet one has its inet_rules rules, 0 if not, -1.
+ */
+static int
+tables_intact(struct nl *nf, int inet_rules)
+{
+	static const uint16_t fam[] = { NFPROTO_NETDEV, NFPROTO_BRIDGE };
+	struct nftnl_table *t;
+	struct nftnl_rule *r;
+	struct nlmsghdr *nlh;
+	char buf[256];
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(fam) / sizeof(fam[0]); i++) {
+		t = must(nftnl_table_alloc());
+		nftnl_table_set_str(t, NFTNL_TABLE_NAME, FW_TABLE);
+		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETTABLE, fam[i],
+		    NLM_F_ACK, nl_next_seq(nf));
+		nftnl_table_nlmsg_build_payload(nlh, t);
+		nftnl_table_free(t);
+		n = 0;
+		if (nl_dump(nf, nlh, nlh->nlmsg_len, count_msg, &n) == -1)
+			return errno == ENOENT ? 0 : -1;
+	}
+	r = rule(NFPROTO_INET, "");
+	nftnl_rule_unset(r, NFTNL_RULE_CHAIN);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETRULE, NFPROTO_INET,
+	    NLM_F_DUMP, nl_next_seq(nf));
+	nftnl_rule_nlmsg_build_payload(nlh, r);
+	nftnl_rule_free(r);
+	n = 0;
+	if (nl_dump(nf, nlh, nlh->nlmsg_len, count_msg, &n) == -1)
+		return errno == ENOENT ? 0 : -1;
+	return n == inet_rules;
+}
+
+/*
  * FNV-1a over the batch built so far, sequence numbers and port ids left
  * out: it names what this code makes of this config.
  */
 static uint64_t
-batch_digest(struct batch *bt)
+batch_digest(struct batch *bt, int *inet_rules)
 {
 	const struct nlmsghdr *nlh = mnl_nlmsg_batch_head(bt->b);
 	int rest = (int)mnl_nlmsg_batch_size(bt->b);
 	uint64_t h = 0xcbf29ce484222325ULL;
+	const struct nfgenmsg *g;
 	const uint8_t *p;
 	size_t i;
 
-	for (; mnl_nlmsg_ok(nlh, rest); nlh = mnl_nlmsg_next(nlh, &rest)) {
+	for (*inet_rules = 0; mnl_nlmsg_ok(nlh, rest);
+	    nlh = mnl_nlmsg_next(nlh, &rest)) {
+		g = mnl_nlmsg_get_payload(nlh);
+		*inet_rules += nlh->nlmsg_type == (NFNL_SUBSYS_NFTABLES << 8 |
+		    NFT_MSG_NEWRULE) && g->nfgen_family == NFPROTO_INET;
 		h = (h ^ nlh->nlmsg_type ^ (uint64_t)nlh->nlmsg_flags << 16 ^
 		    (uint64_t)nlh->nlmsg_len << 32) * 0x100000001b3ULL;
 		p = (const uint8_t *)mnl_nlmsg_get_payload(nlh);
@@ -1220,7 +1266,7 @@ fw_setup(struct nl *nf, const struct config *conf)
 	struct nftnl_set *v;
 	struct batch bt;
 	uint64_t d;
-	int r;
+	int r, nrules;
 
 	batch_start(&bt, nf);
 	setup_inet(&bt, conf);
@@ -1236,8 +1282,10 @@ fw_setup(struct nl *nf, const struct config *conf)
 	put_chain(&bt, NFPROTO_BRIDGE, "output", NF_BR_LOCAL_OUT,
 	    NF_BR_PRI_FILTER_BRIDGED, "filter");
 	rules_bridge(&bt);
-	d = batch_digest(&bt);
-	if ((r = elem_exists(nf, NFPROTO_INET, "version", &d, sizeof(d))) != 0) {
+	d = batch_digest(&bt, &nrules);
+	if ((r = elem_exists(nf, NFPROTO_INET, "version", &d, sizeof(d))) == 1)
+		r = tables_intact(nf, nrules);
+	if (r != 0) {
 		mnl_nlmsg_batch_stop(bt.b);
 		return r == 1 ? 0 : -1;
 	}

@@ -94,6 +94,15 @@ h1=$(handles)
 like "$h1" "handle [0-9]+ .*handle" "the first jail set up the tables"
 njail "$T_USER" --net=capjail0 -- true
 is "$(handles)" "$h1" "the next jail's helper finds them right: no rewrite"
+nrules() { ip netns exec "$NS" nft -a list table inet capjail | grep -c '# handle'; }
+n1=$(nrules)
+ip netns exec "$NS" nft delete table bridge capjail
+ip netns exec "$NS" nft flush table inet capjail
+njail "$T_USER" --net=capjail0 -- true
+is $? 0 "after root deleted a table and flushed another, a jail still starts"
+ok "$(ip netns exec "$NS" nft list table bridge capjail >/dev/null 2>&1
+    echo $?)" "... its helper made the deleted table again"
+is "$(nrules)" "$n1" "... and put the flushed rules back"
 
 # The jail's netns outlives it: its owner moved a process in.  Release
 # cannot wait for the kernel to take the veth with the netns; it deletes it.
