@@ -46,6 +46,28 @@ refuse(struct proto_rep *rep, int status, const char *fmt, ...)
 	rep->status = (uint32_t)status;
 }
 
+/* Not granted: say which bridges are (names from the config only). */
+static void
+refuse_bridge(const struct session *s, const char *bridge,
+    struct proto_rep *rep)
+{
+	char yours[PROTO_TEXT_LEN] = "";
+	size_t i;
+
+	for (i = 0; i < s->conf->nbridges; i++) {
+		if (s->grant[i] == NULL)
+			continue;
+		(void)strlcat(yours, yours[0] ? ", " : "", sizeof(yours));
+		(void)strlcat(yours, s->conf->bridges[i].name, sizeof(yours));
+	}
+	if (yours[0] == '\0')
+		refuse(rep, EPERM, "bridge %s is not granted to you, nor is any "
+		    "other: ask the admin", bridge);
+	else
+		refuse(rep, EPERM, "bridge %s is not granted to you (yours: %s)",
+		    bridge, yours);
+}
+
 /*
  * Security: attach creates a veth pair with one end in a network
  * namespace the caller hands us and the other on a host bridge.  It is
@@ -79,8 +101,7 @@ do_attach(struct session *s, const struct proto_req *req, int fd,
 		bad_request(s, netns_strerror(nc));
 	}
 	if (b == NULL || s->grant[bi] == NULL)
-		refuse(rep, EPERM, "bridge %s is not granted to you",
-		    req->u.attach.bridge);
+		refuse_bridge(s, req->u.attach.bridge, rep);
 	else if (s->attached)
 		refuse(rep, EBUSY, "this session already has a jail attached");
 	else if (nc != NETNS_OK)

@@ -365,9 +365,10 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 	for (i = 0; i < CREATE_TRIES; i++) {
 		if ((host = pick(b, want)) == -1)
 			return want.s_addr ? say(text, len, EADDRINUSE,
-			    "address %s is in use", inet_ntop(AF_INET, &want,
-			    a, sizeof(a))) : say(text, len, ENOSPC,
-			    "no free address on %s", b->name);
+			    "address %s is in use by another jail",
+			    inet_ntop(AF_INET, &want, a, sizeof(a))) :
+			    say(text, len, ENOSPC, "no free address on %s",
+			    b->name);
 		s->lease.addr.s_addr = htonl(net_of(b) + (uint32_t)host);
 		lease_host_name(s->lease.host, s->lease.addr);
 		memcpy(v.peer_mac + 2, &s->lease.addr.s_addr, 4);
@@ -424,13 +425,24 @@ check_want(const struct bridge_conf *b, struct in_addr want, char *text,
 {
 	uint32_t a = ntohl(want.s_addr);
 	uint32_t mask = ~0u << (32 - b->prefixlen);
-	char buf[INET_ADDRSTRLEN];
+	struct in_addr net = { htonl(net_of(b)) };
+	char buf[INET_ADDRSTRLEN], nb[INET_ADDRSTRLEN];
+	const char *why;
 
-	if (want.s_addr == 0 || ((a & mask) == net_of(b) && (a & ~mask) != 0 &&
-	    (a & ~mask) != ~mask && want.s_addr != b->gateway.s_addr))
+	(void)inet_ntop(AF_INET, &want, buf, sizeof(buf));
+	if (want.s_addr == 0)
 		return 0;
-	return say(text, len, EINVAL, "address %s is not free for jails "
-	    "on %s", inet_ntop(AF_INET, &want, buf, sizeof(buf)), b->name);
+	if ((a & mask) != net_of(b))
+		return say(text, len, EINVAL, "address %s is outside %s's "
+		    "subnet %s/%u", buf, b->name, inet_ntop(AF_INET, &net, nb,
+		    sizeof(nb)), b->prefixlen);
+	why = (a & ~mask) == 0 ? "network address" : (a & ~mask) == ~mask ?
+	    "broadcast address" : want.s_addr == b->gateway.s_addr ?
+	    "gateway" : NULL;
+	if (why == NULL)
+		return 0;
+	return say(text, len, EINVAL, "address %s is %s's %s", buf, b->name,
+	    why);
 }
 
 /* Everything before the link exists: refusals change nothing. */

@@ -96,17 +96,20 @@ like "$(cat "$WORK/a1")" "helper exit 0" "release ends the helper with 0"
 is "$(cjlinks)" 0 "release removed the host links"
 
 out=$(client "$T_USER" attach other0 eth0)
-like "$out" "status=1 text=bridge other0 is not granted to you" \
+like "$out" "status=1 text=bridge other0 is not granted to you \(yours: capjail0\)" \
     "a bridge not granted is refused"
 out=$(client "$T_USER" attach nosuch0 eth0)
 like "$out" "status=1 text=bridge nosuch0 is not granted to you" \
     "an unknown bridge is refused the same way"
 out=$(client "$T_USER" attach capjail0 eth0 10.89.0.77)
 like "$out" "addr=10.89.0.77/24" "a wanted free address is given"
-for a in 10.1.2.3 10.89.0.1 10.89.0.255 10.89.0.0; do
-	out=$(client "$T_USER" attach capjail0 eth0 $a)
-	like "$out" "status=22 text=address $a is not free for jails" \
-	    "wanted address $a is refused"
+for a in "10.1.2.3 is outside capjail0's subnet 10.89.0.0/24" \
+    "10.89.0.1 is capjail0's gateway" \
+    "10.89.0.255 is capjail0's broadcast address" \
+    "10.89.0.0 is capjail0's network address"; do
+	out=$(client "$T_USER" attach capjail0 eth0 "${a%% *}")
+	like "$out" "status=22 text=address $a\$" \
+	    "wanted address ${a%% *}: refused, saying why"
 done
 out=$(client "$T_USER" attach capjail0 lo)
 like "$out" "status=17 text=interface lo already exists in the jail" \
@@ -218,7 +221,7 @@ like "$(client "$T_USER" check)" "capjail-net: $CONF:2: unknown directive \"usr\
     "a malformed config line is refused with file:line"
 conf "# grants nothing, as installed"
 out=$(client "$T_USER" attach capjail0 eth0)
-like "$out" "type=attach status=1 text=bridge capjail0 is not granted to you" \
+like "$out" "type=attach status=1 text=bridge capjail0 is not granted to you, nor is any other: ask the admin" \
     "a policy that grants nothing: the helper starts and refuses"
 
 # --- EOF and SIGKILL of the client remove the link

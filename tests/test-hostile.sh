@@ -353,20 +353,20 @@ known_bug "the failed reply names the send error (EPIPE)" \
 section "policy refusals"
 out=$(client "$T_USER" attach other0 eth0 check)
 hostile "policy: a bridge granted only to a group you are not in -> EPERM" \
-    "$out" "type=attach status=1 text=bridge other0 is not granted to you\$" \
+    "$out" "type=attach status=1 text=bridge other0 is not granted to you \(yours: " \
     "type=check status=0" "^helper exit 0\$"
 out=$(client "$T_USER" attach nosuch0 eth0)
 hostile "policy: an unknown bridge -> EPERM" "$out" \
-    "type=attach status=1 text=bridge nosuch0 is not granted to you\$"
+    "type=attach status=1 text=bridge nosuch0 is not granted to you \(yours: "
 out=$(client "$T_USER2" attach capjail0 eth0)
 hostile "policy: $T_USER2 over their quota (1 of 1, their jail runs) -> EDQUOT" \
     "$out" "type=attach status=122 text=quota reached: 1 of 1 jails on capjail0\$"
 out=$(client "$T_USER" attach capjail0 eth0 10.89.0.2)
 hostile "policy: an address another user's jail holds -> EADDRINUSE" "$out" \
-    "type=attach status=98 text=address 10.89.0.2 is in use\$"
+    "type=attach status=98 text=address 10.89.0.2 is in use by another jail\$"
 out=$(client "$T_USER" attach capjail0 eth0 10.90.0.7)
 hostile "policy: an address of another bridge's subnet -> EINVAL" "$out" \
-    "type=attach status=22 text=address 10.90.0.7 is not free for jails on capjail0\$"
+    "type=attach status=22 text=address 10.90.0.7 is outside capjail0's subnet 10.89.0.0/24\$"
 out=$(client "$T_USER" attach fake0 eth0)
 hostile "policy: a configured bridge name taken by a non-bridge -> EINVAL" \
     "$out" "type=attach status=22 text=fake0 exists and is not a bridge\$"
@@ -401,7 +401,7 @@ hostile "policy: the launcher with HOSTIP: exit 125 and the reason" \
 # The bridge lazy0 does not exist; a refused attach must not create it.
 out=$(client "$T_USER" attach lazy0 eth0 10.80.0.255)
 hostile "policy: a refused attach (broadcast address) does not create the bridge" \
-    "$out" "type=attach status=22 text=address 10.80.0.255 is not free"
+    "$out" "type=attach status=22 text=address 10.80.0.255 is lazy0's broadcast address"
 out=$(client "$T_USER" attach lazy0 lo)
 snap >"$WORK/snap.lazy"
 like "$out" "type=attach status=17 text=interface lo already exists in the jail" \
@@ -572,12 +572,12 @@ touch "$WORK/root.go"
 wait_for "$WORK/root" '^helper (exit|signal)'
 hostile "invocation: started by root: keeps only CAP_NET_ADMIN, root is granted nothing" \
     "$(cat "$WORK/root"; echo "caps: $caps")" \
-    "type=attach status=1 text=bridge capjail0 is not granted to you\$" \
+    "type=attach status=1 text=bridge capjail0 is not granted to you, nor is any other: ask the admin\$" \
     "type=check status=0" "^caps: 0000000000001000 0000000000001000 \$"
 unlike "$(cat "$WORK/root")" "^grant " "... and check lists no grant for root"
 out=$(client 0 -H "$WORK/nocap" attach capjail0 eth0)
 hostile "invocation: root running the copy without the capability: same, nothing granted" \
-    "$out" "type=attach status=1 text=bridge capjail0 is not granted to you\$"
+    "$out" "type=attach status=1 text=bridge capjail0 is not granted to you, nor is any other: ask the admin\$"
 for u in "-U -r" "-U" "-U -r -n"; do
 	# shellcheck disable=SC2086
 	out=$(cd "$WORK" && ip netns exec "$NS" setpriv --reuid="$U1" \
