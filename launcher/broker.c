@@ -67,6 +67,20 @@ broker_pollfds(const struct broker *b, struct pollfd *pfd, size_t *n)
 			add_pollfd(pfd, n, b->fd[i]);
 }
 
+/* Close every fd an SCM_RIGHTS header carries; returns 1. */
+static int
+close_rights(const struct cmsghdr *h)
+{
+	size_t i, n = (h->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+	int fd;
+
+	for (i = 0; i < n; i++) {
+		memcpy(&fd, CMSG_DATA(h) + i * sizeof(int), sizeof(fd));
+		(void)close(fd);
+	}
+	return 1;
+}
+
 /*
  * A JOIN_RUN with exactly three fds and well-formed arguments: 0; -1 if
  * it is not one; -2 if nothing has arrived yet.
@@ -83,19 +97,24 @@ recv_run(int c, struct join_msg *m, int fds[3])
 	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
 	struct cmsghdr *h;
 	ssize_t n;
+	int bad;
 
 	fds[0] = fds[1] = fds[2] = -1;
 	n = recvmsg(c, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
 	if (n == -1 && (errno == EAGAIN || errno == EINTR))
 		return -2;
-	h = CMSG_FIRSTHDR(&mh);
-	if (h != NULL && h->cmsg_level == SOL_SOCKET &&
-	    h->cmsg_type == SCM_RIGHTS) {
-		memcpy(fds, CMSG_DATA(h), sizeof(int) *
-		    MIN(3, (h->cmsg_len - CMSG_LEN(0)) / sizeof(int)));
-		if (h->cmsg_len != CMSG_LEN(sizeof(int) * 3))
-			return -1;
+	/* Exactly one SCM_RIGHTS of three fds; every other fd is closed. */
+	bad = 0;
+	for (h = CMSG_FIRSTHDR(&mh); h != NULL; h = CMSG_NXTHDR(&mh, h)) {
+		if (h->cmsg_level != SOL_SOCKET || h->cmsg_type != SCM_RIGHTS)
+			continue;
+		if (fds[0] == -1 && h->cmsg_len == CMSG_LEN(sizeof(int) * 3))
+			memcpy(fds, CMSG_DATA(h), sizeof(int) * 3);
+		else
+			bad = close_rights(h);
 	}
+	if (bad)
+		return -1;
 	if (n < (ssize_t)JOIN_HDR || (mh.msg_flags & (MSG_TRUNC |
 	    MSG_CTRUNC)) || fds[2] == -1 || m->type != JOIN_RUN ||
 	    m->len != (size_t)n - JOIN_HDR || m->len == 0 ||
@@ -150,10 +169,10 @@ spawn(const struct opts *o, char **argv, const int fds[3])
 }
 
 /*
- * A joiner: the jail's own user only (the record directory, 0700, keeps the
- * socket from others in the first place), and a free slot.  Its request is
- * read when it arrives: a joiner that connects and says nothing must not
- * hold up PID 1.
+ * A joiner: the jail's own user (the record directory, 0700, keeps the
+ * socket from other users, and no jail sees it: mnt_hide), and a free
+ * slot.  Its request is read when it arrives: a joiner that connects and
+ * says nothing must not hold up PID 1.
  */
 static void
 accept_one(struct broker *b)

@@ -4,7 +4,8 @@
  * jail, found by its record and verified against the kernel (verify.c).
  * --join connects to the jail's join socket, checks that the process
  * listening on it is the verified PID 1 (SO_PEERCRED) and still alive,
- * then asks it to run CMD with our stdin, stdout and stderr; it relays our
+ * then asks it to run CMD with our stdin, stdout and stderr (a terminal
+ * among them through a pipe we copy: joinio.c); it relays our
  * signals and returns CMD's status.  --stop signals PID 1 through its
  * pidfd, so a PID reused meanwhile can never be hit.  Trusts nothing in a
  * record.
@@ -68,7 +69,7 @@ connect_broker(const struct record *r, int pidfd)
 }
 
 static void
-send_run(int s, char *const *argv)
+send_run(int s, char *const *argv, const int fds[3])
 {
 	static struct join_msg m;
 	union {
@@ -78,7 +79,6 @@ send_run(int s, char *const *argv)
 	struct iovec iov = { .iov_base = &m };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
-	int fds[3] = { STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO };
 	size_t n;
 
 	m.type = JOIN_RUN;
@@ -92,61 +92,99 @@ send_run(int s, char *const *argv)
 	iov.iov_len = JOIN_HDR + m.len;
 	cm.hdr.cmsg_level = SOL_SOCKET;
 	cm.hdr.cmsg_type = SCM_RIGHTS;
-	cm.hdr.cmsg_len = CMSG_LEN(sizeof(fds));
-	memcpy(CMSG_DATA(&cm.hdr), fds, sizeof(fds));
+	cm.hdr.cmsg_len = CMSG_LEN(sizeof(int) * 3);
+	memcpy(CMSG_DATA(&cm.hdr), fds, sizeof(int) * 3);
 	if (sendmsg(s, &mh, MSG_NOSIGNAL) == -1)
 		err(EXIT_CAPJAIL, "--join: send the command");
 }
 
-/* Our signals to the joined command, until its status comes back. */
+/* The command's status from the broker, -1 if not yet (EINTR). */
 static int
-relay(int s, const struct opts *o)
+join_reply(int s, const struct opts *o)
 {
-	struct signalfd_siginfo si;
-	struct pollfd p[2];
 	struct join_msg m;
-	sigset_t set = o->fwd;
 	ssize_t n;
 
+	n = recv(s, &m, JOIN_HDR, 0);
+	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_EXIT)
+		return m.value;
+	if (n == -1 && errno == EINTR)
+		return -1;
+	warnx("jail %s ended before the command did", o->name);
+	return 128 + SIGKILL;
+}
+
+/* The poll set: the socket, our signals, then each live terminal pipe. */
+static nfds_t
+relay_fds(struct pollfd *p, int s, int sfd, const struct joinio *px,
+    size_t npx)
+{
+	nfds_t n = 2;
+	size_t i;
+
+	p[0] = (struct pollfd){ .fd = s, .events = POLLIN };
+	p[1] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	for (i = 0; i < npx; i++)
+		p[n++] = (struct pollfd){ .fd = px[i].kept == -1 ? -1 :
+		    px[i].in ? px[i].ours : px[i].kept, .events = POLLIN };
+	return n;
+}
+
+/*
+ * Our signals to the joined command and our terminal's traffic, until its
+ * status comes back.
+ */
+static int
+relay(int s, const struct opts *o, struct joinio *px, size_t npx)
+{
+	struct signalfd_siginfo si;
+	struct pollfd p[5];
+	struct join_msg m;
+	sigset_t set = o->fwd;
+	size_t i;
+	int sfd;
+
 	(void)sigprocmask(SIG_BLOCK, &set, NULL);
-	if ((p[1].fd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
+	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC)) == -1)
 		err(EXIT_CAPJAIL, "signalfd");
-	p[0].fd = s;
-	p[0].events = p[1].events = POLLIN;
 	for (;;) {
-		if (poll(p, 2, -1) == -1)
+		if (poll(p, relay_fds(p, s, sfd, px, npx), -1) == -1)
 			continue;
+		for (i = 0; i < npx; i++)
+			if (p[2 + i].revents != 0)
+				(void)joinio_pump(&px[i]);
 		if (p[1].revents != 0 &&
-		    read(p[1].fd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
+		    read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si)) {
 			m.type = JOIN_SIGNAL;
 			m.value = (int32_t)si.ssi_signo;
 			(void)send(s, &m, JOIN_HDR, MSG_NOSIGNAL);
 		}
-		if (p[0].revents == 0)
-			continue;
-		n = recv(s, &m, JOIN_HDR, 0);
-		if (n == (ssize_t)JOIN_HDR && m.type == JOIN_EXIT)
+		if (p[0].revents != 0 && (m.value = join_reply(s, o)) != -1) {
+			joinio_drain(px, npx);
 			return m.value;
-		if (n == -1 && errno == EINTR)
-			continue;
-		warnx("jail %s ended before the command did", o->name);
-		return 128 + SIGKILL;
+		}
 	}
 }
 
 int
 join_run(struct opts *o)
 {
+	struct joinio px[3];
 	struct record r;
-	int pidfd, s;
+	int pidfd, s, fds[3], i;
+	size_t npx;
 
 	(void)find(o->name, &r, &pidfd);
 	if (o->argv[0] == NULL)
 		o->argv = opts_default_command(o);
 	s = connect_broker(&r, pidfd);
 	(void)close(pidfd);
-	send_run(s, o->argv);
-	return relay(s, o);
+	npx = joinio_open(px, fds);
+	send_run(s, o->argv, fds);
+	for (i = 0; i < 3; i++)
+		if (fds[i] != i)
+			(void)close(fds[i]);
+	return relay(s, o, px, npx);
 }
 
 /* 1 once the process behind pidfd has ended, 0 after ms without. */

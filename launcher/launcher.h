@@ -101,6 +101,8 @@ struct publish {
 	const char	*spec;		/* as typed, for messages */
 };
 
+#define HIDE_MAX	8		/* paths the record dir may show at */
+
 struct opts {
 	char *const	*argv;		/* the command */
 	const char	*root;		/* --root, "/" by default */
@@ -113,6 +115,8 @@ struct opts {
 	uid_t		 uid;		/* inside ids of the command */
 	gid_t		 gid;
 	uid_t		 outer_uid;	/* the caller's, before any clone */
+	char		 hide[HIDE_MAX][PATH_MAX]; /* the record dir, inside */
+	size_t		 nhide;
 	gid_t		 outer_gid;
 	uint32_t	 subuid;	/* first subordinate ids (--subids) */
 	uint32_t	 subgid;
@@ -205,6 +209,8 @@ int	 broker_reaped(struct broker *, pid_t, int);
 
 /* recdir.c */
 int	 recdir_open(int);
+size_t	 recdir_hide(const struct opts *, char (*)[PATH_MAX], size_t);
+void	 mnt_hide(const struct opts *);
 
 /* record.c */
 int	 record_valid_name(const char *);
@@ -228,6 +234,16 @@ int	 list_run(const struct opts *);
 /* join.c */
 int	 join_run(struct opts *);
 int	 stop_run(const struct opts *);
+
+/* joinio.c: a --join's terminal fds go through pipes we copy. */
+struct joinio {
+	int	ours;		/* 0, 1 or 2 */
+	int	kept;		/* our end of its pipe, -1 when closed */
+	int	in;		/* stdin: ours to kept; else kept to ours */
+};
+size_t	 joinio_open(struct joinio [3], int [3]);
+int	 joinio_pump(struct joinio *);
+void	 joinio_drain(struct joinio *, size_t);
 
 /* env.c */
 void	 env_apply(const struct opts *);

@@ -207,6 +207,7 @@ record_begin(struct opts *o, struct jail_rec *r)
 	}
 	r->lockfd = record_reserve(r->dfd, o, r->name);
 	o->join_fd = record_listen(r->dfd, o->name);
+	o->nhide = recdir_hide(o, o->hide, HIDE_MAX);
 }
 
 /* The clone, with every signal PID 1 forwards (set) blocked across it. */

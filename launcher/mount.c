@@ -303,6 +303,26 @@ enter_cwd(const struct opts *o)
 		err(EXIT_CAPJAIL, "chdir /");
 }
 
+/*
+ * An empty read-only tmpfs wherever the jail would see the record
+ * directory (recdir_hide): its join sockets are for the host only.
+ */
+void
+mnt_hide(const struct opts *o)
+{
+	struct stat st;
+	size_t i;
+
+	for (i = 0; i < o->nhide; i++) {
+		if (stat(o->hide[i], &st) == -1 || !S_ISDIR(st.st_mode))
+			continue;
+		if (mount("tmpfs", o->hide[i], "tmpfs", MS_RDONLY | MS_NOSUID |
+		    MS_NODEV | MS_NOEXEC, "size=4k,mode=0500") == -1)
+			err(EXIT_CAPJAIL, "hide %s in the jail", o->hide[i]);
+		vlog("hid %s (the record directory)", o->hide[i]);
+	}
+}
+
 void
 mnt_build_root(struct opts *o)
 {

@@ -316,6 +316,7 @@ child_main(struct opts *o, int sync)
 		map_self(o);
 	ttyfd = tty_clone();
 	mnt_build_root(o);
+	mnt_hide(o);
 	tty_attach(ttyfd);
 	env_apply(o);
 	dns_install(o, child_net(o, sync));

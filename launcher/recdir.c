@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -89,6 +90,40 @@ private_dir(int base, const char *name, const char *shown, int create)
 	return unsafe(create, why);
 }
 
+static char recdir_path[PATH_MAX];	/* as opened, for recdir_hide */
+
+/*
+ * Where the jail would see the record directory (it holds the join socket
+ * of every jail of the user: a jail that reached one could join another):
+ * its own path when the root is the host's, and under every --bind or
+ * --ro-bind whose source holds it.  The child mounts an empty read-only
+ * tmpfs on each (mnt_hide).  Returns how many, at most max.
+ */
+size_t
+recdir_hide(const struct opts *o, char (*out)[PATH_MAX], size_t max)
+{
+	char rec[PATH_MAX], src[PATH_MAX];
+	size_t i, n, k = 0;
+
+	if (recdir_path[0] == '\0' || realpath(recdir_path, rec) == NULL)
+		return 0;
+	if (strcmp(o->root, "/") == 0 && k < max)
+		(void)strlcpy(out[k++], rec, PATH_MAX);
+	for (i = 0; i < o->nmnts && k < max; i++) {
+		if (o->mnts[i].kind == MNT_TMPFS ||
+		    realpath(o->mnts[i].src, src) == NULL)
+			continue;
+		n = strlen(src);
+		if (strcmp(src, "/") == 0)
+			n = 0;
+		if (strncmp(rec, src, n) == 0 && (rec[n] == '/' ||
+		    rec[n] == '\0') && (size_t)snprintf(out[k], PATH_MAX,
+		    "%s%s", o->mnts[i].dst, rec + n) < PATH_MAX)
+			k++;
+	}
+	return k;
+}
+
 /*
  * The record directory's fd; with create, made if missing (-1 if unsafe).
  * Without create, -1 when there is none (so no jail of ours runs).
@@ -117,5 +152,7 @@ recdir_open(int create)
 	}
 	fd = private_dir(base, name, shown, create);
 	(void)close(base);
+	if (fd != -1)
+		(void)strlcpy(recdir_path, shown, sizeof(recdir_path));
 	return fd;
 }

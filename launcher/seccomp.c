@@ -11,6 +11,7 @@
  * SECURITY.md.  Trusts the caller's own FD: the filter only confines the
  * caller's own jail.
  */
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -84,6 +85,18 @@ add_rules(scmp_filter_ctx ctx)
 			    SCMP_SYS(clone), 1, SCMP_A0(SCMP_CMP_MASKED_EQ,
 			    ns_flags[i], ns_flags[i]));
 	}
+	/*
+	 * The jail may hold the caller's terminal: TIOCSTI would type into
+	 * the caller's shell after the jail ends (bubblewrap's CVE-2017-5226)
+	 * and TIOCLINUX can do the same on a virtual console.  The request
+	 * is an int: only its low 32 bits count.
+	 */
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl),
+		    1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCSTI));
+	if (r == 0)
+		r = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl),
+		    1, SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, TIOCLINUX));
 	/*
 	 * clone3 passes its flags in memory, out of a filter's reach: ENOSYS
 	 * makes glibc fall back to clone, whose flags are checked above.

@@ -68,8 +68,15 @@ tty_foreground(const struct opts *o)
 {
 	sigset_t ttou;
 
-	if (!o->fg_tty)
+	/*
+	 * Not in the terminal's foreground (a script, cron, "&"): a session of
+	 * its own, so that kill(0, ...) in the jail cannot reach the caller's
+	 * process group, and the caller's terminal is not its controlling one.
+	 */
+	if (!o->fg_tty) {
+		(void)setsid();
 		return;
+	}
 	sigemptyset(&ttou);
 	sigaddset(&ttou, SIGTTOU);
 	(void)sigprocmask(SIG_BLOCK, &ttou, NULL);

@@ -123,6 +123,18 @@ cj --join conf -- sh -c 'echo to-stderr >&2'
 is "$(cat "$ERR")" to-stderr "--join: the joiner's stderr"
 is "$(echo 'echo in-shell' | cj --join conf)" in-shell \
     "--join with no command: the login shell (reads stdin)"
+# No jail sees the record directory and its join sockets, even one that
+# binds the runtime directory (it could join every other jail).
+test -S "$RD/conf.sock"
+ok $? "control: conf's join socket is in the record directory"
+is "$(cj --ro-bind "$X:$X" -- sh -c "ls -A $RD; test -S $RD/conf.sock &&
+    echo reachable")" "" \
+    "a jail that binds the runtime directory sees no record, no join socket"
+# kill(0) in a jail with no terminal must not reach the caller's group.
+is "$(as_user "$T_USER" sh -c "sleep 30 & n=\$!
+    $CAPJAIL -- sh -c 'kill -KILL 0' </dev/null
+    kill -0 \$n && echo neighbour-alive; kill \$n" 2>/dev/null)" \
+    neighbour-alive "kill 0 in a jail reaches no process of the caller"
 cj --join conf -- sh -c 'exit 3'; is $? 3 "--join: the command's status"
 cj --join conf -- sh -c 'kill -KILL $$'; is $? 137 "--join: killed: 128+9"
 cj --join conf -- /etc/passwd; is $? 126 "--join: not executable: 126"
@@ -364,6 +376,14 @@ tty_run() {	# tty_run CMD: CMD as the test user on a new pty
 }
 is "$(tty_run "$CAPJAIL -- tty")" /dev/console \
     "on a terminal: tty inside names it (/dev/console)"
+spawn --name tj -- sleep 60
+wait_file "$RD/tj"
+like "$(tty_run "$CAPJAIL --join tj -- readlink /proc/self/fd/0 /proc/self/fd/1")" \
+    "^pipe:.*
+pipe:" "--join on a terminal: the command gets pipes, never the terminal"
+is "$(tty_run "$CAPJAIL --join tj -- echo through")" through \
+    "... and its output reaches the terminal"
+cj --stop tj
 is "$(tty_run "$CAPJAIL -- sh -c 'echo ok > /dev/console'")" ok \
     "... and it is the caller's terminal"
 out=$(tty_run "$CAPJAIL -- sh -c 'ps -o pgid=,tpgid= -p \$\$'" | tr -s ' ')

@@ -37,6 +37,23 @@ for c in setns io_uring_setup x32-getpid init_module clone3; do
 	unlike "$out" "^$c EPERM\$" "--no-seccomp: $c fails otherwise"
 done
 
+# TIOCSTI types into the terminal it is called on (the caller's, which a
+# jail may hold): denied before the terminal is even looked at.
+STI='import errno, fcntl, termios
+try:
+    fcntl.ioctl(0, termios.TIOCSTI, b"x")
+except OSError as e:
+    print(errno.errorcode[e.errno])'
+if [ -x /usr/bin/python3 ]; then
+	is "$(jail -- python3 -c "$STI" </dev/null)" EPERM \
+	    "default filter: ioctl TIOCSTI fails with EPERM"
+	is "$(jail --no-seccomp -- python3 -c "$STI" </dev/null)" ENOTTY \
+	    "--no-seccomp: TIOCSTI reaches the kernel's terminal check (control)"
+else
+	skip "TIOCSTI: no python3"
+	skip "TIOCSTI, unfiltered: no python3"
+fi
+
 like "$(jail -- grep Seccomp: /proc/self/status)" "Seccomp:[[:space:]]2" \
     "the command runs under a seccomp filter"
 like "$(jail -- grep Seccomp: /proc/1/status)" "Seccomp:[[:space:]]2" \
