@@ -135,8 +135,10 @@ setpriv --reuid="$T_USER2" --regid="$(id -g "$T_USER2")" --init-groups \
     unshare -Un sleep 60 &
 other=$!
 bg_pid $other
-while [ "$(readlink /proc/$other/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do
-	sleep 0.01
+i=0	# bounded: a process that failed may have its pid reused
+while [ "$(readlink /proc/$other/ns/net)" = "$(readlink /proc/self/ns/net)" ] &&
+    [ $i -lt 500 ]; do
+	sleep 0.01; i=$((i + 1))
 done
 out=$(client "$T_USER" -n fd:5 attach capjail0 eth0 5</proc/$other/ns/net)
 like "$out" "status=1 text=that network namespace is not yours" \
@@ -144,8 +146,10 @@ like "$out" "status=1 text=that network namespace is not yours" \
 setpriv --reuid="$T_USER" --regid="$G1" --init-groups unshare -Un sleep 60 &
 mine=$!
 bg_pid $mine
-while [ "$(readlink /proc/$mine/ns/net)" = "$(readlink /proc/self/ns/net)" ]; do
-	sleep 0.01
+i=0
+while [ "$(readlink /proc/$mine/ns/net)" = "$(readlink /proc/self/ns/net)" ] &&
+    [ $i -lt 500 ]; do
+	sleep 0.01; i=$((i + 1))
 done
 out=$(nsenter -t "$mine" -n setpriv --reuid="$T_USER" --regid="$G1" \
     --init-groups --reset-env "$CLIENT" -H "$HELPER" -n self attach capjail0 eth0 2>&1)
