@@ -1266,7 +1266,7 @@ fw_setup(struct nl *nf, const struct config *conf)
 	struct nftnl_set *v;
 	struct batch bt;
 	uint64_t d;
-	int r, nrules;
+	int nrules;
 
 	batch_start(&bt, nf);
 	setup_inet(&bt, conf);
@@ -1282,12 +1282,13 @@ fw_setup(struct nl *nf, const struct config *conf)
 	put_chain(&bt, NFPROTO_BRIDGE, "output", NF_BR_LOCAL_OUT,
 	    NF_BR_PRI_FILTER_BRIDGED, "filter");
 	rules_bridge(&bt);
+	/* Any doubt (a listing interrupted by another helper's change,
+	 * EAGAIN) means writing: the batch is the same for every helper. */
 	d = batch_digest(&bt, &nrules);
-	if ((r = elem_exists(nf, NFPROTO_INET, "version", &d, sizeof(d))) == 1)
-		r = tables_intact(nf, nrules);
-	if (r != 0) {
+	if (elem_exists(nf, NFPROTO_INET, "version", &d, sizeof(d)) == 1 &&
+	    tables_intact(nf, nrules) == 1) {
 		mnl_nlmsg_batch_stop(bt.b);
-		return r == 1 ? 0 : -1;
+		return 0;
 	}
 	put_set(&bt, NFPROTO_INET, "version", DT_CONCAT(DT_MARK, DT_MARK),
 	    sizeof(d), 0, 0, 1);
