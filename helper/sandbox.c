@@ -228,6 +228,7 @@ static const struct {
 	{ SCMP_SYS(madvise), -1, 0, 0 },	/* free trimming arenas */
 #ifdef CAPJAIL_SANITIZE
 	{ SCMP_SYS(sigaltstack), -1, 0, 0 },	/* ASan's exit (SANITIZE=1) */
+	{ SCMP_SYS(getrandom), -1, 0, 0 },	/* ASan's allocator, trimmed */
 #endif
 };
 
