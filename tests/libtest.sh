@@ -79,10 +79,10 @@ netns_new() {
 	ip -n "$1" link set lo up
 }
 
-# wait_file FILE: bounded wait (5 s) for a file a jail creates.
+# wait_file FILE: bounded wait (10 s) for a file a jail creates.
 wait_file() {
 	_i=0
-	while [ ! -e "$1" ] && [ "$_i" -lt 100 ]; do
+	while [ ! -e "$1" ] && [ "$_i" -lt 200 ]; do
 		sleep 0.05; _i=$((_i + 1))
 	done
 	[ -e "$1" ]

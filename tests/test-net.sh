@@ -36,15 +36,6 @@ njail() {
 	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" "$@") 2>"$ERR"
 }
 
-# wait_file PATH: up to 10 s for PATH to exist; its status says whether.
-wait_file() {
-	_i=0
-	while [ ! -e "$1" ] && [ "$_i" -lt 200 ]; do
-		sleep 0.05; _i=$((_i + 1))
-	done
-	[ -e "$1" ]
-}
-
 # spawn USER READY ARGS...: a jail in the background that creates
 # $SHARE/READY once it runs; $jpid is the launcher.  Waits up to 10 s.
 spawn() {
