@@ -69,6 +69,26 @@ refuse_bridge(const struct session *s, const char *bridge,
 }
 
 /*
+ * A refusal that a stray link of the caller's may cause (a quota, the
+ * netns rule) is worth one collection, then one more try: the garbage
+ * waits for dispatch_tidy, and must not cost a user their jail.
+ */
+static int
+attach_tidy(struct session *s, size_t bi, struct in_addr want,
+    const char *ifname, int fd, ino_t ino, struct proto_rep *rep)
+{
+	int r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
+	    sizeof(rep->text));
+
+	if ((r == EDQUOT || r == EBUSY) && !s->tidied) {
+		dispatch_tidy(s);
+		r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
+		    sizeof(rep->text));
+	}
+	return r;
+}
+
+/*
  * Security: attach creates a veth pair with one end in a network
  * namespace the caller hands us and the other on a host bridge.  It is
  * safe for any local user because: the bridge must be granted to them by
@@ -108,8 +128,8 @@ do_attach(struct session *s, const struct proto_req *req, int fd,
 		refuse(rep, EPERM, "%s", netns_strerror(nc));
 	else if (s->check_only)
 		refuse(rep, EPERM, "this helper was started to check only");
-	else if ((r = lease_attach(s, bi, want, req->u.attach.ifname, fd, ino,
-	    rep->text, sizeof(rep->text))) != 0)
+	else if ((r = attach_tidy(s, bi, want, req->u.attach.ifname, fd, ino,
+	    rep)) != 0)
 		rep->status = (uint32_t)r;
 	(void)close(fd);
 	if (rep->status != 0 || b == NULL) {
@@ -205,6 +225,18 @@ refuse_port(struct session *s, const struct proto_publish_req *p,
 		    strerror(e));
 }
 
+/* EEXIST may be a dead jail's port: worth one collection, one more try. */
+static int
+publish_tidy(struct session *s, const struct proto_publish_req *p)
+{
+	if (fw_publish(s->nf, p, s->lease.ifindex, s->lease.addr.s_addr) == 0)
+		return 0;
+	if (errno != EEXIST || s->tidied)
+		return -1;
+	dispatch_tidy(s);
+	return fw_publish(s->nf, p, s->lease.ifindex, s->lease.addr.s_addr);
+}
+
 /*
  * Security: publish makes one host port, on the host's own addresses,
  * lead to this session's jail.  It is safe for any local user because the
@@ -240,8 +272,7 @@ do_publish(struct session *s, const struct proto_publish_req *p,
 		    g->port_lo, g->port_hi);
 	else if ((fd = port_reserve(p->ipproto, p->host_port)) == -1)
 		refuse_port(s, p, rep);
-	else if (fw_publish(s->nf, p, s->lease.ifindex,
-	    s->lease.addr.s_addr) == -1)
+	else if (publish_tidy(s, p) == -1)
 		refuse(rep, errno, errno == EEXIST ?
 		    "port %u/%s is already published" : errno == ENOENT ?
 		    "port %u/%s: the jail's network link is gone" :
@@ -282,6 +313,7 @@ dispatch(struct session *s, const struct proto_req *req, int fd)
 		bad_request(s, why);
 	}
 	proto_init_rep(&rep, req);
+	s->served = 1;
 	switch (req->hdr.type) {
 	case PROTO_ATTACH_VETH:
 		do_attach(s, req, fd, &rep);
@@ -295,11 +327,34 @@ dispatch(struct session *s, const struct proto_req *req, int fd)
 	case PROTO_RELEASE_ALL:
 		do_release(s, &rep);
 		reply(s, &rep);
+		dispatch_tidy(s);
 		exit(0);
 	default:
 		bad_request(s, "unknown message type");
 	}
 	reply(s, &rep);
+	if (req->hdr.flags & PROTO_F_LAST)
+		dispatch_tidy(s);
+}
+
+/*
+ * Once per session, and never for a check: collect what killed helpers
+ * left behind.  No request needs it done first (a dead jail's elements
+ * are keyed by an ifindex never reused soon, so they grant nothing; a
+ * refusal garbage may cause is retried after collecting, see attach_tidy
+ * and publish_tidy), so it waits until the launcher says no request comes
+ * before the release (PROTO_F_LAST), and runs while the jail starts; or,
+ * failing that, before the helper exits.
+ */
+void
+dispatch_tidy(struct session *s)
+{
+	if (s->check_only || s->tidied)
+		return;
+	s->tidied = 1;
+	if (lease_gc(s) == -1)
+		log_event(LOG_WARNING, "garbage collection: %s",
+		    strerror(errno));
 }
 
 /* fdpass_recv failed with e: EOF ends the session, anything else is bad. */
@@ -308,6 +363,8 @@ dispatch_recv_failed(struct session *s, int e)
 {
 	if (e == 0) {
 		(void)lease_release(s, 1);
+		if (s->served)	/* else the launcher gave up before asking */
+			dispatch_tidy(s);
 		exit(0);
 	}
 	if (e == EMSGSIZE)

@@ -1345,6 +1345,20 @@ static struct elem elems[FW_MAX_ELEMS];
 static size_t nelems;
 static int elems_full;
 
+/*
+ * What this session's lease put in the per-jail sets, so that its release
+ * deletes just that: listing the sets costs in proportion to every jail's
+ * elements.  More ports than fit, or any doubt, and the release lists.
+ */
+#define FW_OWN_PORTS	64
+static struct {
+	uint32_t	 ifindex;	/* 0: nothing recorded */
+	struct key_src	 src;
+	struct key_port	 ports[FW_OWN_PORTS];
+	size_t		 nports;
+	int		 overflow;
+} mine;
+
 /* The owner of each published port, from the listing of pubmark. */
 static uint32_t port_owner[2][65536];
 
@@ -1690,12 +1704,54 @@ fw_lease(struct nl *nf, uint32_t ifindex, uint32_t addr, const uint8_t mac[6],
 		    jail_sets[i].klen, NULL, 0);
 		put_elems(&bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	}
+	if (batch_send(&bt) == -1)
+		return -1;
+	memset(&mine, 0, sizeof(mine));
+	mine.ifindex = ifindex;
+	mine.src = src;
+	return 0;
+}
+
+/* Delete what mine says this session's lease put in the sets, by key. */
+static int
+release_own(struct nl *nf, uint32_t ifindex)
+{
+	struct key_jail self = { ifindex, ifindex };
+	struct nftnl_set *s;
+	struct batch bt;
+	size_t i, k;
+
+	if (mine.ifindex != ifindex || mine.overflow) {
+		errno = ENOENT;
+		return -1;
+	}
+	mine.ifindex = 0;
+	batch_start(&bt, nf);
+	for (i = 0; i < NSETS; i++) {
+		if (i >= PUBMARK && mine.nports == 0)
+			continue;
+		s = set_named(jail_sets[i].family, jail_sets[i].name);
+		if (i == 0)
+			elem_add(s, &mine.src, sizeof(mine.src), NULL, 0);
+		else if (i < PUBMARK)
+			elem_add(s, &self, sizeof(self), NULL, 0);
+		else
+			for (k = 0; k < mine.nports; k++)
+				elem_add(s, &mine.ports[k],
+				    sizeof(mine.ports[k]), NULL, 0);
+		put_elems(&bt, s, NFT_MSG_DELSETELEM, 0);
+	}
 	return batch_send(&bt);
 }
 
 /*
  * The jail of link ifindex is going: its elements, its ingress chain, the
- * flows it had.  Keyed by ifindex, none of it can be another jail's.
+ * flows it had.  Keyed by ifindex, none of it can be another jail's (a
+ * published port's key is the port, which this helper's socket holds
+ * until it exits, so nobody else can have published it meanwhile).  The
+ * elements go by the keys this session added, in one batch; if any is
+ * gone already (another helper's collection took it once our link had
+ * gone), the batch fails whole and the sets are listed instead.
  */
 int
 fw_release(struct nl *nf, uint32_t ifindex)
@@ -1703,7 +1759,8 @@ fw_release(struct nl *nf, uint32_t ifindex)
 	struct sweep sw = { .ifindex = ifindex, .live = NULL };
 	int rc;
 
-	rc = sweep(nf, &sw);
+	if ((rc = release_own(nf, ifindex)) == -1)
+		rc = sweep(nf, &sw);
 	del_port_chain(nf, ifindex);
 	flush_flows(nf, ifindex);
 	return rc;
@@ -1740,7 +1797,13 @@ fw_publish(struct nl *nf, const struct proto_publish_req *p, uint32_t ifindex,
 	put_elems(&bt, ports, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
 	elem_add(mark, &k, sizeof(k), &ifindex, sizeof(ifindex));
 	put_elems(&bt, mark, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
-	return batch_send(&bt);
+	if (batch_send(&bt) == -1)
+		return -1;
+	if (mine.ifindex == ifindex && mine.nports < FW_OWN_PORTS)
+		mine.ports[mine.nports++] = k;
+	else
+		mine.overflow = 1;
+	return 0;
 }
 
 static int

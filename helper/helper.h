@@ -134,6 +134,7 @@ struct nlmsghdr	*link_new_fdb(void *, size_t, uint32_t, uint32_t,
 struct nlmsghdr	*link_set_forwarding(void *, size_t, uint32_t, const char *);
 struct nlmsghdr	*link_del(void *, size_t, uint32_t, uint32_t);
 struct nlmsghdr	*link_get(void *, size_t, uint32_t, const char *);
+struct nlmsghdr	*link_get_ports(void *, size_t, uint32_t);
 struct nlmsghdr	*link_get_index(void *, size_t, uint32_t, uint32_t);
 
 /*
@@ -160,6 +161,8 @@ struct session {
 	ino_t			 self_ino;
 	const struct grant_conf	*grant[CONF_MAX_BRIDGES]; /* NULL: none */
 	int			 check_only;	/* --check: change nothing */
+	int			 served;	/* a request was well-formed */
+	int			 tidied;	/* dispatch_tidy has run */
 	int			 attached;
 	struct lease		 lease;
 };
@@ -219,6 +222,7 @@ void		sandbox_seccomp(void);
 /* dispatch.c: one request (checked here first), or the end of the session. */
 void		dispatch(struct session *, const struct proto_req *, int);
 void		dispatch_recv_failed(struct session *, int);
+void		dispatch_tidy(struct session *);
 
 /* log.c: syslog(LOG_AUTHPRIV), every line prefixed with the caller's uid. */
 void		log_init(uid_t);

@@ -263,6 +263,27 @@ scan_link(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+/* One bridge port of the AF_BRIDGE dump: a jail's on the target bridge. */
+static int
+scan_port(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan *sc = data;
+	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	uint32_t a;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK ||
+	    mnl_attr_parse(nlh, sizeof(*ifm), link_attr, tb) != MNL_CB_OK ||
+	    tb[IFLA_IFNAME] == NULL || tb[IFLA_MASTER] == NULL ||
+	    mnl_attr_validate(tb[IFLA_MASTER], MNL_TYPE_U32) < 0 ||
+	    mnl_attr_get_u32(tb[IFLA_MASTER]) != sc->br_index[sc->target] ||
+	    parse_host_name(mnl_attr_get_str(tb[IFLA_IFNAME]), &a) != 0 ||
+	    bridge_of(sc->conf, a) != sc->target)
+		return MNL_CB_OK;
+	bit_set(taken, (int)(a - net_of(&sc->conf->bridges[sc->target])));
+	return MNL_CB_OK;
+}
+
 static void
 scan_reset(struct session *s, struct scan *sc)
 {
@@ -306,6 +327,28 @@ talk(struct session *s, struct nlmsghdr *nlh)
 	return nl_talk(s->rtnl, nlh, nlh->nlmsg_len, 1);
 }
 
+static int
+seen(const struct nlmsghdr *nlh, void *data)
+{
+	(void)nlh;
+	*(int *)data = 1;
+	return MNL_CB_OK;
+}
+
+/* Does a link of this name exist?  1, 0 (ENODEV), or -1 with errno. */
+static int
+exists(struct session *s, const char *name)
+{
+	char buf[LINK_BUF_SIZE];
+	struct nlmsghdr *nlh = link_get(buf, sizeof(buf),
+	    nl_next_seq(s->rtnl), name);
+	int found = 0;
+
+	if (nl_dump(s->rtnl, nlh, nlh->nlmsg_len, seen, &found) == 0)
+		return 1;
+	return errno == ENODEV ? 0 : -1;
+}
+
 /* Create a configured bridge that is absent: up, with its gateway. */
 static int
 make_bridge(struct session *s, struct scan *sc, char *text, size_t len)
@@ -321,7 +364,7 @@ make_bridge(struct session *s, struct scan *sc, char *text, size_t len)
 	if (!made && errno != EEXIST)
 		return say(text, len, errno, "creating bridge %s: %s",
 		    b->name, strerror(errno));
-	if (scan(s, sc, NULL) == -1 || sc->br_index[sc->target] == 0)
+	if (scan(s, sc, b->name) == -1 || sc->br_index[sc->target] == 0)
 		return say(text, len, EAGAIN, "bridge %s vanished", b->name);
 	if (made && talk(s, link_new_addr(buf, sizeof(buf),
 	    nl_next_seq(s->rtnl), sc->br_index[sc->target], b->gateway,
@@ -347,6 +390,23 @@ pick(const struct bridge_conf *b, struct in_addr want)
 	return host;
 }
 
+/*
+ * The jail already has an interface of the name asked for: most often a
+ * jail link of ours, when the caller attaches one netns twice (a second
+ * link under another name is refused after its creation, by the count).
+ */
+static int
+jail_clash(struct session *s, struct scan *sc, const char *ifname,
+    char *text, size_t len)
+{
+	sc->own = &s->lease.label;
+	if (scan(s, sc, NULL) == 0 && sc->ns_taken)
+		return say(text, len, EBUSY, "that network namespace already "
+		    "has a jail link");
+	return say(text, len, EEXIST, "interface %s already exists in the "
+	    "jail", ifname);
+}
+
 /* Take an address by creating its link; EEXIST means try the next one. */
 static int
 make_veth(struct session *s, struct scan *sc, struct in_addr want,
@@ -357,7 +417,7 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 	    .peer_mac = { 0x02, 0x6a }, .netns_fd = nsfd,
 	    .label = s->lease.label };
 	char buf[LINK_BUF_SIZE], a[INET_ADDRSTRLEN];
-	int i, host;
+	int i, host, r, clashes = 0;
 
 	/* A bridge made later starts at 1500, as the kernel makes it. */
 	v.mtu = s->lease.mtu = sc->br_index[sc->target] != 0 ?
@@ -376,13 +436,18 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 		if (talk(s, link_new_veth(buf, sizeof(buf),
 		    nl_next_seq(s->rtnl), &v)) == 0)
 			return 0;
-		if (errno != EEXIST || scan(s, sc, NULL) == -1)
+		if (errno != EEXIST || (r = exists(s, s->lease.host)) == -1)
 			return say(text, len, errno, "creating the veth: %s",
 			    strerror(errno));
-		/* Our address is still free: the name clashed in the jail. */
-		if (!bit_test(taken, host))
-			return say(text, len, EEXIST, "interface %s already "
-			    "exists in the jail", ifname);
+		/*
+		 * No such host link: the name clashed in the jail, or the
+		 * link that had ours went in between (a race loser deleting
+		 * itself).  The same address once more tells which.
+		 */
+		if (r == 0 && clashes++ > 0)
+			return jail_clash(s, sc, ifname, text, len);
+		if (r == 1)
+			bit_set(taken, host);	/* not on the bridge yet */
 	}
 	return say(text, len, EAGAIN, "lost %d address races on %s",
 	    CREATE_TRIES, b->name);
@@ -402,9 +467,14 @@ verify_and_count(struct session *s, struct scan *sc, char *text, size_t len)
 	const char *name = s->conf->bridges[sc->target].name;
 
 	sc->own = &s->lease.label;
-	if (scan(s, sc, s->lease.host) == -1 || sc->self_index == 0)
+	if (scan(s, sc, s->lease.host) == -1 || sc->self_index == 0) {
+		/* A collection takes a younger link over the quota. */
+		if (scan(s, sc, NULL) == 0 && sc->used[sc->target] >= g->jails)
+			return say(text, len, EDQUOT, "quota reached: %u of %u "
+			    "jails on %s", g->jails, g->jails, name);
 		return say(text, len, EAGAIN, "link %s vanished",
 		    s->lease.host);
+	}
 	s->lease.ifindex = sc->before = sc->self_index;
 	s->attached = 1;
 	if (scan(s, sc, NULL) == -1)
@@ -445,30 +515,39 @@ check_want(const struct bridge_conf *b, struct in_addr want, char *text,
 	    why);
 }
 
-/* Everything before the link exists: refusals change nothing. */
+/*
+ * Before the link exists: the wanted address, the bridge (one look-up by
+ * name) and the addresses its ports hold (one dump of bridge ports, which
+ * costs little per jail), to pick a free one.  The quota and the netns
+ * rule are judged once the link exists (verify_and_count), against the
+ * labels of every link: a refusal there deletes the link again.  A port
+ * made but not on the bridge yet is missed here: creating its name then
+ * fails with EEXIST, and make_veth moves on.
+ */
 static int
 precheck(struct session *s, struct scan *sc, struct in_addr want,
     char *text, size_t len)
 {
 	const struct bridge_conf *b = &s->conf->bridges[sc->target];
-	uint32_t max = s->grant[sc->target]->jails;
+	char buf[LINK_BUF_SIZE];
+	struct nlmsghdr *nlh;
 	int r;
 
 	if ((r = check_want(b, want, text, len)) != 0)
 		return r;
-	sc->own = &s->lease.label;
-	if (scan(s, sc, NULL) == -1)
-		return say(text, len, errno, "listing links: %s",
+	if (scan(s, sc, b->name) == -1 && errno != ENODEV)
+		return say(text, len, errno, "looking up %s: %s", b->name,
 		    strerror(errno));
-	if (sc->ns_taken)
-		return say(text, len, EBUSY, "that network namespace already "
-		    "has a jail link");
-	if (sc->used[sc->target] >= max)
-		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
-		    "on %s", max, max, b->name);
 	if (sc->br_bad[sc->target])
 		return say(text, len, EINVAL, "%s exists and is not a bridge",
 		    b->name);
+	if (sc->br_index[sc->target] == 0)
+		return 0;	/* made later, with no jail on it */
+	nlh = link_get_ports(buf, sizeof(buf), nl_next_seq(s->rtnl));
+	if (nl_dump(s->rtnl, nlh, nlh->nlmsg_len, scan_port, sc) == -1 &&
+	    errno != EAGAIN)	/* interrupted: EEXIST will tell */
+		return say(text, len, errno, "listing %s's ports: %s",
+		    b->name, strerror(errno));
 	return 0;
 }
 
@@ -578,14 +657,6 @@ gone_cb(const struct nlmsghdr *nlh, void *data)
 	    nlh->nlmsg_len >= mnl_nlmsg_size(sizeof(*ifm)) &&
 	    (uint32_t)ifm->ifi_index == *ifindex)
 		return MNL_CB_STOP;
-	return MNL_CB_OK;
-}
-
-static int
-seen(const struct nlmsghdr *nlh, void *data)
-{
-	(void)nlh;
-	*(int *)data = 1;
 	return MNL_CB_OK;
 }
 

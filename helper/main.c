@@ -52,7 +52,10 @@ idle(void)
 	(void)malloc_trim(0);
 }
 
-/* The tables (when they differ) and the garbage; a check changes nothing. */
+/*
+ * The tables, when they differ; a check changes nothing.  The garbage
+ * waits for dispatch_tidy: no request needs it collected first.
+ */
 static void
 firewall(struct session *s)
 {
@@ -60,8 +63,6 @@ firewall(struct session *s)
 		return;
 	if (fw_setup(s->nf, s->conf) == -1)
 		err(1, "firewall set-up");
-	if (lease_gc(s) == -1)
-		warn("firewall garbage collection");
 }
 
 int
@@ -113,7 +114,7 @@ main(int argc, char *argv[])
 	s.nf = &nf;
 	s.ev = &ev;
 	netns_self(&s);				/* /proc/self/ns/net */
-	firewall(&s);				/* tables, garbage */
+	firewall(&s);				/* the tables */
 	sandbox_seccomp();			/* the allowlist, last */
 
 	for (;;) {

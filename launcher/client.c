@@ -173,6 +173,8 @@ client_attach(struct client *c, pid_t pid, const struct opts *o,
 	(void)strlcpy(req.u.attach.ifname, o->ifname,
 	    sizeof(req.u.attach.ifname));
 	req.u.attach.addr = o->addr;
+	if (o->npubs == 0)
+		req.hdr.flags = PROTO_F_LAST;
 	r = call(c, &req, fd, &rep, why, len);
 	(void)close(fd);
 	if (r == -1)
@@ -186,14 +188,16 @@ client_attach(struct client *c, pid_t pid, const struct opts *o,
 	return 0;
 }
 
+/* last: no request follows until the release (PROTO_F_LAST). */
 int
-client_publish(struct client *c, const struct publish *p, char *why,
-    size_t len)
+client_publish(struct client *c, const struct publish *p, int last,
+    char *why, size_t len)
 {
 	struct proto_req req;
 	struct proto_rep rep;
 
 	proto_init_req(&req, PROTO_PUBLISH_PORT, ++c->seq);
+	req.hdr.flags = last ? PROTO_F_LAST : 0;
 	req.u.publish.ipproto = p->ipproto;
 	req.u.publish.host_addr = p->host_addr;
 	req.u.publish.host_port = p->host_port;

@@ -171,6 +171,7 @@ extern int verbose, quiet;
 
 /* util.c */
 void	 vlog(const char *, ...) __attribute__((format(printf, 1, 2)));
+double	 since_start_ms(void);
 void	 notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	*xreallocarray(void *, size_t, size_t);
 int	 write_file(const char *, const char *);
@@ -261,8 +262,8 @@ void	 tty_restore(const struct opts *);
 int	 client_spawn(struct client *, const char *, int);
 int	 client_attach(struct client *, pid_t, const struct opts *,
 	    struct proto_attach_rep *, char *, size_t);
-int	 client_publish(struct client *, const struct publish *, char *,
-	    size_t);
+int	 client_publish(struct client *, const struct publish *, int,
+	    char *, size_t);
 int	 client_check(struct client *, struct proto_check_rep *, char *,
 	    size_t);
 void	 client_release(struct client *);

@@ -108,7 +108,8 @@ net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync,
 	    m.net.prefixlen, m.net.host_ifname);
 	for (i = 0; i < o->npubs; i++) {
 		vlog("helper: publish %s", o->pubs[i].spec);
-		if (client_publish(cl, &o->pubs[i], why, sizeof(why)) == -1)
+		if (client_publish(cl, &o->pubs[i], i + 1 == o->npubs, why,
+		    sizeof(why)) == -1)
 			abort_jail(pid, cl, why[0] == '\0' ? NULL :
 			    "publish %s: %s", o->pubs[i].spec, why);
 	}
@@ -260,6 +261,7 @@ main(int argc, char *argv[])
 	int sync[2], status;
 	pid_t pid, parent = getppid();
 
+	(void)since_start_ms();		/* -v's clock starts here */
 	/* Messages start "capjail:" whatever name we were run by. */
 	program_invocation_short_name = "capjail";
 	if (argc > 1 && strcmp(argv[1], "--check-config") == 0) {
@@ -276,13 +278,16 @@ main(int argc, char *argv[])
 	if (o.check)
 		return check_run();
 	other_action(&o);
+	/*
+	 * 1. The helper, while file capabilities still work for us, and
+	 * first: its start (exec, policy, tables) overlaps everything we do
+	 * until the attach.  If we fail before that, it sees EOF and exits.
+	 */
+	if (o.bridge != NULL && client_spawn(&cl, helper_path(), 0) == -1)
+		exit(EXIT_CAPJAIL);
 	opts_resolve(&o);
 	die_with_parent(&o, parent);
 	record_begin(&o, &rec);
-
-	/* 1. The helper, while file capabilities still work for us. */
-	if (o.bridge != NULL && client_spawn(&cl, helper_path(), 0) == -1)
-		exit(EXIT_CAPJAIL);
 	/* newuidmap and newgidmap are setuid: with --subids, wait for them. */
 	if (!o.subids)
 		set_no_new_privs();

@@ -78,7 +78,7 @@ static const char usage_text[] =
 "  -h, --help              show this help and exit\n"
 "  -V, --version           show the version and exit\n"
 "  -q, --quiet             do not print warnings\n"
-"  -v, --verbose           print each setup step\n"
+"  -v, --verbose           print each setup step, timed (ms since start)\n"
 "      --uid N             run as uid N inside (default 0)\n"
 "      --gid N             run as gid N inside (default 0)\n"
 "      --subids            also map 65536 ids from /etc/subuid and\n"

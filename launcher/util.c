@@ -8,25 +8,54 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
 
 int verbose, quiet;
 
-/* -v: one line per setup step, on stderr like every other message. */
+/*
+ * -v: one line per setup step, on stderr like every other message, with
+ * the milliseconds since capjail began (main's first call sets the start;
+ * the jail's processes are forks and keep it), so a slow step shows.
+ */
 void
 vlog(const char *fmt, ...)
 {
 	va_list ap;
+	char line[512];
+	int n;
 
 	if (!verbose)
 		return;
+	n = snprintf(line, sizeof(line), "%s: [%8.3f ms] ",
+	    program_invocation_short_name, since_start_ms());
+	if (n < 0 || (size_t)n >= sizeof(line) / 2)
+		n = 0;
 	va_start(ap, fmt);
-	vwarnx(fmt, ap);
+	(void)vsnprintf(line + n, sizeof(line) - (size_t)n - 1, fmt, ap);
 	va_end(ap);
+	/* One write: the jail's lines and ours must not interleave. */
+	(void)dprintf(STDERR_FILENO, "%s\n", line);
+}
+
+/* Milliseconds since the first call. */
+double
+since_start_ms(void)
+{
+	static struct timespec t0;
+	struct timespec t;
+
+	if (clock_gettime(CLOCK_MONOTONIC, &t) == -1)
+		return 0;
+	if (t0.tv_sec == 0 && t0.tv_nsec == 0)
+		t0 = t;
+	return (double)(t.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t.tv_nsec - t0.tv_nsec) / 1e6;
 }
 
 /* A problem that does not stop the jail; -q silences it. */

@@ -58,6 +58,14 @@ proto_check_name(const char *name, size_t size)
 	return 0;
 }
 
+/* The flags a request of this type may carry. */
+static uint32_t
+allowed_flags(uint32_t type)
+{
+	return type == PROTO_ATTACH_VETH || type == PROTO_PUBLISH_PORT ?
+	    PROTO_F_LAST : 0;
+}
+
 static int
 check_hdr(const struct proto_hdr *h, const char **why)
 {
@@ -67,7 +75,8 @@ check_hdr(const struct proto_hdr *h, const char **why)
 		*why = "unsupported protocol version";
 	else if (h->type == PROTO_NONE || h->type > PROTO_TYPE_MAX)
 		*why = "unknown message type";
-	else if (h->flags != 0 || h->reserved != 0)
+	else if ((h->flags & ~allowed_flags(h->type)) != 0 ||
+	    h->reserved != 0)
 		*why = "non-zero flags or reserved field";
 	else
 		return 0;

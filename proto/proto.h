@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define PROTO_MAGIC	0x434a4e54u	/* "CJNT" */
-#define PROTO_VERSION	1u
+#define PROTO_VERSION	2u		/* 2: PROTO_F_LAST */
 #define PROTO_SOCK_FD	3		/* the helper's end of the socketpair */
 #define PROTO_TEXT_LEN	96		/* human-readable error text in replies */
 #define PROTO_MAX_GRANTS 8		/* bridges listed in a check reply */
@@ -35,9 +35,17 @@ struct proto_hdr {
 	uint32_t version;		/* PROTO_VERSION */
 	uint32_t type;			/* enum proto_type */
 	uint32_t seq;			/* chosen by the client, echoed */
-	uint32_t flags;			/* must be 0 */
+	uint32_t flags;			/* PROTO_F_* allowed for type, else 0 */
 	uint32_t reserved;		/* must be 0 */
 };
+
+/*
+ * PROTO_F_LAST, on an attach or a publish: no more requests until the
+ * release.  The helper replies first and only then does the work no
+ * request waits for (collecting what killed helpers left behind), while
+ * the jail starts.
+ */
+#define PROTO_F_LAST	0x1u
 
 /*
  * Addresses and ports are in network byte order exactly as they go into

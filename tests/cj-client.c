@@ -410,7 +410,7 @@ raw(const char *shape)
 	else if (strcmp(shape, "type99") == 0)
 		h->type = 99;
 	else if (strcmp(shape, "flags") == 0)
-		h->flags = 1;
+		h->flags = ~PROTO_F_LAST;	/* every unknown bit */
 	else if (strcmp(shape, "reserved") == 0)
 		h->reserved = 1;
 	else if (strcmp(shape, "noterm") == 0)

@@ -93,8 +93,20 @@ test_hdr(void)
 	r.hdr.type = PROTO_TYPE_MAX + 1;
 	ok(refused(&r, FD, "unknown message type"), "type past the last");
 	r = attach();
-	r.hdr.flags = 1;
+	r.hdr.flags = 2;
 	ok(refused(&r, FD, "non-zero flags or reserved field"), "flags");
+	r = attach();
+	r.hdr.flags = PROTO_F_LAST;
+	ok(proto_check_req(&r, FD, &(const char *){ NULL }) == 0,
+	    "attach: PROTO_F_LAST");
+	proto_init_req(&r, PROTO_CHECK_GRANTS, 1);
+	r.hdr.flags = PROTO_F_LAST;
+	ok(refused(&r, -1, "non-zero flags or reserved field"),
+	    "check: PROTO_F_LAST refused");
+	proto_init_req(&r, PROTO_RELEASE_ALL, 1);
+	r.hdr.flags = PROTO_F_LAST;
+	ok(refused(&r, -1, "non-zero flags or reserved field"),
+	    "release: PROTO_F_LAST refused");
 	r = attach();
 	r.hdr.reserved = 1;
 	ok(refused(&r, FD, "non-zero flags or reserved field"),

@@ -1,0 +1,106 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The helper collects garbage once per run, after the launcher's last
+# request before the release (PROTO_F_LAST), not before the first one; and
+# a release deletes its own elements by key, not by listing everyone's.
+# Neither may cost a user anything, which is what this asserts:
+#  1. a port a dead jail's elements still hold is published at once;
+#  2. stray links that break their own quota label (what a stopped or
+#     killed race loser leaves) do not refuse the owner's next jail;
+#  3. a release whose own element somebody else already removed still
+#     removes all the rest (the by-key batch fails whole; the listing runs);
+#  4. a jail start collects a dead jail's elements, and keeps live ones.
+# Each refusal case has its premise (the garbage is there, and counts).
+. "$(dirname "$0")/libtest.sh"
+. "$(dirname "$0")/seed.sh"
+
+[ -x "$CAPJAIL" ] && [ -x "$HELPER" ] || skip_all "binaries not built"
+seed_topology "cjt$$" || skip_all "cannot build the test topology"
+seed_config
+
+DEAD=999998
+U2=$(id -u "$T_USER2")
+
+# up_jail USER ARGS...: a jail that says "up" and ends; its output.
+up_jail() {
+	_u=$1; shift
+	in_host "$_u" "$CAPJAIL" --net=capjail0 "$@" -- sh -c 'echo up' 2>&1
+}
+
+# dead_port PORT: the elements a dead jail (ifindex $DEAD) that published
+# PORT/tcp left behind.
+dead_port() {
+	ip netns exec "$HOST" nft -f - <<EOF
+add element inet capjail pubmark { tcp . $1 : $DEAD }
+add element inet capjail ports4 { tcp . $1 : 10.89.0.77 . 80 }
+add element inet capjail jails { $DEAD . $DEAD }
+EOF
+}
+dead_elems() {
+	{ nft_elems inet capjail pubmark; nft_elems inet capjail ports4
+	  nft_elems inet capjail jails; } | grep -E "$DEAD|0x000f423e|10\.89\.0\.77"
+}
+
+# --- 1. a dead jail's port ---
+in_host "$T_USER" "$CAPJAIL" --net=capjail0 -- true >/dev/null 2>&1
+dead_port 8123
+ok $? "1 premise: root leaves a dead jail's elements for 8123/tcp"
+like "$(dead_elems | tr '\n' ' ')" "8123" "1 premise: they are there"
+out=$(up_jail "$T_USER2" -p 8123:80)
+is "$?:$out" "0:up" "1 $T_USER2 publishes 8123 at once"
+is "$(dead_elems | tr '\n' ' ')" "" "1 and the dead jail's elements are gone"
+out=$(up_jail "$T_USER2" -p 8124:80)
+is "$?:$out" "0:up" "1 control: a free port publishes as ever"
+
+# --- 2. stray links breaking their own quota label ---
+# Three links labelled as $T_USER2's jails made under a quota of 1 (their
+# creator would have deleted the younger two), each with a netns of its own.
+for i in 1 2 3; do
+	ip -n "$HOST" link add "cj0a5900f$i" group "$U2" txqlen 1 \
+	    address "02:63:7f:00:00:0$i" type veth peer name "cjpeer$i"
+done
+strays() { ip -n "$HOST" -o link show | grep -o ': cj0a5900f[123]' | cut -c3- | tr '\n' ' '; }
+is "$(strays)" "cj0a5900f1 cj0a5900f2 cj0a5900f3 " "2 premise: three stray links"
+like "$(in_host "$T_USER2" "$CAPJAIL" --check 2>&1)" "jails 3 of 3 in use" \
+    "2 premise: they count against $T_USER2's quota of 3"
+out=$(up_jail "$T_USER2")
+is "$?:$out" "0:up" "2 $T_USER2's next jail starts"
+is "$(strays)" "cj0a5900f1 " "2 the two that broke their label went, the first stays"
+ip -n "$HOST" link del cj0a5900f1
+
+# --- 3. a release whose own element is already gone ---
+bg_host "$WORK/pid-r" "$T_USER" "$CAPJAIL" --net=capjail0 -p 8125:80 \
+    -p 8126:80 -- sleep 30
+jpid=$BG_PID
+port=""
+wait_until sh -c "ip -n '$HOST' -o link show | grep -q ' cj0a59'" &&
+    port=$(ip -n "$HOST" -o link show | grep -o ' cj0a59[0-9a-f]*' | tr -d ' ')
+idx=$(ip netns exec "$HOST" cat "/sys/class/net/$port/ifindex" 2>/dev/null)
+wait_until sh -c "ip netns exec '$HOST' nft list map inet capjail pubmark |
+    grep -q 8126"
+ok $? "3 premise: the jail published 8125 and 8126 (link $port, index $idx)"
+ip netns exec "$HOST" nft delete element inet capjail jails "{ $idx . $idx }"
+ok $? "3 root removes one of the jail's own elements"
+kill -TERM "$jpid"
+wait_gone "$jpid"
+ok $? "3 the jail ends"
+is "$(host_leftovers | tr '\n' ' ')" "" "3 and nothing of it is left"
+
+# --- 4. a start collects, and keeps the living ---
+bg_host "$WORK/pid-l" "$T_USER" "$CAPJAIL" --net=capjail0 -p 8127:80 \
+    -- sleep 30
+lpid=$BG_PID
+wait_until sh -c "ip netns exec '$HOST' nft list map inet capjail pubmark |
+    grep -q 8127"
+ok $? "4 premise: a live jail holds 8127"
+dead_port 8128
+out=$(up_jail "$T_USER2")
+is "$?:$out" "0:up" "4 a jail without ports starts"
+is "$(dead_elems | tr '\n' ' ')" "" "4 its run collected the dead jail's elements"
+like "$(nft_elems inet capjail pubmark | tr '\n' ' ')" "8127" \
+    "4 and kept the live one's"
+kill -TERM "$lpid"
+wait_gone "$lpid"
+is "$(host_leftovers | tr '\n' ' ')" "" "nothing left on the host"
+
+done_testing
