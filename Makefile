@@ -59,7 +59,7 @@ LDHARDEN += -fsanitize=address,undefined
 endif
 
 HELPER_PKGS	= libmnl libnftnl libcap-ng libseccomp libbsd-overlay
-LAUNCHER_PKGS	= libmnl libcap-ng libbsd-overlay
+LAUNCHER_PKGS	= libmnl libbsd-overlay
 HELPER_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS))
 HELPER_LIBS	:= $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS))
 LAUNCHER_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(LAUNCHER_PKGS))
