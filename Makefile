@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: ISC
 # capjail: an unprivileged launcher (capjail) and a cap_net_admin helper
-# (capjail-net).  GNU make.  The one generated file is $(B)/config.h: the
-# configured paths and the version, rewritten only when they change, so a
-# second `make PREFIX=...` rebuilds what uses them.  CPPFLAGS, CFLAGS and
-# LDFLAGS are the packager's (dpkg-buildflags); WERROR=1 adds -Werror
-# (make check and make lint set it).
+# (capjail-net).  GNU make.  Two generated files, both under $(B):
+# config.h, the configured paths and the version, rewritten only when they
+# change, so a second `make PREFIX=...` rebuilds what uses them; and
+# seccomp-default.h, the jail's default seccomp filter as BPF.  CPPFLAGS,
+# CFLAGS and LDFLAGS are the packager's (dpkg-buildflags); WERROR=1 adds
+# -Werror (make check and make lint set it).
 
 PREFIX		?= /usr/local
 BINDIR		?= $(PREFIX)/bin
@@ -58,13 +59,17 @@ LDHARDEN += -fsanitize=address,undefined
 endif
 
 HELPER_PKGS	= libmnl libnftnl libcap-ng libseccomp libbsd-overlay
-LAUNCHER_PKGS	= libmnl libcap-ng libseccomp libbsd-overlay
+LAUNCHER_PKGS	= libmnl libbsd-overlay
 HELPER_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS))
 HELPER_LIBS	:= $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS))
 LAUNCHER_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(LAUNCHER_PKGS))
 LAUNCHER_LIBS	:= $(shell $(PKG_CONFIG) --libs $(LAUNCHER_PKGS))
+GEN_PKGS	= libseccomp libbsd-overlay
+GEN_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(GEN_PKGS))
+GEN_LIBS	:= $(shell $(PKG_CONFIG) --libs $(GEN_PKGS))
 
 CONFIG_H	= $(B)/config.h
+SECCOMP_H	= $(B)/seccomp-default.h
 ALL_CFLAGS	= $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) -Iproto -MMD -MP \
 		  -include $(CONFIG_H)
 ALL_LDFLAGS	= $(LDFLAGS) $(LDHARDEN)
@@ -75,7 +80,8 @@ PROTO_SRCS	= proto/proto.c proto/fdpass.c
 HELPER_SRCS	= helper/config.c helper/dispatch.c helper/fw.c helper/lease.c \
 		  helper/link.c helper/log.c helper/main.c helper/netns.c \
 		  helper/nl.c helper/port.c helper/sandbox.c helper/idle.c
-LAUNCHER_SRCS	= $(wildcard launcher/*.c)
+# seccomp-gen.c is a build tool (it writes $(SECCOMP_H)), not launcher code.
+LAUNCHER_SRCS	= $(filter-out launcher/seccomp-gen.c,$(wildcard launcher/*.c))
 TEST_SRCS	= $(wildcard tests/*.c)
 
 PROTO_OBJS	= $(PROTO_SRCS:%.c=$(B)/%.o)
@@ -108,6 +114,22 @@ $(CONFIG_H): FORCE
 	  echo '#define CAPJAIL_VERSION "$(VERSION)"'; } >$@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
+# The jail's default filter, made at build time so that the launcher needs
+# no libseccomp and no compiling at every start.  libseccomp writes it for
+# the architecture the generator runs as, so the generator is built like
+# the launcher ($(CC), CFLAGS) but without $(HARDEN) (no sanitizers in a
+# build tool): a cross build must be able to run the target's binaries.
+$(B)/seccomp-gen: launcher/seccomp-gen.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP $(GEN_CFLAGS) \
+	    $(LDFLAGS) -o $@ $< $(GEN_LIBS)
+
+$(SECCOMP_H): $(B)/seccomp-gen
+	$(B)/seccomp-gen >$@.new
+	mv -f $@.new $@
+
+$(B)/launcher/seccomp.o: $(SECCOMP_H)
+
 $(B)/capjail: $(LAUNCHER_OBJS) $(LAUNCHER_HELPER_OBJS) $(PROTO_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
 
@@ -132,7 +154,7 @@ $(B)/helper/%.o: helper/%.c $(CONFIG_H)
 
 $(B)/launcher/%.o: launcher/%.c $(CONFIG_H)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LAUNCHER_CFLAGS) -Ihelper -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(LAUNCHER_CFLAGS) -Ihelper -I$(B) -c -o $@ $<
 
 # Man pages and the AppArmor profile name the configured paths.
 SUBST	= sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@HELPER_PATH@|$(HELPER_PATH)|g' \
@@ -228,15 +250,19 @@ fuzz: $(B)/fuzz/fuzz-dispatch $(B)/fuzz/mkcorpus
 
 # Static analysis over every source: gcc's analyzer, cppcheck, clang-tidy.
 # A finding judged wrong is suppressed at its line, with the reason.
-LINT_SRCS	= $(PROTO_SRCS) $(HELPER_SRCS) $(LAUNCHER_SRCS)
-LINT_INC	= -Iproto -Ihelper $(HELPER_CFLAGS) $(LAUNCHER_CFLAGS)
+# The analyzer build's $(SECCOMP_H) serves cppcheck and clang-tidy too.
+LINT_SRCS	= $(PROTO_SRCS) $(HELPER_SRCS) $(LAUNCHER_SRCS) \
+		  launcher/seccomp-gen.c
+LINT_INC	= -Iproto -Ihelper -I$(B)/analyzer $(HELPER_CFLAGS) \
+		  $(LAUNCHER_CFLAGS)
 lint:
 	$(MAKE) B=$(B)/analyzer CFLAGS="-O1 -fanalyzer" WERROR=1 all
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \
 	    --enable=warning,performance,portability \
 	    --suppress=missingIncludeSystem -D__GNUC__ -D_GNU_SOURCE \
 	    -DCONF_PATH='"x"' -DHELPER_PATH='"x"' -DCAPJAIL_VERSION='"x"' \
-	    -DAPPARMOR_PROFILE='"x"' -Iproto -Ihelper $(LINT_SRCS)
+	    -DAPPARMOR_PROFILE='"x"' -Iproto -Ihelper -I$(B)/analyzer \
+	    $(LINT_SRCS)
 	clang-tidy --quiet --warnings-as-errors='*' $(LINT_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -DCONF_PATH='"x"' -DHELPER_PATH='"x"' \
 	    -DCAPJAIL_VERSION='"x"' -DAPPARMOR_PROFILE='"x"' $(LINT_INC)

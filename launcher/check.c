@@ -11,16 +11,18 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <arpa/inet.h>
 #include <linux/capability.h>
+#include <linux/xattr.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-
-#include <cap-ng.h>
 
 #include "launcher.h"
 
@@ -76,26 +78,57 @@ check_userns(void)
 	return -1;
 }
 
+_Static_assert(CAP_TO_INDEX(CAP_NET_ADMIN) == 0,
+    "CAP_NET_ADMIN is in the first word of a capability set");
+
+/*
+ * The file capabilities in fd's security.capability attribute, as
+ * capabilities(7) lays it out (little-endian, three revisions): 0 with
+ * the first word of the permitted set and the effective bit, or -1 when
+ * there are none or they make no sense.  Read by hand: libcap-ng would be
+ * one more library loaded at every start, for this one check.
+ */
+static int
+file_caps(int fd, uint32_t *permitted, int *effective)
+{
+	struct vfs_ns_cap_data c;
+	ssize_t n;
+	size_t len;
+	uint32_t magic, rev;
+
+	if ((n = fgetxattr(fd, XATTR_NAME_CAPS, &c, sizeof(c))) == -1)
+		return -1;
+	len = (size_t)n;
+	magic = le32toh(c.magic_etc);
+	rev = magic & VFS_CAP_REVISION_MASK;
+	if (!(rev == VFS_CAP_REVISION_1 && len == XATTR_CAPS_SZ_1) &&
+	    !(rev == VFS_CAP_REVISION_2 && len == XATTR_CAPS_SZ_2) &&
+	    !(rev == VFS_CAP_REVISION_3 && len == XATTR_CAPS_SZ_3))
+		return -1;
+	*permitted = le32toh(c.data[0].permitted);
+	*effective = (magic & VFS_CAP_FLAGS_EFFECTIVE) != 0;
+	return 0;
+}
+
 static int
 check_helper_caps(const char *path)
 {
-	int fd, r = -1;
+	uint32_t permitted;
+	int fd, effective, r = -1;
 
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
 		printf("helper %s: NOT INSTALLED: %s\n", path, strerror(errno));
 		return -1;
 	}
-	capng_clear(CAPNG_SELECT_BOTH);
-	if (capng_get_caps_fd(fd) == -1)
+	if (file_caps(fd, &permitted, &effective) == -1)
 		printf("helper %s: NO FILE CAPABILITIES (as root: setcap "
 		    "cap_net_admin+ep %s)\n", path, path);
-	else if (!capng_have_capability(CAPNG_PERMITTED, CAP_NET_ADMIN))
+	else if ((permitted & CAP_TO_MASK(CAP_NET_ADMIN)) == 0)
 		printf("helper %s: cap_net_admin MISSING from its file "
 		    "capabilities\n", path);
 	else {
 		printf("helper %s: cap_net_admin+%s: ok\n", path,
-		    capng_have_capability(CAPNG_EFFECTIVE, CAP_NET_ADMIN) ?
-		    "ep" : "p");
+		    effective ? "ep" : "p");
 		r = 0;
 	}
 	(void)close(fd);

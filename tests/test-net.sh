@@ -232,6 +232,14 @@ like "$out" "all good$" "--check: all good"
 out=$(CAPJAIL_HELPER=$WORK/nocap-helper njail "$T_USER" --check)
 is $? 125 "--check with a helper lacking its capability: exit 125"
 like "$out" "NO FILE CAPABILITIES" "--check: says the capability is missing"
+# The rest of what --check reads from security.capability itself.
+cp "$HELPER" "$WORK/cap-helper"
+setcap cap_net_admin+p "$WORK/cap-helper"
+like "$(CAPJAIL_HELPER=$WORK/cap-helper njail "$T_USER" --check)" \
+    "cap-helper: cap_net_admin\+p: ok" "--check: a permitted-only capability"
+setcap cap_net_raw+ep "$WORK/cap-helper"
+like "$(CAPJAIL_HELPER=$WORK/cap-helper njail "$T_USER" --check)" \
+    "cap-helper: cap_net_admin MISSING" "--check: another capability only"
 out=$(njail "$(id -un nobody)" --check)
 is $? 125 "--check for a user with no grant: exit 125"
 like "$out" "grants: NONE" "--check: says nothing is granted"

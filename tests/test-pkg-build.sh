@@ -4,8 +4,10 @@
 # the license and the one version; the generated config.h (a second make
 # with another PREFIX rebuilds with the new paths); CPPFLAGS, CFLAGS and
 # LDFLAGS honoured and -Werror only with WERROR=1; the helper built from
-# its listed sources only and without the launcher-only proto code; man
-# pages clean under man --warnings; make dist reproducible and complete;
+# its listed sources only and without the launcher-only proto code; the
+# launcher's default seccomp filter made at build time (no libseccomp at
+# run time, remade when its rules change); man pages clean under man
+# --warnings; make dist reproducible and complete;
 # the AppArmor profile parsed by apparmor_parser; the bash completion.
 top=$(cd "$(dirname "$0")/.." && pwd)
 . "$top/tests/libtest.sh"
@@ -67,6 +69,19 @@ unlike "$syms" ' T (proto_check_rep|proto_init_req)$' \
 like "$(nm "$BUILD/capjail")" ' T proto_check_rep$' \
     "(the launcher has it)"
 
+# --- the launcher's default seccomp filter: BPF made by the build
+like "$(readelf -d "$BUILD/capjail-net")" 'NEEDED.*\[libseccomp\.' \
+    "the helper links libseccomp (control)"
+unlike "$(readelf -d "$BUILD/capjail")" 'NEEDED.*\[libseccomp\.' \
+    "the launcher does not: its default filter is compiled in"
+[ -s "$BUILD/seccomp-default.h" ] && [ ! -e "$top/launcher/seccomp-default.h" ]
+ok $? "the filter is generated in the build directory, not the sources"
+mk -s B="$b" "$b/launcher/seccomp.o" >/dev/null 2>&1
+n=$(mk B="$b" -W launcher/seccomp-gen.c "$b/launcher/seccomp.o" 2>&1)
+like "$n" 'seccomp-gen >[^ ]*seccomp-default\.h' \
+    "a change to the rules makes the filter again"
+like "$n" '-o [^ ]*launcher/seccomp\.o' "... and recompiles seccomp.c with it"
+
 # --- man pages
 for m in capjail.1 capjail-net.8 capjail-cleanup.8 net.conf.5; do
 	w=$(LC_ALL=C.UTF-8 MANROFFSEQ='' MANWIDTH=80 \
@@ -93,7 +108,7 @@ mk -s dist >/dev/null
 is "$(sha256sum <"$t")" "$s1" "make dist twice: the same bytes"
 l=$(tar -tzf "$t")
 for f in LICENSE NEWS Makefile net.conf debian/rules man/capjail.1 \
-    helper/config.c completions/_capjail; do
+    helper/config.c launcher/seccomp-gen.c completions/_capjail; do
 	like "$l" "^capjail-$version/$f\$" "the tarball has $f"
 done
 unlike "$l" '^capjail-[^/]*/build' "the tarball has no build output"
