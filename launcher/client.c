@@ -246,4 +246,5 @@ client_release(struct client *c)
 	if (call(c, &req, -1, &rep, why, sizeof(why)) == -1 && why[0] != '\0')
 		notice("release: %s", why);
 	client_close(c);
+	vlog("helper: released, gone");
 }
