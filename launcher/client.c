@@ -16,11 +16,44 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "launcher.h"
+
+/*
+ * posix_spawn, not fork: the child shares our memory until its exec (no
+ * page tables to copy, which costs a fork here a good part of a
+ * millisecond), in a session of its own, with the socket as fd 3 (a dup2
+ * onto itself clears close-on-exec) and nothing above it.  An exec that
+ * fails comes back as the error.
+ */
+static int
+spawn(pid_t *pid, const char *path, char *const argv[], char *const envp[],
+    int sock)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	int e;
+
+	if ((e = posix_spawn_file_actions_init(&fa)) != 0)
+		return e;
+	if ((e = posix_spawnattr_init(&at)) != 0) {
+		(void)posix_spawn_file_actions_destroy(&fa);
+		return e;
+	}
+	if ((e = posix_spawn_file_actions_adddup2(&fa, sock,
+	    PROTO_SOCK_FD)) == 0 &&
+	    (e = posix_spawn_file_actions_addclosefrom_np(&fa,
+	    PROTO_SOCK_FD + 1)) == 0 &&
+	    (e = posix_spawnattr_setflags(&at, POSIX_SPAWN_SETSID)) == 0)
+		e = posix_spawn(pid, path, &fa, &at, argv, envp);
+	(void)posix_spawnattr_destroy(&at);
+	(void)posix_spawn_file_actions_destroy(&fa);
+	return e;
+}
 
 /*
  * Must run before PR_SET_NO_NEW_PRIVS and before any new user namespace:
@@ -36,7 +69,7 @@ client_spawn(struct client *c, const char *path, int check)
 	char *const argv[] = { (char *)(uintptr_t)path,
 	    check ? (char *)(uintptr_t)"--check" : NULL, NULL };
 	char *const envp[] = { NULL };
-	int sv[2];
+	int sv[2], e;
 
 	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) == 1) {
 		errno = EPERM;
@@ -47,18 +80,12 @@ client_spawn(struct client *c, const char *path, int check)
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
 		err(EXIT_CAPJAIL, "socketpair");
 	vlog("helper: starting %s", path);
-	if ((c->pid = fork()) == -1)
-		err(EXIT_CAPJAIL, "fork");
-	if (c->pid == 0) {
-		(void)setsid();
-		if (sv[1] == PROTO_SOCK_FD)
-			(void)fcntl(sv[1], F_SETFD, 0);
-		else if (dup2(sv[1], PROTO_SOCK_FD) == -1)
-			_exit(EXIT_CAPJAIL);
-		closefrom(PROTO_SOCK_FD + 1);
-		execve(path, argv, envp);
+	if ((e = spawn(&c->pid, path, argv, envp, sv[1])) != 0) {
+		(void)close(sv[0]);
+		(void)close(sv[1]);
+		errno = e;
 		warn("network helper %s", path);
-		_exit(EXIT_CAPJAIL);
+		return -1;
 	}
 	(void)close(sv[1]);
 	c->sock = sv[0];

@@ -184,6 +184,11 @@ chmod 0755 "$WORK/killed-helper"
 CAPJAIL_HELPER=$WORK/killed-helper njail "$T_USER" --net=capjail0 -- true
 is "$?:$(cat "$ERR")" "125:capjail: attach to capjail0: the network helper was killed by signal 9 (Killed): see the system log" \
     "a helper killed before replying: exit 125, one line naming the signal"
+CAPJAIL_HELPER=$WORK/no-such-helper njail "$T_USER" --net=capjail0 -- true
+is "$?:$(cat "$ERR")" "125:capjail: network helper $WORK/no-such-helper: No such file or directory" \
+    "a helper that cannot be run: exit 125, one line naming it"
+out=$(CAPJAIL_HELPER=$WORK/no-such-helper njail "$T_USER" --check)
+like "$out" "grants: NOT AVAILABLE" "... and --check says the grants are not available"
 
 # --- 20 jails in parallel get 20 distinct addresses
 pids=""
