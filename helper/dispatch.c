@@ -69,9 +69,11 @@ refuse_bridge(const struct session *s, const char *bridge,
 }
 
 /*
- * A refusal that a stray link of the caller's may cause (a quota, the
- * netns rule) is worth one collection, then one more try: the garbage
- * waits for dispatch_tidy, and must not cost a user their jail.
+ * A refusal that stray links may cause (the caller's own against a quota
+ * or the netns rule; anyone's, left unwired by a killed helper, holding
+ * the address wanted or the last free ones) is worth one collection, then
+ * one more try: the garbage waits for dispatch_tidy, and must not cost a
+ * user their jail.
  */
 static int
 attach_tidy(struct session *s, size_t bi, struct in_addr want,
@@ -80,8 +82,9 @@ attach_tidy(struct session *s, size_t bi, struct in_addr want,
 	int r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
 	    sizeof(rep->text));
 
-	if ((r == EDQUOT || r == EBUSY) && !s->tidied) {
-		dispatch_tidy(s);
+	if ((r == EDQUOT || r == EBUSY || r == ENOSPC || r == EADDRINUSE) &&
+	    !s->tidied) {
+		dispatch_tidy(s, 1);
 		r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
 		    sizeof(rep->text));
 	}
@@ -233,7 +236,7 @@ publish_tidy(struct session *s, const struct proto_publish_req *p)
 		return 0;
 	if (errno != EEXIST || s->tidied)
 		return -1;
-	dispatch_tidy(s);
+	dispatch_tidy(s, 1);
 	return fw_publish(s->nf, p, s->lease.ifindex, s->lease.addr.s_addr);
 }
 
@@ -327,30 +330,43 @@ dispatch(struct session *s, const struct proto_req *req, int fd)
 	case PROTO_RELEASE_ALL:
 		do_release(s, &rep);
 		reply(s, &rep);
-		dispatch_tidy(s);
+		dispatch_tidy(s, 0);
 		exit(0);
 	default:
 		bad_request(s, "unknown message type");
 	}
 	reply(s, &rep);
 	if (req->hdr.flags & PROTO_F_LAST)
-		dispatch_tidy(s);
+		dispatch_tidy(s, 0);
 }
 
 /*
- * Once per session, and never for a check: collect what killed helpers
- * left behind.  No request needs it done first (a dead jail's elements
- * are keyed by an ifindex never reused soon, so they grant nothing; a
- * refusal garbage may cause is retried after collecting, see attach_tidy
- * and publish_tidy), so it waits until the launcher says no request comes
- * before the release (PROTO_F_LAST), and runs while the jail starts; or,
- * failing that, before the helper exits.
+ * Collect what killed helpers left behind: never for a check, at most
+ * once per run, and unless forced only on the caller's turn (fw_gc_turn:
+ * a user's helpers collect at most once a second between them, so a host
+ * starting many jails does not list every jail's state at every start).
+ * No request needs it done first (a dead jail's elements are keyed by an
+ * ifindex never reused soon, so they grant nothing), and the refusals
+ * garbage may cause force it, then try again (attach_tidy, publish_tidy).
+ * So it waits until the launcher says no request comes before the
+ * release (PROTO_F_LAST), and runs while the jail starts; or, failing
+ * that, before the helper exits.
  */
 void
-dispatch_tidy(struct session *s)
+dispatch_tidy(struct session *s, int force)
 {
-	if (s->check_only || s->tidied)
+	int turn;
+
+	if (s->check_only || s->tidied || (!force && s->asked_turn))
 		return;
+	if (!force) {
+		s->asked_turn = 1;
+		if ((turn = fw_gc_turn(s->nf, s->uid)) == 0)
+			return;
+		if (turn == -1)	/* collect anyway: garbage must not stay */
+			log_event(LOG_WARNING, "garbage collection turn: %s",
+			    strerror(errno));
+	}
 	s->tidied = 1;
 	if (lease_gc(s) == -1)
 		log_event(LOG_WARNING, "garbage collection: %s",
@@ -364,7 +380,7 @@ dispatch_recv_failed(struct session *s, int e)
 	if (e == 0) {
 		(void)lease_release(s, 1);
 		if (s->served)	/* else the launcher gave up before asking */
-			dispatch_tidy(s);
+			dispatch_tidy(s, 0);
 		exit(0);
 	}
 	if (e == EMSGSIZE)

@@ -510,6 +510,29 @@ put_set(struct batch *bt, uint16_t family, const char *name, uint32_t ktype,
 	batch_next(bt);
 }
 
+/*
+ * gcturn: a uid's turn to collect garbage, an element that the kernel
+ * expires after FW_GC_EVERY_MS (see fw_gc_turn).
+ */
+static void
+put_turn_set(struct batch *bt)
+{
+	struct nftnl_set *s = set_named(NFPROTO_INET, "gcturn");
+	uint8_t ud[6] = { NFTNL_UDATA_SET_KEYBYTEORDER, 4 };
+	uint32_t host = 1;	/* nft shows the uid as it is (see put_set) */
+
+	memcpy(ud + 2, &host, sizeof(host));
+	nftnl_set_set_u32(s, NFTNL_SET_ID, bt->nacks);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, DT_MARK);
+	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
+	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
+	nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud, sizeof(ud));
+	nftnl_set_nlmsg_build_payload(batch_msg(bt, NFT_MSG_NEWSET,
+	    NFPROTO_INET, NLM_F_CREATE), s);
+	nftnl_set_free(s);
+	batch_next(bt);
+}
+
 static void
 put_rule(struct batch *bt, struct nftnl_rule *r)
 {
@@ -1117,6 +1140,7 @@ setup_inet(struct batch *bt, const struct config *conf)
 	    sizeof(struct key_port), DT_MARK, 4, 0);
 	put_set(bt, NFPROTO_INET, "jails", DT_CONCAT(DT_MARK, DT_MARK),
 	    sizeof(struct key_jail), 0, 0, 0);
+	put_turn_set(bt);
 	put_static(bt, conf);
 	put_chain(bt, NFPROTO_INET, "prerouting", NF_INET_PRE_ROUTING,
 	    NF_IP_PRI_NAT_DST, "nat");
@@ -1764,6 +1788,30 @@ fw_release(struct nl *nf, uint32_t ifindex)
 	del_port_chain(nf, ifindex);
 	flush_flows(nf, ifindex);
 	return rc;
+}
+
+/*
+ * Is it uid's turn to collect garbage?  1 if so, 0 if one of its helpers
+ * took the turn in the last FW_GC_EVERY_MS, -1 with errno.  Taking it is
+ * adding uid to gcturn with that timeout, exclusively: one atomic batch,
+ * so concurrent helpers of one user collect once between them, and a
+ * turn is per user, so no user can keep another's runs from collecting.
+ */
+int
+fw_gc_turn(struct nl *nf, uint32_t uid)
+{
+	struct nftnl_set *s = set_named(NFPROTO_INET, "gcturn");
+	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+	struct batch bt;
+
+	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &uid, sizeof(uid));
+	nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, FW_GC_EVERY_MS);
+	nftnl_set_elem_add(s, e);
+	batch_start(&bt, nf);
+	put_elems(&bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
+	if (batch_send(&bt) == 0)
+		return 1;
+	return errno == EEXIST ? 0 : -1;
 }
 
 /*

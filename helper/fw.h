@@ -28,6 +28,8 @@ int	fw_lease(struct nl *, uint32_t, uint32_t, const uint8_t [6],
 int	fw_publish(struct nl *, const struct proto_publish_req *, uint32_t,
 	    uint32_t);
 int	fw_release(struct nl *, uint32_t);
+#define FW_GC_EVERY_MS	1000	/* a user's helpers collect at most so often */
+int	fw_gc_turn(struct nl *, uint32_t);
 int	fw_published(struct nl *, uint32_t, uint16_t);
 int	fw_forward_drop(struct nl *);
 void	fw_idle(void);

@@ -162,7 +162,8 @@ struct session {
 	const struct grant_conf	*grant[CONF_MAX_BRIDGES]; /* NULL: none */
 	int			 check_only;	/* --check: change nothing */
 	int			 served;	/* a request was well-formed */
-	int			 tidied;	/* dispatch_tidy has run */
+	int			 asked_turn;	/* for garbage collection */
+	int			 tidied;	/* dispatch_tidy collected */
 	int			 attached;
 	struct lease		 lease;
 };
@@ -222,7 +223,7 @@ void		sandbox_seccomp(void);
 /* dispatch.c: one request (checked here first), or the end of the session. */
 void		dispatch(struct session *, const struct proto_req *, int);
 void		dispatch_recv_failed(struct session *, int);
-void		dispatch_tidy(struct session *);
+void		dispatch_tidy(struct session *, int);
 
 /* log.c: syslog(LOG_AUTHPRIV), every line prefixed with the caller's uid. */
 void		log_init(uid_t);

@@ -269,12 +269,11 @@ scan_port(const struct nlmsghdr *nlh, void *data)
 {
 	struct scan *sc = data;
 	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
-	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 	uint32_t a;
 
 	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    mnl_attr_parse(nlh, sizeof(*ifm), link_attr, tb) != MNL_CB_OK ||
-	    tb[IFLA_IFNAME] == NULL || tb[IFLA_MASTER] == NULL ||
+	    mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr, tb) !=
+	    MNL_CB_OK || tb[IFLA_IFNAME] == NULL || tb[IFLA_MASTER] == NULL ||
 	    mnl_attr_validate(tb[IFLA_MASTER], MNL_TYPE_U32) < 0 ||
 	    mnl_attr_get_u32(tb[IFLA_MASTER]) != sc->br_index[sc->target] ||
 	    parse_host_name(mnl_attr_get_str(tb[IFLA_IFNAME]), &a) != 0 ||

@@ -88,6 +88,17 @@ wait_file() {
 	[ -e "$1" ]
 }
 
+# gc_turn USER NETNS: bounded wait (3 s) until USER's next helper run will
+# collect garbage: their turn (set gcturn, one second; SECURITY.md) is free.
+gc_turn() {
+	_gt=$(printf '0x%08x' "$(id -u "$1")")
+	_i=0
+	while ip netns exec "$2" nft list set inet capjail gcturn 2>/dev/null |
+	    grep -q "$_gt" && [ "$_i" -lt 30 ]; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+}
+
 # bg_pid PID: remember a background process to kill at exit.
 bg_pid() { _pids="$_pids $1"; }
 

@@ -316,6 +316,7 @@ wait "$mpid"
 wait_until test -z "$(jail_addr)"
 ok $? "(b) the SIGKILLed helper's link went with its netns"
 diag "(b) elements left behind: $(stale)"
+gc_turn "$T_USER2" "$HOST"
 out=$(in_host "$T_USER2" "$CAPJAIL" --net=capjail0 -- true 2>&1)
 is "$?:$out" "0:" "(b) the next jail start by $T_USER2 succeeds"
 is "$(stale)" 0 "(b) and it collected every element left behind"

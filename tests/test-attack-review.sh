@@ -197,6 +197,7 @@ dead() {
 	  nft_elems inet capjail jails; } | grep -E "$DEADHEX|10\.89\.0\.77"
 }
 diag "3 before: live $(live), dead: $(dead | tr '\n' ' ')"
+gc_turn "$T_USER" "$HOST"
 out=$(in_host "$T_USER" "$CAPJAIL" --net=capjail0 -- true 2>&1)
 diag "3 $T_USER's jail: ${out:-ran}"
 is "$(dead | tr '\n' ' ')" "" \

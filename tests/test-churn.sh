@@ -408,6 +408,7 @@ while ip -n "$HOST" -o link show | grep -q ' cj[0-9a-f]\{8\}[@:]' &&
 	sleep 0.1
 	i=$((i + 1))
 done
+gc_turn "$T_USER" "$HOST"
 diag "before the last helper run: $(host_leftovers | wc -l) leftovers"
 out=$(in_host "$T_USER" "$CAPJAIL" --net=capjail0 -- true 2>&1)
 is "$?:$out" "0:" "one more helper run succeeds"

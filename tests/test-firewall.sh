@@ -125,6 +125,7 @@ seed_jail "$T_USER" 8082 "$WORK/www" || diag "third jail did not start"
 hpid=$(pgrep -P "$JAIL_PID" -x capjail-net | head -n 1)
 kill -KILL "$hpid" "$JAIL_PID" 2>/dev/null
 wait_gone "$JAIL_PID"
+gc_turn "$T_USER" "$HOST"
 jail_sh "$T_USER" -- true >/dev/null 2>&1
 is "$(host_leftovers)" "" "after SIGKILL of the helper, the next run collects the garbage"
 out=$(ip -n "$HOST" -o addr show | grep -c '10\.89\.0\.[0-9]*/' )
@@ -162,6 +163,7 @@ n=$(ip netns exec "$HOST" nft list map inet capjail ports4 |
     grep -o '10\.89\.0\.250 \. 80' | wc -l)
 is "$n" 3000 "the other elements are untouched, the jail's are gone"
 ip -n "$HOST" link del cj0a5900fa
+gc_turn "$T_USER" "$HOST"
 jail_sh "$T_USER" -- true >/dev/null 2>&1
 is "$(host_leftovers)" "" "once their link is gone, the next run sweeps them"
 

@@ -559,6 +559,7 @@ if as_ok $hi && ! as_ok $lo; then
 	hostile "invocation: RLIMIT_AS tight with 3000 elements: served or refused, never half done" \
 	    "$out" "type=attach status=" "^helper exit [01]\$"
 	ip -n "$NS" link del cj0a5900fa
+	gc_turn "$T_USER" "$NS"
 	client "$T_USER" check >/dev/null	# collects the 3000 elements
 	rebase
 else
@@ -831,6 +832,7 @@ while [ "$(cjlinks)" -gt 1 ] && [ $i -lt 300 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 diag "50 launches: up to $peak jail links at once; $killed_l launchers and $killed_h helpers SIGKILLed"
+gc_turn "$T_USER" "$NS"
 out=$(client "$T_USER" check)
 hostile "race: 50 parallel jails with random SIGKILLs: after one more helper run, nothing left" \
     "$out

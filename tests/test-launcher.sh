@@ -205,8 +205,10 @@ for o in -h --help -V --version -q --quiet -v --verbose --uid --gid \
 done
 like "$(jail --version)" "^capjail [0-9]+\.[0-9]+" "--version"
 jail -v -- true
-like "$(cat "$ERR")" "capjail: clone: " "-v says each setup step"
-like "$(cat "$ERR")" "capjail: mount: " "-v says the mount steps"
+like "$(cat "$ERR")" "capjail: \[ *[0-9]+\.[0-9]{3} ms\] clone: " \
+    "-v says each setup step, with the time since the start"
+like "$(cat "$ERR")" "capjail: \[ *[0-9]+\.[0-9]{3} ms\] mount: " \
+    "-v says the mount steps"
 jail -v -q -- true
 is "$(cat "$ERR")" "" "-q (the last of -v -q wins) prints nothing"
 

@@ -1,15 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: ISC
-# The helper collects garbage once per run, after the launcher's last
-# request before the release (PROTO_F_LAST), not before the first one; and
-# a release deletes its own elements by key, not by listing everyone's.
+# The helper collects garbage at most once per run, on its user's turn,
+# after the launcher's last request before the release (PROTO_F_LAST), not
+# before the first one; and a release deletes its own elements by key, not
+# by listing everyone's.
 # Neither may cost a user anything, which is what this asserts:
 #  1. a port a dead jail's elements still hold is published at once;
 #  2. stray links that break their own quota label (what a stopped or
 #     killed race loser leaves) do not refuse the owner's next jail;
 #  3. a release whose own element somebody else already removed still
 #     removes all the rest (the by-key batch fails whole; the listing runs);
-#  4. a jail start collects a dead jail's elements, and keeps live ones.
+#  4. a jail start collects a dead jail's elements, and keeps live ones;
+#  5. but a user's helpers collect at most once a second between them
+#     (their turn in set gcturn), and one user's turn is not another's.
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -94,6 +97,7 @@ wait_until sh -c "ip netns exec '$HOST' nft list map inet capjail pubmark |
     grep -q 8127"
 ok $? "4 premise: a live jail holds 8127"
 dead_port 8128
+gc_turn "$T_USER2" "$HOST"
 out=$(up_jail "$T_USER2")
 is "$?:$out" "0:up" "4 a jail without ports starts"
 is "$(dead_elems | tr '\n' ' ')" "" "4 its run collected the dead jail's elements"
@@ -101,6 +105,23 @@ like "$(nft_elems inet capjail pubmark | tr '\n' ' ')" "8127" \
     "4 and kept the live one's"
 kill -TERM "$lpid"
 wait_gone "$lpid"
+
+# --- 5. a user's helpers collect once a second between them; per user ---
+gc_turn "$T_USER" "$HOST"
+up_jail "$T_USER" >/dev/null
+like "$(ip netns exec "$HOST" nft list set inet capjail gcturn)" \
+    "$(printf '0x%08x' "$(id -u "$T_USER")")" "5 a run took $T_USER's turn"
+dead_port 8129
+out=$(up_jail "$T_USER")
+is "$?:$out" "0:up" "5 $T_USER's next jail, within the second, starts"
+like "$(dead_elems | tr '\n' ' ')" "8129" "5 and leaves the garbage (not its turn)"
+gc_turn "$T_USER2" "$HOST"
+out=$(up_jail "$T_USER2")
+is "$(dead_elems | tr '\n' ' ')" "" "5 $T_USER2's turn is its own: its run collects"
+dead_port 8130
+gc_turn "$T_USER" "$HOST"
+out=$(up_jail "$T_USER")
+is "$(dead_elems | tr '\n' ' ')" "" "5 once the second is over, $T_USER's run collects"
 is "$(host_leftovers | tr '\n' ' ')" "" "nothing left on the host"
 
 done_testing
