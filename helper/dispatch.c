@@ -70,10 +70,10 @@ refuse_bridge(const struct session *s, const char *bridge,
 
 /*
  * A refusal that stray links may cause (the caller's own against a quota
- * or the netns rule; anyone's, left unwired by a killed helper, holding
- * the address wanted or the last free ones) is worth one collection, then
- * one more try: the garbage waits for dispatch_tidy, and must not cost a
- * user their jail.
+ * or the netns rule; anyone's, left unwired by a stopped or killed
+ * helper, holding the address wanted, the last free ones, or every one
+ * tried) is worth one collection, then one more try: the garbage waits
+ * for dispatch_tidy, and must not cost a user their jail.
  */
 static int
 attach_tidy(struct session *s, size_t bi, struct in_addr want,
@@ -82,8 +82,8 @@ attach_tidy(struct session *s, size_t bi, struct in_addr want,
 	int r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
 	    sizeof(rep->text));
 
-	if ((r == EDQUOT || r == EBUSY || r == ENOSPC || r == EADDRINUSE) &&
-	    !s->tidied) {
+	if ((r == EDQUOT || r == EBUSY || r == ENOSPC || r == EADDRINUSE ||
+	    r == EAGAIN) && !s->tidied) {
 		dispatch_tidy(s, 1);
 		r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
 		    sizeof(rep->text));

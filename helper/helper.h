@@ -134,7 +134,6 @@ struct nlmsghdr	*link_new_fdb(void *, size_t, uint32_t, uint32_t,
 struct nlmsghdr	*link_set_forwarding(void *, size_t, uint32_t, const char *);
 struct nlmsghdr	*link_del(void *, size_t, uint32_t, uint32_t);
 struct nlmsghdr	*link_get(void *, size_t, uint32_t, const char *);
-struct nlmsghdr	*link_get_ports(void *, size_t, uint32_t);
 struct nlmsghdr	*link_get_index(void *, size_t, uint32_t, uint32_t);
 
 /*

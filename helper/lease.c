@@ -263,26 +263,6 @@ scan_link(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* One bridge port of the AF_BRIDGE dump: a jail's on the target bridge. */
-static int
-scan_port(const struct nlmsghdr *nlh, void *data)
-{
-	struct scan *sc = data;
-	const struct nlattr *tb[IFLA_MAX + 1] = { NULL };
-	uint32_t a;
-
-	if (nlh->nlmsg_type != RTM_NEWLINK ||
-	    mnl_attr_parse(nlh, sizeof(struct ifinfomsg), link_attr, tb) !=
-	    MNL_CB_OK || tb[IFLA_IFNAME] == NULL || tb[IFLA_MASTER] == NULL ||
-	    mnl_attr_validate(tb[IFLA_MASTER], MNL_TYPE_U32) < 0 ||
-	    mnl_attr_get_u32(tb[IFLA_MASTER]) != sc->br_index[sc->target] ||
-	    parse_host_name(mnl_attr_get_str(tb[IFLA_IFNAME]), &a) != 0 ||
-	    bridge_of(sc->conf, a) != sc->target)
-		return MNL_CB_OK;
-	bit_set(taken, (int)(a - net_of(&sc->conf->bridges[sc->target])));
-	return MNL_CB_OK;
-}
-
 static void
 scan_reset(struct session *s, struct scan *sc)
 {
@@ -446,7 +426,7 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 		if (r == 0 && clashes++ > 0)
 			return jail_clash(s, sc, ifname, text, len);
 		if (r == 1)
-			bit_set(taken, host);	/* not on the bridge yet */
+			bit_set(taken, host);	/* made since our listing */
 	}
 	return say(text, len, EAGAIN, "lost %d address races on %s",
 	    CREATE_TRIES, b->name);
@@ -515,38 +495,34 @@ check_want(const struct bridge_conf *b, struct in_addr want, char *text,
 }
 
 /*
- * Before the link exists: the wanted address, the bridge (one look-up by
- * name) and the addresses its ports hold (one dump of bridge ports, which
- * costs little per jail), to pick a free one.  The quota and the netns
- * rule are judged once the link exists (verify_and_count), against the
- * labels of every link: a refusal there deletes the link again.  A port
- * made but not on the bridge yet is missed here: creating its name then
- * fails with EEXIST, and make_veth moves on.
+ * Everything before the link exists, from one dump of every link: a
+ * refusal (the quota, the netns rule) changes nothing, so a caller at
+ * the quota never makes a link it could stop its helper on (an unwired
+ * link holds an address); the addresses in use; the bridge.
  */
 static int
 precheck(struct session *s, struct scan *sc, struct in_addr want,
     char *text, size_t len)
 {
 	const struct bridge_conf *b = &s->conf->bridges[sc->target];
-	char buf[LINK_BUF_SIZE];
-	struct nlmsghdr *nlh;
+	uint32_t max = s->grant[sc->target]->jails;
 	int r;
 
 	if ((r = check_want(b, want, text, len)) != 0)
 		return r;
-	if (scan(s, sc, b->name) == -1 && errno != ENODEV)
-		return say(text, len, errno, "looking up %s: %s", b->name,
+	sc->own = &s->lease.label;
+	if (scan(s, sc, NULL) == -1)
+		return say(text, len, errno, "listing links: %s",
 		    strerror(errno));
+	if (sc->ns_taken)
+		return say(text, len, EBUSY, "that network namespace already "
+		    "has a jail link");
+	if (sc->used[sc->target] >= max)
+		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
+		    "on %s", max, max, b->name);
 	if (sc->br_bad[sc->target])
 		return say(text, len, EINVAL, "%s exists and is not a bridge",
 		    b->name);
-	if (sc->br_index[sc->target] == 0)
-		return 0;	/* made later, with no jail on it */
-	nlh = link_get_ports(buf, sizeof(buf), nl_next_seq(s->rtnl));
-	if (nl_dump(s->rtnl, nlh, nlh->nlmsg_len, scan_port, sc) == -1 &&
-	    errno != EAGAIN)	/* interrupted: EEXIST will tell */
-		return say(text, len, errno, "listing %s's ports: %s",
-		    b->name, strerror(errno));
 	return 0;
 }
 

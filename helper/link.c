@@ -313,24 +313,6 @@ link_get(void *buf, size_t size, uint32_t seq, const char *name)
 	return fits(nlh, size);
 }
 
-/*
- * Dump every bridge port (family AF_BRIDGE): a name, a master and a few
- * bridge attributes each, not the whole link (whose dump also looks up
- * each veth's peer namespace id, in a table as long as the jails), so it
- * costs little per jail.
- */
-struct nlmsghdr *
-link_get_ports(void *buf, size_t size, uint32_t seq)
-{
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-
-	need(size);
-	nlh = put_link_hdr(buf, RTM_GETLINK, NLM_F_DUMP, seq, &ifm);
-	ifm->ifi_family = AF_BRIDGE;
-	return fits(nlh, size);
-}
-
 /* Get one link by index (answered by the link and an ack, or ENODEV). */
 struct nlmsghdr *
 link_get_index(void *buf, size_t size, uint32_t seq, uint32_t ifindex)

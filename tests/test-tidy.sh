@@ -12,7 +12,10 @@
 #     removes all the rest (the by-key batch fails whole; the listing runs);
 #  4. a jail start collects a dead jail's elements, and keeps live ones;
 #  5. but a user's helpers collect at most once a second between them
-#     (their turn in set gcturn), and one user's turn is not another's.
+#     (their turn in set gcturn), and one user's turn is not another's;
+#  6. a user at its quota makes no link at all (a stopped helper's link
+#     would hold an address: the review of the first version found this);
+#  7. stray links holding every address do not refuse another user.
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -122,6 +125,47 @@ dead_port 8130
 gc_turn "$T_USER" "$HOST"
 out=$(up_jail "$T_USER")
 is "$(dead_elems | tr '\n' ' ')" "" "5 once the second is over, $T_USER's run collects"
+is "$(host_leftovers | tr '\n' ' ')" "" "nothing left on the host"
+
+# --- 6. a user at its quota makes no link (one it could stop its helper
+# on would hold an address) ---
+cat >>"$CONF" <<CONFEOF
+bridge cjtiny0 10.90.0.1/28
+user $T_USER cjtiny0 jails=1
+user $T_USER2 cjtiny0 jails=3
+CONFEOF
+bg_host "$WORK/pid-q" "$T_USER" "$CAPJAIL" --net=cjtiny0 -- sleep 30
+qpid=$BG_PID
+wait_until sh -c "ip -n '$HOST' -o link show master cjtiny0 | grep -q ' cj0a5a'"
+ok $? "6 premise: $T_USER holds its one jail on cjtiny0"
+ip netns exec "$HOST" ip -o monitor link >"$WORK/mon" 2>&1 &
+mon=$!
+bg_pid $mon
+sleep 0.3
+out=$(in_host "$T_USER" "$CAPJAIL" --net=cjtiny0 -- true 2>&1)
+like "$out" "quota reached: 1 of 1" "6 the second is refused: the quota"
+sleep 0.3
+kill "$mon"
+is "$(grep -c 'cj0a5a' "$WORK/mon")" 0 "6 and no link came and went meanwhile"
+kill -TERM "$qpid"
+wait_gone "$qpid"
+
+# --- 7. stray links a killed helper left unwired (labelled from birth,
+# the younger ones over their quota of 1) hold every address of cjtiny0 ---
+i=2
+while [ $i -le 14 ]; do
+	ip -n "$HOST" link add "$(printf 'cj0a5a00%02x' $i)" group "$(id -u "$T_USER")" \
+	    txqlen 1 address "$(printf '02:63:7f:00:01:%02x' $i)" type veth \
+	    peer name "$(printf 'cjq%02x' $i)"
+	i=$((i + 1))
+done
+is "$(ip -n "$HOST" -o link show group "$(id -u "$T_USER")" | grep -c ': cj0a5a')" 13 \
+    "7 premise: 13 stray links hold every address of cjtiny0"
+out=$(in_host "$T_USER2" "$CAPJAIL" --net=cjtiny0 -- sh -c 'echo up' 2>&1)
+is "$?:$out" "0:up" "7 $T_USER2's jail still starts (the strays are collected at once)"
+is "$(ip -n "$HOST" -o link show group "$(id -u "$T_USER")" | grep -c ': cj0a5a')" 1 \
+    "7 the twelve that broke their label went, the oldest stays"
+ip -n "$HOST" link del cj0a5a0002
 is "$(host_leftovers | tr '\n' ' ')" "" "nothing left on the host"
 
 done_testing
