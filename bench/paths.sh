@@ -16,7 +16,9 @@
 # Every server runs as cjtest1 and listens on SPORT inside its namespace.
 # Every process started here is ended by paths_cleanup (the exit trap).
 
-PATHS="bare ref capjail slirp pasta"
+# BENCH_PATHS: a subset, in this order (e.g. "bare ref capjail" when
+# only capjail's cost against its anchors is in question).
+PATHS=${BENCH_PATHS:-"bare ref capjail slirp pasta"}
 CJ_PID=""
 # paths_config: cjtest1 may publish the bench's host ports.
 paths_config() {

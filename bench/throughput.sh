@@ -15,7 +15,8 @@
 # nothing here touches the machine's own interfaces, routes or firewall.
 #
 # Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
-# DURATION seconds per direction (default 5), ROUNDS (default 3), OUT.
+# DURATION seconds per direction (default 5), ROUNDS (default 3), OUT,
+# BENCH_PATHS (bench/paths.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-5}

@@ -775,6 +775,19 @@ rules_from_jails(struct batch *bt)
 	x_cmp(r, NFT_CMP_NEQ, &(uint8_t){ NFPROTO_IPV4 }, 1);
 	x_verdict(r, NF_DROP, NULL);
 	put_rule(bt, r);
+	/* The fast path, taken by every packet of an established flow
+	 * after its first: in its own jail's flow, in either direction.
+	 * It implies every check below: established is neither invalid,
+	 * untracked, new nor related, and conntrack never calls an ICMP
+	 * error (the only types jailicmp drops) established; a reply whose
+	 * flow's mark names its port leaves jailreply at its first rule. */
+	r = rule(NFPROTO_INET, "fromjail");
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED));
+	x_mark_is(r, NFT_CT_MARK, 0);
+	x_imm32(r, R1, 0);
+	x_meta_set(r, NFT_META_MARK, R1);
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
 	r = rule(NFPROTO_INET, "fromjail");
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_INVALID_BIT |
 	    NF_CT_STATE_UNTRACKED_BIT);
@@ -863,20 +876,25 @@ rules_forward(struct batch *bt)
 {
 	struct nftnl_rule *r;
 
+	/* Two tests decide for a packet that is none of capjail's (one
+	 * that neither leaves by nor comes from a bridge) and for one into
+	 * a jail; out of a jail, a third. */
 	drop_on_port(bt, "forward", NFT_META_OIFNAME);
 	jump_bridges(bt, "forward", NFT_META_OIFNAME, "tojail");
-	/* Out of jails: new connections only where outbound=nat. */
-	r = rule(NFPROTO_INET, "forward");
-	x_meta_in(r, NFT_META_IIFNAME, "natbridges", 0);
-	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW));
-	x_verdict(r, NF_ACCEPT, NULL);
-	put_rule(bt, r);
-	r = on_bridges("forward", NFT_META_IIFNAME);
+	jump_bridges(bt, "forward", NFT_META_IIFNAME, "outbound");
+	/* Out of jails: replies and their errors, which are most packets;
+	 * new connections only where outbound=nat. */
+	r = rule(NFPROTO_INET, "outbound");
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 	    NF_CT_STATE_BIT(IP_CT_RELATED));
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
-	refuse(bt, "forward", NFT_META_IIFNAME);
+	r = rule(NFPROTO_INET, "outbound");
+	x_meta_in(r, NFT_META_IIFNAME, "natbridges", 0);
+	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW));
+	x_verdict(r, NF_ACCEPT, NULL);
+	put_rule(bt, r);
+	refuse(bt, "outbound", 0);
 	/* Into jails: DNAT'ed flows of published ports, from that bridge's
 	 * publish-from interfaces; then replies and their ICMP errors.
 	 * Whose flow it is, the bridge table checks at the port. */
@@ -1009,14 +1027,15 @@ rules_ingress(struct batch *bt)
 	struct nftnl_rule *r;
 	uint16_t et;
 
-	r = rule(NFPROTO_NETDEV, "jail");
-	x_payload(r, NFT_PAYLOAD_LL_HEADER, 0, 6, R1);
-	x_cmp(r, NFT_CMP_EQ, bcast, sizeof(bcast));
-	x_verdict(r, NFT_GOTO, "jailsrc");
-	put_rule(bt, r);
+	/* unicast first: nearly every frame */
 	r = rule(NFPROTO_NETDEV, "jail");
 	x_payload(r, NFT_PAYLOAD_LL_HEADER, 0, 1, R1);
 	x_bits8(r, 0x01, 0);		/* ether daddr is unicast */
+	x_verdict(r, NFT_GOTO, "jailsrc");
+	put_rule(bt, r);
+	r = rule(NFPROTO_NETDEV, "jail");
+	x_payload(r, NFT_PAYLOAD_LL_HEADER, 0, 6, R1);
+	x_cmp(r, NFT_CMP_EQ, bcast, sizeof(bcast));
 	x_verdict(r, NFT_GOTO, "jailsrc");
 	put_rule(bt, r);
 	/* iif . ether saddr . ip saddr @src: mark the packet, accept */
@@ -1154,6 +1173,7 @@ setup_inet(struct batch *bt, const struct config *conf)
 	put_chain(bt, NFPROTO_INET, "jailicmp", -1, 0, NULL);
 	put_chain(bt, NFPROTO_INET, "jailreply", -1, 0, NULL);
 	put_chain(bt, NFPROTO_INET, "tojail", -1, 0, NULL);
+	put_chain(bt, NFPROTO_INET, "outbound", -1, 0, NULL);
 	put_chain(bt, NFPROTO_INET, "jailout", NF_INET_POST_ROUTING,
 	    NF_IP_PRI_FILTER, "filter");
 	put_chain(bt, NFPROTO_INET, "forward", NF_INET_FORWARD,
