@@ -72,8 +72,9 @@ refuse_bridge(const struct session *s, const char *bridge,
  * A refusal that stray links may cause (the caller's own against a quota
  * or the netns rule; anyone's, left unwired by a stopped or killed
  * helper, holding the address wanted, the last free ones, or every one
- * tried) is worth one collection, then one more try: the garbage waits
- * for dispatch_tidy, and must not cost a user their jail.
+ * tried, or coming and going under a create: EEXIST) is worth one
+ * collection, then one more try: the garbage waits for dispatch_tidy,
+ * and must not cost a user their jail.
  */
 static int
 attach_tidy(struct session *s, size_t bi, struct in_addr want,
@@ -83,7 +84,7 @@ attach_tidy(struct session *s, size_t bi, struct in_addr want,
 	    sizeof(rep->text));
 
 	if ((r == EDQUOT || r == EBUSY || r == ENOSPC || r == EADDRINUSE ||
-	    r == EAGAIN) && !s->tidied) {
+	    r == EAGAIN || r == EEXIST) && !s->tidied) {
 		dispatch_tidy(s, 1);
 		r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
 		    sizeof(rep->text));
