@@ -314,18 +314,24 @@ seen(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Does a link of this name exist?  1, 0 (ENODEV), or -1 with errno. */
+/* Is the link a GET asks for there?  1, 0 (ENODEV), or -1 with errno. */
 static int
-exists(struct session *s, const char *name)
+there(struct session *s, const struct nlmsghdr *nlh)
 {
-	char buf[LINK_BUF_SIZE];
-	struct nlmsghdr *nlh = link_get(buf, sizeof(buf),
-	    nl_next_seq(s->rtnl), name);
 	int found = 0;
 
 	if (nl_dump(s->rtnl, nlh, nlh->nlmsg_len, seen, &found) == 0)
 		return 1;
 	return errno == ENODEV ? 0 : -1;
+}
+
+static int
+exists(struct session *s, const char *name)
+{
+	char buf[LINK_BUF_SIZE];
+
+	return there(s, link_get(buf, sizeof(buf), nl_next_seq(s->rtnl),
+	    name));
 }
 
 /* Create a configured bridge that is absent: up, with its gateway. */
@@ -640,12 +646,9 @@ static int
 present(struct session *s, uint32_t ifindex)
 {
 	char buf[LINK_BUF_SIZE];
-	struct nlmsghdr *nlh = link_get_index(buf, sizeof(buf),
-	    nl_next_seq(s->rtnl), ifindex);
-	int found = 0;
 
-	return nl_dump(s->rtnl, nlh, nlh->nlmsg_len, seen, &found) == 0 ||
-	    errno != ENODEV;
+	return there(s, link_get_index(buf, sizeof(buf),
+	    nl_next_seq(s->rtnl), ifindex)) != 0;
 }
 
 /*

@@ -70,7 +70,9 @@ conf_std() {
 # snap: the host netns, in a form that changes only when something in it
 # does.  Carrier-dependent flags, timers and IPv6 link-local addresses are
 # the kernel's (a jail bringing its end up), not the helper's; set
-# elements are sorted (the kernel lists a hash set in any order).
+# elements are sorted (the kernel lists a hash set in any order); the
+# turns in gcturn are left out (each run takes its user's, for a second,
+# and the kernel counts it down: SECURITY.md, "Kernel-only state").
 snap() {
 	ip -n "$NS" -d -o link show | awk '{
 		s = $1 " " $2
@@ -93,6 +95,10 @@ snap() {
 	ip -n "$NS" -4 route show table all | sed 's/ linkdown//'
 	ip netns exec "$NS" sh -c 'grep -r . /proc/sys/net/ipv4/conf/*/forwarding
 	    nft list ruleset' | awk '
+	/set gcturn \{/ { gc = 1 }
+	gc && /elements = \{/ { skip = 1 }
+	skip { if ($0 ~ /\}[ \t]*$/) skip = 0; next }
+	gc && /^[ \t]*\}/ { gc = 0 }
 	function out(   i, j, t, s) {
 		for (i = 2; i <= n; i++) {
 			t = e[i]
