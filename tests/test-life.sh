@@ -37,8 +37,13 @@ spawn() { bg_user "$CAPJAIL" "$@"; }
 
 # ended PID: the process has ended (gone, or a zombie not yet reaped).
 ended() {
+	# Z: not reaped yet; X: being reaped (wait marks it dead before
+	# /proc lets go of it); nothing: gone between the two looks.
 	[ ! -e "/proc/$1" ] ||
-	    [ "$(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null)" = Z ]
+	    case $(cut -d' ' -f3 "/proc/$1/stat" 2>/dev/null) in
+	    Z | X | "") true ;;
+	    *) false ;;
+	    esac
 }
 
 # wait_gone PID: bounded wait (5 s) for a process to end.
