@@ -470,13 +470,20 @@ set_named(uint16_t family, const char *name)
 	return s;
 }
 
-/* A hash set (or map, when dlen != 0) created when missing.  A static set
- * is also flushed here, and refilled from the config later in the batch. */
+/*
+ * A hash set (or map, when dlen != 0) created when missing.  PUT_FLUSH: a
+ * static set, flushed here and refilled from the config later in the
+ * batch.  PUT_TIMEOUT: its elements may carry timeouts (gcturn).
+ */
+#define PUT_FLUSH	0x1
+#define PUT_TIMEOUT	0x2
 static void
 put_set(struct batch *bt, uint16_t family, const char *name, uint32_t ktype,
-    uint32_t klen, uint32_t dtype, uint32_t dlen, int flush)
+    uint32_t klen, uint32_t dtype, uint32_t dlen, int how)
 {
 	struct nftnl_set *s = set_named(family, name);
+	uint32_t flags = (dlen != 0 ? NFT_SET_MAP : 0) |
+	    ((how & PUT_TIMEOUT) ? NFT_SET_TIMEOUT : 0);
 	struct nlmsghdr *nlh;
 
 	/* The kernel wants an id, unique in the batch, even if unused. */
@@ -485,8 +492,8 @@ put_set(struct batch *bt, uint16_t family, const char *name, uint32_t ktype,
 	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, klen);
 	/* nft reads a lone string or mark (not a concatenation) in sets
 	 * as big-endian unless told: a udata TLV, value 1 (host order). */
-	if (ktype == DT_IFNAME || dtype == DT_MARK) {
-		uint8_t ud[6] = { ktype == DT_IFNAME ?
+	if (ktype == DT_IFNAME || ktype == DT_MARK || dtype == DT_MARK) {
+		uint8_t ud[6] = { ktype == DT_IFNAME || ktype == DT_MARK ?
 		    NFTNL_UDATA_SET_KEYBYTEORDER :
 		    NFTNL_UDATA_SET_DATABYTEORDER, 4 };
 		uint32_t host = 1;
@@ -494,41 +501,19 @@ put_set(struct batch *bt, uint16_t family, const char *name, uint32_t ktype,
 		memcpy(ud + 2, &host, sizeof(host));
 		nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud, sizeof(ud));
 	}
+	if (flags != 0)
+		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, flags);
 	if (dlen != 0) {
-		nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_MAP);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_TYPE, dtype);
 		nftnl_set_set_u32(s, NFTNL_SET_DATA_LEN, dlen);
 	}
 	nlh = batch_msg(bt, NFT_MSG_NEWSET, family, NLM_F_CREATE);
 	nftnl_set_nlmsg_build_payload(nlh, s);
-	if (flush) {
+	if (how & PUT_FLUSH) {
 		batch_next(bt);
 		nlh = batch_msg(bt, NFT_MSG_DELSETELEM, family, 0);
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	}
-	nftnl_set_free(s);
-	batch_next(bt);
-}
-
-/*
- * gcturn: a uid's turn to collect garbage, an element that the kernel
- * expires after FW_GC_EVERY_MS (see fw_gc_turn).
- */
-static void
-put_turn_set(struct batch *bt)
-{
-	struct nftnl_set *s = set_named(NFPROTO_INET, "gcturn");
-	uint8_t ud[6] = { NFTNL_UDATA_SET_KEYBYTEORDER, 4 };
-	uint32_t host = 1;	/* nft shows the uid as it is (see put_set) */
-
-	memcpy(ud + 2, &host, sizeof(host));
-	nftnl_set_set_u32(s, NFTNL_SET_ID, bt->nacks);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_TYPE, DT_MARK);
-	nftnl_set_set_u32(s, NFTNL_SET_KEY_LEN, 4);
-	nftnl_set_set_u32(s, NFTNL_SET_FLAGS, NFT_SET_TIMEOUT);
-	nftnl_set_set_data(s, NFTNL_SET_USERDATA, ud, sizeof(ud));
-	nftnl_set_nlmsg_build_payload(batch_msg(bt, NFT_MSG_NEWSET,
-	    NFPROTO_INET, NLM_F_CREATE), s);
 	nftnl_set_free(s);
 	batch_next(bt);
 }
@@ -1144,14 +1129,15 @@ setup_inet(struct batch *bt, const struct config *conf)
 	const uint32_t ifn = IFNAMSIZ;
 
 	put_table(bt, NFPROTO_INET);
-	put_set(bt, NFPROTO_INET, "bridges", DT_IFNAME, ifn, 0, 0, 1);
-	put_set(bt, NFPROTO_INET, "natbridges", DT_IFNAME, ifn, 0, 0, 1);
-	put_set(bt, NFPROTO_INET, "pubif", DT_IFNAME, ifn, 0, 0, 1);
+	put_set(bt, NFPROTO_INET, "bridges", DT_IFNAME, ifn, 0, 0, PUT_FLUSH);
+	put_set(bt, NFPROTO_INET, "natbridges", DT_IFNAME, ifn, 0, 0,
+	    PUT_FLUSH);
+	put_set(bt, NFPROTO_INET, "pubif", DT_IFNAME, ifn, 0, 0, PUT_FLUSH);
 	put_set(bt, NFPROTO_INET, "pubpath", DT_CONCAT(DT_IFNAME, DT_IFNAME),
-	    2 * ifn, 0, 0, 1);
+	    2 * ifn, 0, 0, PUT_FLUSH);
 	put_set(bt, NFPROTO_INET, "intra", DT_CONCAT(DT_IFNAME, DT_IFNAME),
-	    2 * ifn, 0, 0, 1);
-	put_set(bt, NFPROTO_INET, "gateways", DT_IPADDR, 4, 0, 0, 1);
+	    2 * ifn, 0, 0, PUT_FLUSH);
+	put_set(bt, NFPROTO_INET, "gateways", DT_IPADDR, 4, 0, 0, PUT_FLUSH);
 	put_set(bt, NFPROTO_INET, "ports4", DT_CONCAT(DT_PROTO, DT_SERVICE),
 	    sizeof(struct key_port), DT_CONCAT(DT_IPADDR, DT_SERVICE),
 	    sizeof(struct val_port), 0);
@@ -1159,7 +1145,8 @@ setup_inet(struct batch *bt, const struct config *conf)
 	    sizeof(struct key_port), DT_MARK, 4, 0);
 	put_set(bt, NFPROTO_INET, "jails", DT_CONCAT(DT_MARK, DT_MARK),
 	    sizeof(struct key_jail), 0, 0, 0);
-	put_turn_set(bt);
+	/* gcturn: a uid's turn to collect garbage (fw_gc_turn) */
+	put_set(bt, NFPROTO_INET, "gcturn", DT_MARK, 4, 0, 0, PUT_TIMEOUT);
 	put_static(bt, conf);
 	put_chain(bt, NFPROTO_INET, "prerouting", NF_INET_PRE_ROUTING,
 	    NF_IP_PRI_NAT_DST, "nat");
@@ -1335,7 +1322,7 @@ fw_setup(struct nl *nf, const struct config *conf)
 		return 0;
 	}
 	put_set(&bt, NFPROTO_INET, "version", DT_CONCAT(DT_MARK, DT_MARK),
-	    sizeof(d), 0, 0, 1);
+	    sizeof(d), 0, 0, PUT_FLUSH);
 	v = set_named(NFPROTO_INET, "version");
 	elem_add(v, &d, sizeof(d), NULL, 0);
 	put_elems(&bt, v, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
