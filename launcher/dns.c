@@ -3,7 +3,7 @@
  * Name resolution inside the jail.  Before the clone, the launcher reads
  * the root tree's /etc/hosts and, for a networked jail, chooses its name
  * servers: --dns if given, else the tree's /etc/resolv.conf, where loopback
- * servers (a systemd-resolved stub on 127.0.0.53 is the common case) are
+ * servers (systemd-resolved listening on 127.0.0.53 is the common case) are
  * the jail's own loopback and useless, so the upstream ones of
  * /run/systemd/resolve/resolv.conf are taken instead, as podman does; the
  * jail routes IPv4 only, so IPv6 servers are dropped too.  In the child,
