@@ -6,10 +6,14 @@
 # cycle starts a jail that publishes a port and serves a token of its own,
 # then SIGKILLs, at a random moment, one of: the jail's command (or, before
 # it exists, the jail's init), the launcher or the helper; then ends the
-# jail and waits for every process of the cycle.  The moment: for 60% of
-# the cycles 0-300 ms after the launch; for 40% ("early") after 0-60 polls
-# of the process tree (a fork-free loop), since the whole start-up takes
-# only some 40 polls (15-30 ms) and a forked sleep would overshoot it.
+# jail and waits for every process of the cycle.  The moment: for 40% of
+# the cycles ("early") after 0-60 polls of the process tree (a fork-free
+# loop), since the whole start-up takes only some 40 polls (15-30 ms) and a
+# forked sleep would overshoot it; for the first cycle of each slot and 15%
+# of the others ("up") 0-300 ms after the jail first answered (waited for,
+# up to 10 s: these are the control that the path carries traffic, however
+# slow the machine or the build); for the rest ("any") 0-300 ms after the
+# launch.
 #
 # Soundness of the token check: each concurrent slot owns CHURN_PORTS ports
 # that no other slot uses, and runs its cycles one after the other, each
@@ -148,6 +152,16 @@ fetch() {
 	return 1
 }
 
+# answered MS K PORT TOKEN: 0 once a fetch got TOKEN, 1 after MS ms.
+answered() {
+	_end=$(($(now_ms) + $1))
+	while [ "$(now_ms)" -lt "$_end" ]; do
+		fetch "$2" "$3" "$4" && return 0
+		sleep 0.02
+	done
+	return 1
+}
+
 # --- one cycle ---
 # cycle K SLOT USER PORT KIND MODE DELAY: start, kill at DELAY ms, end.
 # Appends "K SLOT USER PORT KIND MODE DELAY STAGE HIT STATUS OKS LOST HANG
@@ -197,13 +211,14 @@ cycle() {
 	fi
 	# Until the kill.  "early": DELAY snapshots in a tight loop.  "any":
 	# DELAY ms, fetching the cycle's port meanwhile (leaving time to be on
-	# time).
+	# time).  "up": the same, once the port has answered.
 	oks=0 lost=0
 	if [ "$mode" = early ]; then
 		i=0
 		while [ $i -lt "$delay" ]; do snap; i=$((i + 1)); done
 		t0=$(now_ms)
 	else
+		[ "$mode" = up ] && answered 10000 "$k" "$port" "$tok" && oks=1
 		t0=$(now_ms)
 		deadline=$((t0 + delay))
 		while [ $(($(now_ms) + 30)) -lt "$deadline" ]; do
@@ -317,10 +332,10 @@ BEGIN {
 		s = (k - 1) % par
 		port = base + s * np + int(rand() * np)
 		kind = kinds[1 + int(rand() * 3)]
-		early = rand() < 0.4
-		d = int(rand() * ((early ? 60 : max) + 1))
-		print k, s, (s % 2 ? u2 : u1), port, kind,
-		    (early ? "early" : "any"), d
+		r = rand()
+		mode = k <= par || r < 0.15 ? "up" : r < 0.55 ? "early" : "any"
+		d = int(rand() * ((mode == "early" ? 60 : max) + 1))
+		print k, s, (s % 2 ? u2 : u1), port, kind, mode, d
 	}
 }' >"$WORK/plan"
 s=0
@@ -379,7 +394,12 @@ awk '$4 != "-" && $4 != $3 {
 for _f in $(ls "$WORK"/wrong-* 2>/dev/null | head -n 3); do
 	sed 's/^/#  /' "$_f"
 done
-ok $([ "$ok_n" -gt 0 ]; echo $?) "jails were reached through their ports"
+up_n=$(awk '$6 == "up"' "$WORK/cycles" | wc -l)
+mute=$(awk '$6 == "up" && $11 == 0 {print $1}' "$WORK/cycles" |
+    paste -sd ' ' -)
+ok $([ "$up_n" -gt 0 ] && [ -z "$mute" ]; echo $?) \
+    "jails were reached through their ports ($up_n waited for)" ||
+    diag "never answered: cycles $mute"
 # The helper reports refusals in words.  It died if capjail says so, or if
 # it printed its own last words while its launcher lived (it does when the
 # launcher is killed: the socket resets under it).
