@@ -58,7 +58,7 @@ HARDEN	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDHARDEN += -fsanitize=address,undefined
 endif
 
-HELPER_PKGS	= libmnl libnftnl libcap-ng libseccomp libbsd-overlay
+HELPER_PKGS	= libmnl libnftnl libcap-ng
 LAUNCHER_PKGS	= libmnl libbsd-overlay
 HELPER_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS))
 HELPER_LIBS	:= $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS))
@@ -67,9 +67,13 @@ LAUNCHER_LIBS	:= $(shell $(PKG_CONFIG) --libs $(LAUNCHER_PKGS))
 GEN_PKGS	= libseccomp libbsd-overlay
 GEN_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(GEN_PKGS))
 GEN_LIBS	:= $(shell $(PKG_CONFIG) --libs $(GEN_PKGS))
+# Tests and the fuzzer: the helper's libraries, libbsd and libseccomp.
+TEST_CFLAGS	= $(HELPER_CFLAGS) $(GEN_CFLAGS)
+TEST_LIBS	= $(HELPER_LIBS) $(GEN_LIBS)
 
 CONFIG_H	= $(B)/config.h
 SECCOMP_H	= $(B)/seccomp-default.h
+HELPER_SECCOMP_H = $(B)/helper-seccomp.h
 ALL_CFLAGS	= $(CPPFLAGS) $(CFLAGS) $(WARN) $(HARDEN) -Iproto -MMD -MP \
 		  -include $(CONFIG_H)
 ALL_LDFLAGS	= $(LDFLAGS) $(LDHARDEN)
@@ -80,7 +84,9 @@ PROTO_SRCS	= proto/proto.c proto/fdpass.c
 HELPER_SRCS	= helper/config.c helper/dispatch.c helper/fw.c helper/lease.c \
 		  helper/link.c helper/log.c helper/main.c helper/netns.c \
 		  helper/nl.c helper/port.c helper/sandbox.c helper/idle.c
-# seccomp-gen.c is a build tool (it writes $(SECCOMP_H)), not launcher code.
+# seccomp-gen.c is a build tool (it writes $(SECCOMP_H)), not launcher code;
+# helper/seccomp-gen.c (it writes $(HELPER_SECCOMP_H)) is not in the list
+# above.
 LAUNCHER_SRCS	= $(filter-out launcher/seccomp-gen.c,$(wildcard launcher/*.c))
 TEST_SRCS	= $(wildcard tests/*.c)
 
@@ -114,21 +120,33 @@ $(CONFIG_H): FORCE
 	  echo '#define CAPJAIL_VERSION "$(VERSION)"'; } >$@.new
 	@if cmp -s $@.new $@; then rm -f $@.new; else mv -f $@.new $@; fi
 
-# The jail's default filter, made at build time so that the launcher needs
-# no libseccomp and no compiling at every start.  libseccomp writes it for
-# the architecture the generator runs as, so the generator is built like
-# the launcher ($(CC), CFLAGS) but without $(HARDEN) (no sanitizers in a
-# build tool): a cross build must be able to run the target's binaries.
-$(B)/seccomp-gen: launcher/seccomp-gen.c
+# The jail's default filter and the helper's allowlist, made at build time
+# so that neither program needs libseccomp nor compiles a filter at every
+# start (gen/seccomp-export.c prints what libseccomp exports).  libseccomp
+# writes it for the architecture the generator runs as, so the generators
+# are built like the programs ($(CC), CFLAGS) but without $(HARDEN) (no
+# sanitizers in a build tool): a cross build must be able to run the
+# target's binaries.  SANITIZE=1 widens the helper's allowlist for ASan.
+GEN_BUILD	= $(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP $(GEN_CFLAGS) -Igen
+$(B)/seccomp-gen: launcher/seccomp-gen.c gen/seccomp-export.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP $(GEN_CFLAGS) \
-	    $(LDFLAGS) -o $@ $< $(GEN_LIBS)
+	$(GEN_BUILD) $(LDFLAGS) -o $@ $^ $(GEN_LIBS)
+
+$(B)/helper-seccomp-gen: helper/seccomp-gen.c gen/seccomp-export.c
+	@mkdir -p $(@D)
+	$(GEN_BUILD) $(if $(filter 1,$(SANITIZE)),-DCAPJAIL_SANITIZE=1) \
+	    $(LDFLAGS) -o $@ $^ $(GEN_LIBS)
 
 $(SECCOMP_H): $(B)/seccomp-gen
 	$(B)/seccomp-gen >$@.new
 	mv -f $@.new $@
 
+$(HELPER_SECCOMP_H): $(B)/helper-seccomp-gen
+	$(B)/helper-seccomp-gen >$@.new
+	mv -f $@.new $@
+
 $(B)/launcher/seccomp.o: $(SECCOMP_H)
+$(B)/helper/sandbox.o: $(HELPER_SECCOMP_H)
 
 $(B)/capjail: $(LAUNCHER_OBJS) $(LAUNCHER_HELPER_OBJS) $(PROTO_OBJS)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
@@ -150,7 +168,7 @@ $(B)/proto/%.o: proto/%.c $(CONFIG_H)
 
 $(B)/helper/%.o: helper/%.c $(CONFIG_H)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(HELPER_CFLAGS) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) $(HELPER_CFLAGS) -I$(B) -c -o $@ $<
 
 $(B)/launcher/%.o: launcher/%.c $(CONFIG_H)
 	@mkdir -p $(@D)
@@ -170,8 +188,8 @@ $(B)/apparmor/capjail: apparmor/capjail $(CONFIG_H)
 # Unit tests and test clients link the helper's objects (not its main).
 $(B)/tests/%: tests/%.c tests/tap.h $(HELPER_LIB_OBJS) $(PROTO_OBJS) $(CONFIG_H)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(HELPER_CFLAGS) -Ihelper $(ALL_LDFLAGS) -o $@ $< \
-	    $(HELPER_LIB_OBJS) $(PROTO_OBJS) $(HELPER_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Ihelper $(ALL_LDFLAGS) -o $@ $< \
+	    $(HELPER_LIB_OBJS) $(PROTO_OBJS) $(TEST_LIBS)
 
 test-progs: $(PROGS) $(B)/test/capjail-net $(TEST_BINS)
 
@@ -227,19 +245,19 @@ FUZZ_CC		?= clang
 FUZZ_SRCS	= $(PROTO_SRCS) fuzz/fakekernel.c fuzz/fuzz-dispatch.c \
 		  $(filter-out helper/main.c helper/nl.c helper/sandbox.c,\
 		  $(HELPER_SRCS))
-FUZZ_WRAP	= -Wl,--wrap=exit,--wrap=errx,--wrap=err,--wrap=errc,--wrap=nanosleep
+FUZZ_WRAP	= -Wl,--wrap=exit,--wrap=errx,--wrap=err,--wrap=nanosleep
 
 $(B)/fuzz/fuzz-dispatch: $(FUZZ_SRCS) fuzz/fuzz.h helper/helper.h proto/proto.h
 	@mkdir -p $(@D)
 	$(FUZZ_CC) -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
 	    -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
-	    -Iproto -Ihelper -Ifuzz $(HELPER_CFLAGS) -o $@ $(FUZZ_SRCS) \
-	    $(HELPER_LIBS) $(FUZZ_WRAP)
+	    -Iproto -Ihelper -Ifuzz $(TEST_CFLAGS) -o $@ $(FUZZ_SRCS) \
+	    $(TEST_LIBS) $(FUZZ_WRAP)
 
 $(B)/fuzz/mkcorpus: fuzz/mkcorpus.c $(PROTO_OBJS) $(CONFIG_H)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(HELPER_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    $(PROTO_OBJS) $(HELPER_LIBS)
+	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
+	    $(PROTO_OBJS) $(TEST_LIBS)
 
 fuzz: $(B)/fuzz/fuzz-dispatch $(B)/fuzz/mkcorpus
 	rm -rf $(B)/fuzz/corpus && mkdir -p $(B)/fuzz/corpus
@@ -250,10 +268,10 @@ fuzz: $(B)/fuzz/fuzz-dispatch $(B)/fuzz/mkcorpus
 
 # Static analysis over every source: gcc's analyzer, cppcheck, clang-tidy.
 # A finding judged wrong is suppressed at its line, with the reason.
-# The analyzer build's $(SECCOMP_H) serves cppcheck and clang-tidy too.
+# The analyzer build's generated filters serve cppcheck and clang-tidy too.
 LINT_SRCS	= $(PROTO_SRCS) $(HELPER_SRCS) $(LAUNCHER_SRCS) \
-		  launcher/seccomp-gen.c
-LINT_INC	= -Iproto -Ihelper -I$(B)/analyzer $(HELPER_CFLAGS) \
+		  launcher/seccomp-gen.c helper/seccomp-gen.c gen/seccomp-export.c
+LINT_INC	= -Iproto -Ihelper -Igen -I$(B)/analyzer $(HELPER_CFLAGS) \
 		  $(LAUNCHER_CFLAGS)
 lint:
 	$(MAKE) B=$(B)/analyzer CFLAGS="-O1 -fanalyzer" WERROR=1 all
@@ -261,7 +279,7 @@ lint:
 	    --enable=warning,performance,portability \
 	    --suppress=missingIncludeSystem -D__GNUC__ -D_GNU_SOURCE \
 	    -DCONF_PATH='"x"' -DHELPER_PATH='"x"' -DCAPJAIL_VERSION='"x"' \
-	    -DAPPARMOR_PROFILE='"x"' -Iproto -Ihelper -I$(B)/analyzer \
+	    -DAPPARMOR_PROFILE='"x"' -Iproto -Ihelper -Igen -I$(B)/analyzer \
 	    $(LINT_SRCS)
 	clang-tidy --quiet --warnings-as-errors='*' $(LINT_SRCS) -- \
 	    -std=c11 -D_GNU_SOURCE -DCONF_PATH='"x"' -DHELPER_PATH='"x"' \

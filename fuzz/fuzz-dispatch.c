@@ -61,7 +61,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 void __wrap_exit(int);
 void __wrap_errx(int, const char *, ...);
 void __wrap_err(int, const char *, ...);
-void __wrap_errc(int, int, const char *, ...);
 void __real_exit(int);
 int __wrap_nanosleep(const struct timespec *, struct timespec *);
 
@@ -120,15 +119,6 @@ void
 __wrap_err(int code, const char *fmt, ...)
 {
 	(void)code;
-	(void)fmt;
-	longjmp(done, 1);
-}
-
-void
-__wrap_errc(int code, int e, const char *fmt, ...)
-{
-	(void)code;
-	(void)e;
 	(void)fmt;
 	longjmp(done, 1);
 }

@@ -52,13 +52,13 @@ refuse_bridge(const struct session *s, const char *bridge,
     struct proto_rep *rep)
 {
 	char yours[PROTO_TEXT_LEN] = "";
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; i < s->conf->nbridges; i++) {
+	for (i = 0; i < s->conf->nbridges && n < sizeof(yours); i++) {
 		if (s->grant[i] == NULL)
 			continue;
-		(void)strlcat(yours, yours[0] ? ", " : "", sizeof(yours));
-		(void)strlcat(yours, s->conf->bridges[i].name, sizeof(yours));
+		n += (size_t)snprintf(yours + n, sizeof(yours) - n, "%s%s",
+		    n ? ", " : "", s->conf->bridges[i].name);
 	}
 	if (yours[0] == '\0')
 		refuse(rep, EPERM, "bridge %s is not granted to you, nor is any "
@@ -146,7 +146,8 @@ do_attach(struct session *s, const struct proto_req *req, int fd,
 	a->prefixlen = b->prefixlen;
 	a->mtu = s->lease.mtu;
 	memcpy(a->mac, s->lease.mac, sizeof(s->lease.mac));
-	(void)strlcpy(a->host_ifname, s->lease.host, sizeof(a->host_ifname));
+	(void)snprintf(a->host_ifname, sizeof(a->host_ifname), "%s",
+	    s->lease.host);
 	log_event(LOG_NOTICE, "attached %s (%s) to %s", s->lease.host,
 	    inet_ntoa(s->lease.addr), b->name);
 }
@@ -179,7 +180,7 @@ do_check(struct session *s, struct proto_rep *rep)
 		if (s->grant[i] == NULL)
 			continue;
 		c->ngrants++;
-		(void)strlcpy(g->bridge, b->name, sizeof(g->bridge));
+		(void)snprintf(g->bridge, sizeof(g->bridge), "%s", b->name);
 		g->gateway = b->gateway.s_addr;
 		g->prefixlen = b->prefixlen;
 		g->jails_used = used[i];
@@ -300,7 +301,7 @@ reply(struct session *s, const struct proto_rep *rep)
 		e = errno;	/* the clean-up below may change it */
 		log_event(LOG_WARNING, "reply: %s", strerror(e));
 		(void)lease_release(s, 0);
-		errc(1, e, "reply");
+		errx(1, "reply: %s", strerror(e));
 	}
 }
 
@@ -389,5 +390,5 @@ dispatch_recv_failed(struct session *s, int e)
 	if (e == EBADMSG)
 		bad_request(s, "unexpected control data");
 	(void)lease_release(s, 0);
-	errc(1, e, "receiving a request");
+	errx(1, "receiving a request: %s", strerror(e));
 }

@@ -595,7 +595,7 @@ ifname_elem(struct nftnl_set *s, const char *name)
 {
 	char key[IFNAMSIZ] = { 0 };
 
-	(void)strlcpy(key, name, sizeof(key));
+	(void)snprintf(key, sizeof(key), "%s", name);
 	elem_add(s, key, sizeof(key), NULL, 0);
 }
 
@@ -1074,8 +1074,8 @@ pair_elem(struct nftnl_set *s, const char *a, const char *b)
 {
 	char key[2][IFNAMSIZ] = { { 0 } };
 
-	(void)strlcpy(key[0], a, IFNAMSIZ);
-	(void)strlcpy(key[1], b, IFNAMSIZ);
+	(void)snprintf(key[0], IFNAMSIZ, "%s", a);
+	(void)snprintf(key[1], IFNAMSIZ, "%s", b);
 	elem_add(s, key, sizeof(key), NULL, 0);
 }
 

@@ -30,7 +30,6 @@
 #include <string.h>
 #include <syslog.h>
 
-#include <bsd/bitstring.h>
 #include <libmnl/libmnl.h>
 
 #include "fw.h"
@@ -65,8 +64,38 @@ struct scan {
 	uint32_t	 self_index;	/* get: the link, if its label is ours */
 };
 
-/* Host parts in use on the target bridge; big enough for a /8. */
-static bitstr_t bit_decl(taken, 1 << 24);
+/*
+ * Host parts in use on the target bridge, one bit each; big enough for a
+ * /8.  Only the words a bridge's size reaches are ever touched.
+ */
+#define TAKEN_BITS	(1 << 24)
+static uint64_t taken[TAKEN_BITS / 64];
+
+static void
+taken_set(int host)
+{
+	taken[host / 64] |= (uint64_t)1 << (host % 64);
+}
+
+static int
+taken_test(int host)
+{
+	return (int)((taken[host / 64] >> (host % 64)) & 1);
+}
+
+/* The first of the n host parts that is free, or -1. */
+static int
+taken_first_free(int n)
+{
+	int host;
+
+	for (host = 0; host < n; host++)
+		if (taken[host / 64] == UINT64_MAX)
+			host |= 63;
+		else if (!taken_test(host))
+			return host;
+	return -1;
+}
 
 static int join(struct session *, uint32_t, char *, size_t);
 static int say(char *, size_t, int, const char *, ...)
@@ -235,7 +264,7 @@ scan_jail(struct scan *sc, const struct linfo *li, uint32_t a, size_t i)
 	const struct bridge_conf *b = &sc->conf->bridges[i];
 
 	if (i == sc->target)
-		bit_set(taken, (int)(a - net_of(b)));
+		taken_set((int)(a - net_of(b)));
 	if (sc->own != NULL && li->labelled && label_eq(&li->label, sc->own))
 		sc->self_index = li->index;
 	if (li->index >= sc->before || !li->labelled ||
@@ -276,10 +305,11 @@ scan_reset(struct session *s, struct scan *sc)
 	if (sc->target == NO_BRIDGE)
 		return;
 	b = &s->conf->bridges[sc->target];
-	bit_nclear(taken, 0, (1 << (32 - b->prefixlen)) - 1);
-	bit_set(taken, 0);
-	bit_set(taken, (1 << (32 - b->prefixlen)) - 1);
-	bit_set(taken, (int)(ntohl(b->gateway.s_addr) - net_of(b)));
+	memset(taken, 0, (((size_t)1 << (32 - b->prefixlen)) + 63) / 64 *
+	    sizeof(taken[0]));
+	taken_set(0);
+	taken_set((1 << (32 - b->prefixlen)) - 1);
+	taken_set((int)(ntohl(b->gateway.s_addr) - net_of(b)));
 }
 
 /* Dump every link (get == NULL) or get one by name; -1 with errno. */
@@ -369,10 +399,9 @@ pick(const struct bridge_conf *b, struct in_addr want)
 
 	if (want.s_addr != 0) {
 		host = (int)(ntohl(want.s_addr) - net_of(b));
-		return bit_test(taken, host) ? -1 : host;
+		return taken_test(host) ? -1 : host;
 	}
-	bit_ffc(taken, n, &host);
-	return host;
+	return taken_first_free(n);
 }
 
 /*
@@ -432,7 +461,7 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 		if (r == 0 && clashes++ > 0)
 			return jail_clash(s, sc, ifname, text, len);
 		if (r == 1)
-			bit_set(taken, host);	/* made since our listing */
+			taken_set(host);	/* made since our listing */
 	}
 	return say(text, len, EAGAIN, "lost %d address races on %s",
 	    CREATE_TRIES, b->name);

@@ -58,29 +58,44 @@ like "$(mk -n -B B="$b" WERROR=1 "$b/helper/config.o")" '-Werror' \
 
 # --- the helper is its listed sources, without launcher-only proto code
 mkdir -p "$WORK/src"
-(cd "$top" && tar -cf - Makefile proto helper launcher) | tar -xf - -C "$WORK/src"
+(cd "$top" && tar -cf - Makefile proto helper launcher gen) | tar -xf - -C "$WORK/src"
 echo 'int dropped_in(void) { return 0; }' >"$WORK/src/helper/zz-dropped.c"
-unlike "$(env -i PATH="$PATH" make --no-print-directory -C "$WORK/src" \
-    -n -B B=x x/capjail-net)" \
-    'zz-dropped' "a file dropped into helper/ is not built into the helper"
+n=$(env -i PATH="$PATH" make --no-print-directory -C "$WORK/src" \
+    -n -B B=x x/capjail-net 2>&1)
+like "$n" '-o x/capjail-net ' "the helper's link line (control)"
+unlike "$n" 'zz-dropped' "a file dropped into helper/ is not built into the helper"
 syms=$(nm "$BUILD/capjail-net")
 unlike "$syms" ' T (proto_check_rep|proto_init_req)$' \
     "the helper has no launcher-only proto code"
 like "$(nm "$BUILD/capjail")" ' T proto_check_rep$' \
     "(the launcher has it)"
 
-# --- the launcher's default seccomp filter: BPF made by the build
-like "$(readelf -d "$BUILD/capjail-net")" 'NEEDED.*\[libseccomp\.' \
-    "the helper links libseccomp (control)"
-unlike "$(readelf -d "$BUILD/capjail")" 'NEEDED.*\[libseccomp\.' \
-    "the launcher does not: its default filter is compiled in"
-[ -s "$BUILD/seccomp-default.h" ] && [ ! -e "$top/launcher/seccomp-default.h" ]
-ok $? "the filter is generated in the build directory, not the sources"
-mk -s B="$b" "$b/launcher/seccomp.o" >/dev/null 2>&1
+# --- the seccomp filters: BPF made by the build
+like "$(readelf -d "$BUILD/seccomp-gen")" 'NEEDED.*\[libseccomp\.' \
+    "the filters' generator links libseccomp (control)"
+for p in capjail capjail-net; do
+	unlike "$(readelf -d "$BUILD/$p")" 'NEEDED.*\[libseccomp\.' \
+	    "$p does not: its filter is compiled in"
+done
+is "$(readelf -d "$BUILD/capjail-net" | sed -n 's/.*NEEDED.*\[\(lib[a-z-]*\)\..*/\1/p' |
+    sort | paste -sd ' ' -)" "libc libcap-ng libmnl libnftnl" \
+    "the helper links libc, libmnl, libnftnl and libcap-ng only (SECURITY.md)"
+for h in seccomp-default.h helper-seccomp.h; do
+	[ -s "$BUILD/$h" ] && [ ! -e "$top/launcher/$h" ] &&
+	    [ ! -e "$top/helper/$h" ]
+	ok $? "$h is generated in the build directory, not the sources"
+done
+mk -s B="$b" "$b/launcher/seccomp.o" "$b/helper/sandbox.o" >/dev/null 2>&1
 n=$(mk B="$b" -W launcher/seccomp-gen.c "$b/launcher/seccomp.o" 2>&1)
 like "$n" 'seccomp-gen >[^ ]*seccomp-default\.h' \
-    "a change to the rules makes the filter again"
+    "a change to the jail's rules makes its filter again"
 like "$n" '-o [^ ]*launcher/seccomp\.o' "... and recompiles seccomp.c with it"
+n=$(mk B="$b" -W helper/seccomp-gen.c "$b/helper/sandbox.o" 2>&1)
+like "$n" 'helper-seccomp-gen >[^ ]*helper-seccomp\.h' \
+    "a change to the helper's allowlist makes its filter again"
+like "$n" '-o [^ ]*helper/sandbox\.o' "... and recompiles sandbox.c with it"
+n=$(mk B="$b" SANITIZE=1 -n "$b/helper-seccomp-gen" -W helper/seccomp-gen.c 2>&1)
+like "$n" 'CAPJAIL_SANITIZE=1' "SANITIZE=1 builds the helper's allowlist for ASan"
 
 # --- man pages
 for m in capjail.1 capjail-net.8 capjail-cleanup.8 net.conf.5; do
@@ -108,7 +123,8 @@ mk -s dist >/dev/null
 is "$(sha256sum <"$t")" "$s1" "make dist twice: the same bytes"
 l=$(tar -tzf "$t")
 for f in LICENSE NEWS Makefile net.conf debian/rules man/capjail.1 \
-    helper/config.c launcher/seccomp-gen.c completions/_capjail; do
+    helper/config.c launcher/seccomp-gen.c helper/seccomp-gen.c \
+    gen/seccomp-export.c completions/_capjail; do
 	like "$l" "^capjail-$version/$f\$" "the tarball has $f"
 done
 unlike "$l" '^capjail-[^/]*/build' "the tarball has no build output"
