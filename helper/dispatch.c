@@ -86,6 +86,7 @@ attach_tidy(struct session *s, size_t bi, struct in_addr want,
 	if ((r == EDQUOT || r == EBUSY || r == ENOSPC || r == EADDRINUSE ||
 	    r == EAGAIN || r == EEXIST) && !s->tidied) {
 		dispatch_tidy(s, 1);
+		rep->text[0] = '\0';	/* a success replies no text */
 		r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
 		    sizeof(rep->text));
 	}

@@ -96,6 +96,13 @@ like "$n" 'helper-seccomp-gen >[^ ]*helper-seccomp\.h' \
 like "$n" '-o [^ ]*helper/sandbox\.o' "... and recompiles sandbox.c with it"
 n=$(mk B="$b" SANITIZE=1 -n "$b/helper-seccomp-gen" -W helper/seccomp-gen.c 2>&1)
 like "$n" 'CAPJAIL_SANITIZE=1' "SANITIZE=1 builds the helper's allowlist for ASan"
+x=$WORK/sx
+mk -s B="$x" SANITIZE=1 "$x/helper-seccomp.h" >/dev/null 2>&1
+n1=$(grep -c '{ 0x' "$x/helper-seccomp.h")
+mk -s B="$x" "$x/helper-seccomp.h" >/dev/null 2>&1
+n2=$(grep -c '{ 0x' "$x/helper-seccomp.h")
+ok $([ "$n2" -gt 0 ] && [ "$n2" -lt "$n1" ]; echo $?) \
+    "SANITIZE switched off in one build directory remakes the allowlist ($n1 -> $n2)"
 
 # --- man pages
 for m in capjail.1 capjail-net.8 capjail-cleanup.8 net.conf.5; do
