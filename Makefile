@@ -58,12 +58,11 @@ HARDEN	+= -fsanitize=address,undefined -fno-omit-frame-pointer \
 LDHARDEN += -fsanitize=address,undefined
 endif
 
+# The launcher links libc only: every library it loaded cost each jail's
+# start its time in the dynamic loader (launcher/nlmsg.c, launcher/util.c).
 HELPER_PKGS	= libmnl libnftnl libcap-ng
-LAUNCHER_PKGS	= libmnl libbsd-overlay
 HELPER_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS))
 HELPER_LIBS	:= $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS))
-LAUNCHER_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(LAUNCHER_PKGS))
-LAUNCHER_LIBS	:= $(shell $(PKG_CONFIG) --libs $(LAUNCHER_PKGS))
 GEN_PKGS	= libseccomp libbsd-overlay
 GEN_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(GEN_PKGS))
 GEN_LIBS	:= $(shell $(PKG_CONFIG) --libs $(GEN_PKGS))
@@ -151,7 +150,7 @@ $(B)/launcher/seccomp.o: $(SECCOMP_H)
 $(B)/helper/sandbox.o: $(HELPER_SECCOMP_H)
 
 $(B)/capjail: $(LAUNCHER_OBJS) $(LAUNCHER_HELPER_OBJS) $(PROTO_OBJS)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(LAUNCHER_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^
 
 $(B)/capjail-net: $(HELPER_OBJS) $(PROTO_OBJS)
 	$(CC) $(ALL_LDFLAGS) -Wl,--gc-sections -o $@ $^ $(HELPER_LIBS)
@@ -174,7 +173,7 @@ $(B)/helper/%.o: helper/%.c $(CONFIG_H)
 
 $(B)/launcher/%.o: launcher/%.c $(CONFIG_H)
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) $(LAUNCHER_CFLAGS) -Ihelper -I$(B) -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -Ihelper -I$(B) -c -o $@ $<
 
 # Man pages and the AppArmor profile name the configured paths.
 SUBST	= sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@HELPER_PATH@|$(HELPER_PATH)|g' \
@@ -274,7 +273,7 @@ fuzz: $(B)/fuzz/fuzz-dispatch $(B)/fuzz/mkcorpus
 LINT_SRCS	= $(PROTO_SRCS) $(HELPER_SRCS) $(LAUNCHER_SRCS) \
 		  launcher/seccomp-gen.c helper/seccomp-gen.c gen/seccomp-export.c
 LINT_INC	= -Iproto -Ihelper -Igen -I$(B)/analyzer $(HELPER_CFLAGS) \
-		  $(LAUNCHER_CFLAGS)
+		  $(GEN_CFLAGS)
 lint:
 	$(MAKE) B=$(B)/analyzer CFLAGS="-O1 -fanalyzer" WERROR=1 all
 	cppcheck --quiet --error-exitcode=1 --std=c11 --inline-suppr \

@@ -195,9 +195,9 @@ client_attach(struct client *c, pid_t pid, const struct opts *o,
 	}
 	proto_init_req(&req, PROTO_ATTACH_VETH, ++c->seq);
 	/* Both names passed proto_check_name in opts.c: they fit. */
-	(void)strlcpy(req.u.attach.bridge, o->bridge,
+	(void)str_copy(req.u.attach.bridge, o->bridge,
 	    sizeof(req.u.attach.bridge));
-	(void)strlcpy(req.u.attach.ifname, o->ifname,
+	(void)str_copy(req.u.attach.ifname, o->ifname,
 	    sizeof(req.u.attach.ifname));
 	req.u.attach.addr = o->addr;
 	if (o->npubs == 0)

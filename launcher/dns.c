@@ -67,7 +67,7 @@ add_server(struct resolv *r, uint32_t addr)
 	char line[32];
 
 	(void)snprintf(line, sizeof(line), "nameserver %s\n", inet_ntoa(in));
-	(void)strlcat(r->servers, line, sizeof(r->servers));
+	(void)str_append(r->servers, line, sizeof(r->servers));
 }
 
 /* One file: its usable servers if take, its other settings if first. */
@@ -84,8 +84,8 @@ parse_resolv(struct resolv *r, char *text, int take)
 		} else if (!r->have_other && (strncmp(line, "search", 6) == 0 ||
 		    strncmp(line, "domain", 6) == 0 ||
 		    strncmp(line, "options", 7) == 0)) {
-			(void)strlcat(r->other, line, sizeof(r->other));
-			(void)strlcat(r->other, "\n", sizeof(r->other));
+			(void)str_append(r->other, line, sizeof(r->other));
+			(void)str_append(r->other, "\n", sizeof(r->other));
 		}
 	}
 }
@@ -203,7 +203,7 @@ make_link_target(const struct opts *o, const char *path)
 	ssize_t n;
 	int hops;
 
-	(void)strlcpy(cur, path, sizeof(cur));
+	(void)str_copy(cur, path, sizeof(cur));
 	for (hops = 0; hops < 8; hops++) {
 		/* EINVAL: not a link; ENOENT: the end of the chain. */
 		if ((n = readlink(cur, link, sizeof(link) - 1)) == -1) {
@@ -216,14 +216,14 @@ make_link_target(const struct opts *o, const char *path)
 			return mnt_make_point(cur, 0);
 		}
 		link[n] = '\0';
-		(void)strlcpy(dir, cur, sizeof(dir));
+		(void)str_copy(dir, cur, sizeof(dir));
 		if (link[0] == '/')
-			(void)strlcpy(next, link, sizeof(next));
+			(void)str_copy(next, link, sizeof(next));
 		else if ((size_t)snprintf(next, sizeof(next), "%s/%s",
 		    dirname(dir), link) >= sizeof(next))
 			return -1;
 		lexical(next);
-		(void)strlcpy(cur, next, sizeof(cur));
+		(void)str_copy(cur, next, sizeof(cur));
 	}
 	errno = ELOOP;
 	return -1;

@@ -70,7 +70,7 @@ print_json(const struct record *r, int first)
 	json_field("bridge", r->bridge, ",");
 	json_field("address", r->addr, ",");
 	printf("\"ports\":[");
-	(void)strlcpy(ports, strcmp(r->ports, "-") == 0 ? "" : r->ports,
+	(void)str_copy(ports, strcmp(r->ports, "-") == 0 ? "" : r->ports,
 	    sizeof(ports));
 	for (s = ports; (p = strsep(&s, ",")) != NULL && *p != '\0';) {
 		json_string(p);

@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -242,7 +243,7 @@ mnt_make_point(const char *dst, int isdir)
 
 	if (stat(dst, &st) == 0)
 		return 0;
-	if (strlcpy(path, dst, sizeof(path)) >= sizeof(path)) {
+	if (str_copy(path, dst, sizeof(path)) >= sizeof(path)) {
 		errno = ENAMETOOLONG;
 		return -1;
 	}

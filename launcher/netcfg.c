@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Network configuration inside the jail, over rtnetlink with libmnl, run by
+ * Network configuration inside the jail, over rtnetlink (nlmsg.c), run by
  * the child in its own network namespace: loopback up, and for --net=BRIDGE
  * the helper's interface (already named by it) up with its address, MTU and
  * a default route through the gateway.  The values come from a helper
@@ -15,136 +15,83 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
-#include <errno.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
-
-#include <libmnl/libmnl.h>
 
 #include "launcher.h"
 
-/* Send one request and wait for its ack: the one netlink I/O function. */
-static int
-nl_talk(struct mnl_socket *nl, struct nlmsghdr *nlh)
-{
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	uint32_t seq = nlh->nlmsg_seq;
-	ssize_t n;
-
-	if (mnl_socket_sendto(nl, nlh, nlh->nlmsg_len) == -1)
-		return -1;
-	if ((n = mnl_socket_recvfrom(nl, buf, sizeof(buf))) == -1)
-		return -1;
-	if (mnl_cb_run(buf, (size_t)n, seq, mnl_socket_get_portid(nl), NULL,
-	    NULL) == MNL_CB_ERROR)
-		return -1;
-	return 0;
-}
-
-static struct mnl_socket *
-nl_open(void)
-{
-	struct mnl_socket *nl;
-
-	if ((nl = mnl_socket_open(NETLINK_ROUTE)) == NULL)
-		return NULL;
-	if (mnl_socket_bind(nl, 0, MNL_SOCKET_AUTOPID) == -1) {
-		int saved = errno;
-
-		mnl_socket_close(nl);
-		errno = saved;
-		return NULL;
-	}
-	return nl;
-}
-
-static struct nlmsghdr *
-put_header(char *buf, uint16_t type, uint16_t flags)
-{
-	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
-
-	nlh->nlmsg_type = type;
-	nlh->nlmsg_flags = NLM_F_REQUEST | NLM_F_ACK | flags;
-	nlh->nlmsg_seq = (uint32_t)time(NULL);
-	return nlh;
-}
-
 /* By index, or by name when index is 0 (the kernel looks it up). */
 static int
-link_up(struct mnl_socket *nl, unsigned int index, const char *name,
+link_up(const struct nlmsg_sock *nl, unsigned int index, const char *name,
     uint32_t mtu)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = put_header(buf, RTM_NEWLINK, 0);
-	struct ifinfomsg *ifm;
+	struct nlmsg_req req;
+	struct ifinfomsg ifm = {
+		.ifi_family = AF_UNSPEC,
+		.ifi_index = (int)index,
+		.ifi_change = IFF_UP,
+		.ifi_flags = IFF_UP,
+	};
 
-	ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-	ifm->ifi_family = AF_UNSPEC;
-	ifm->ifi_index = (int)index;
-	ifm->ifi_change = IFF_UP;
-	ifm->ifi_flags = IFF_UP;
+	nlmsg_start(&req, RTM_NEWLINK, 0, &ifm, sizeof(ifm));
 	if (index == 0)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		nlmsg_put(&req, IFLA_IFNAME, name, strlen(name) + 1);
 	if (mtu != 0)
-		mnl_attr_put_u32(nlh, IFLA_MTU, mtu);
-	return nl_talk(nl, nlh);
+		nlmsg_put(&req, IFLA_MTU, &mtu, sizeof(mtu));
+	return nlmsg_talk(nl, &req);
 }
 
 static int
-addr_add(struct mnl_socket *nl, unsigned int index,
+addr_add(const struct nlmsg_sock *nl, unsigned int index,
     const struct proto_attach_rep *a)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = put_header(buf, RTM_NEWADDR,
-	    NLM_F_CREATE | NLM_F_EXCL);
-	struct ifaddrmsg *ifa;
+	struct nlmsg_req req;
+	struct ifaddrmsg ifa = {
+		.ifa_family = AF_INET,
+		.ifa_prefixlen = (unsigned char)a->prefixlen,
+		.ifa_scope = RT_SCOPE_UNIVERSE,
+		.ifa_index = index,
+	};
 	uint32_t mask = htonl(~0u << (32 - a->prefixlen));
 	uint32_t brd = a->addr | ~mask;
 
-	ifa = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifa));
-	ifa->ifa_family = AF_INET;
-	ifa->ifa_prefixlen = (unsigned char)a->prefixlen;
-	ifa->ifa_scope = RT_SCOPE_UNIVERSE;
-	ifa->ifa_index = index;
-	mnl_attr_put(nlh, IFA_LOCAL, sizeof(a->addr), &a->addr);
-	mnl_attr_put(nlh, IFA_ADDRESS, sizeof(a->addr), &a->addr);
-	mnl_attr_put(nlh, IFA_BROADCAST, sizeof(brd), &brd);
-	return nl_talk(nl, nlh);
+	nlmsg_start(&req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa,
+	    sizeof(ifa));
+	nlmsg_put(&req, IFA_LOCAL, &a->addr, sizeof(a->addr));
+	nlmsg_put(&req, IFA_ADDRESS, &a->addr, sizeof(a->addr));
+	nlmsg_put(&req, IFA_BROADCAST, &brd, sizeof(brd));
+	return nlmsg_talk(nl, &req);
 }
 
 static int
-route_add(struct mnl_socket *nl, unsigned int index, uint32_t gateway)
+route_add(const struct nlmsg_sock *nl, uint32_t oif, uint32_t gateway)
 {
-	char buf[MNL_SOCKET_BUFFER_SIZE];
-	struct nlmsghdr *nlh = put_header(buf, RTM_NEWROUTE,
-	    NLM_F_CREATE | NLM_F_EXCL);
-	struct rtmsg *rtm;
+	struct nlmsg_req req;
+	struct rtmsg rtm = {
+		.rtm_family = AF_INET,
+		.rtm_dst_len = 0,
+		.rtm_table = RT_TABLE_MAIN,
+		.rtm_protocol = RTPROT_BOOT,
+		.rtm_scope = RT_SCOPE_UNIVERSE,
+		.rtm_type = RTN_UNICAST,
+	};
 
-	rtm = mnl_nlmsg_put_extra_header(nlh, sizeof(*rtm));
-	rtm->rtm_family = AF_INET;
-	rtm->rtm_dst_len = 0;
-	rtm->rtm_table = RT_TABLE_MAIN;
-	rtm->rtm_protocol = RTPROT_BOOT;
-	rtm->rtm_scope = RT_SCOPE_UNIVERSE;
-	rtm->rtm_type = RTN_UNICAST;
-	mnl_attr_put(nlh, RTA_GATEWAY, sizeof(gateway), &gateway);
-	mnl_attr_put_u32(nlh, RTA_OIF, index);
-	return nl_talk(nl, nlh);
+	nlmsg_start(&req, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rtm,
+	    sizeof(rtm));
+	nlmsg_put(&req, RTA_GATEWAY, &gateway, sizeof(gateway));
+	nlmsg_put(&req, RTA_OIF, &oif, sizeof(oif));
+	return nlmsg_talk(nl, &req);
 }
 
 int
 netcfg_lo_up(void)
 {
-	struct mnl_socket *nl;
-	int r, saved;
+	struct nlmsg_sock nl;
+	int r;
 
-	if ((nl = nl_open()) == NULL)
+	if (nlmsg_open(&nl, NETLINK_ROUTE) == -1)
 		return -1;
-	r = link_up(nl, 0, "lo", 0);
-	saved = errno;
-	mnl_socket_close(nl);
-	errno = saved;
+	r = link_up(&nl, 0, "lo", 0);
+	nlmsg_close(&nl);
 	return r;
 }
 
@@ -157,26 +104,24 @@ int
 netcfg_apply(const char *ifname, const struct proto_attach_rep *a,
     const char **what)
 {
-	struct mnl_socket *nl;
+	struct nlmsg_sock nl;
 	unsigned int index;
-	int r = -1, saved;
+	int r = -1;
 
 	*what = "find the interface";
 	if ((index = if_nametoindex(ifname)) == 0)
 		return -1;
 	*what = "open rtnetlink";
-	if ((nl = nl_open()) == NULL)
+	if (nlmsg_open(&nl, NETLINK_ROUTE) == -1)
 		return -1;
 	*what = "set up";
-	if (link_up(nl, index, ifname, a->mtu) == 0) {
+	if (link_up(&nl, index, ifname, a->mtu) == 0) {
 		*what = "add address";
-		if (addr_add(nl, index, a) == 0) {
+		if (addr_add(&nl, index, a) == 0) {
 			*what = "add default route";
-			r = route_add(nl, index, a->gateway);
+			r = route_add(&nl, index, a->gateway);
 		}
 	}
-	saved = errno;
-	mnl_socket_close(nl);
-	errno = saved;
+	nlmsg_close(&nl);
 	return r;
 }

@@ -83,7 +83,8 @@ ns_explain(int e)
 
 	if (knob != NULL)
 		errx(EXIT_CAPJAIL, "%s", knob);
-	errc(EXIT_CAPJAIL, e, "cannot create the jail's namespaces");
+	errno = e;
+	err(EXIT_CAPJAIL, "cannot create the jail's namespaces");
 }
 
 /* First subordinate id of a SUBID_COUNT range for user in file, or -1. */
@@ -105,8 +106,9 @@ subid_start(const char *file, const char *name, uid_t uid)
 		if (start == NULL || count == NULL ||
 		    (strcmp(owner, name) != 0 && strcmp(owner, num) != 0))
 			continue;
-		if (strtonum(count, SUBID_COUNT, UINT32_MAX, NULL) != 0)
-			r = strtonum(start, 1, UINT32_MAX - SUBID_COUNT, NULL);
+		if (str_to_num(count, SUBID_COUNT, UINT32_MAX, NULL) != 0)
+			r = str_to_num(start, 1, UINT32_MAX - SUBID_COUNT,
+			    NULL);
 		if (r == 0)
 			r = -1;
 	}
@@ -145,7 +147,7 @@ ns_subids_prepare(struct opts *o)
 	char name[LOGIN_NAME_MAX];
 	long long u, g;
 
-	if (pw == NULL || strlcpy(name, pw->pw_name, sizeof(name)) >=
+	if (pw == NULL || str_copy(name, pw->pw_name, sizeof(name)) >=
 	    sizeof(name))
 		(void)snprintf(name, sizeof(name), "%u",
 		    (unsigned int)o->outer_uid);

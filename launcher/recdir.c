@@ -108,7 +108,7 @@ recdir_hide(const struct opts *o, char (*out)[PATH_MAX], size_t max)
 	if (recdir_path[0] == '\0' || realpath(recdir_path, rec) == NULL)
 		return 0;
 	if (strcmp(o->root, "/") == 0 && k < max)
-		(void)strlcpy(out[k++], rec, PATH_MAX);
+		(void)str_copy(out[k++], rec, PATH_MAX);
 	for (i = 0; i < o->nmnts && k < max; i++) {
 		if (o->mnts[i].kind == MNT_TMPFS ||
 		    realpath(o->mnts[i].src, src) == NULL)
@@ -153,6 +153,6 @@ recdir_open(int create)
 	fd = private_dir(base, name, shown, create);
 	(void)close(base);
 	if (fd != -1)
-		(void)strlcpy(recdir_path, shown, sizeof(recdir_path));
+		(void)str_copy(recdir_path, shown, sizeof(recdir_path));
 	return fd;
 }

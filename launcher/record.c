@@ -133,8 +133,8 @@ describe_command(char *const *argv, char *buf, size_t size)
 
 	buf[0] = '\0';
 	for (; *argv != NULL; argv++)
-		if (strlcat(buf, *argv, size) >= size ||
-		    (argv[1] != NULL && strlcat(buf, " ", size) >= size))
+		if (str_append(buf, *argv, size) >= size ||
+		    (argv[1] != NULL && str_append(buf, " ", size) >= size))
 			break;
 	for (i = 0; buf[i] != '\0'; i++)
 		if (!isprint((unsigned char)buf[i]))
@@ -161,18 +161,19 @@ fill(struct record *r, pid_t pid, const struct opts *o,
 		r->ns_dev[i] = st.st_dev;
 		r->ns_ino[i] = st.st_ino;
 	}
-	(void)strlcpy(r->bridge, o->bridge != NULL ? o->bridge : "-",
+	(void)str_copy(r->bridge, o->bridge != NULL ? o->bridge : "-",
 	    sizeof(r->bridge));
-	(void)strlcpy(r->addr, "-", sizeof(r->addr));
+	(void)str_copy(r->addr, "-", sizeof(r->addr));
 	if (o->bridge != NULL && inet_ntop(AF_INET, &net->addr, a,
 	    sizeof(a)) != NULL)
 		(void)snprintf(r->addr, sizeof(r->addr), "%s/%u", a,
 		    net->prefixlen);
-	(void)strlcpy(r->ports, o->npubs > 0 ? "" : "-", sizeof(r->ports));
+	(void)str_copy(r->ports, o->npubs > 0 ? "" : "-", sizeof(r->ports));
 	for (i = 0; i < o->npubs; i++)
-		if (strlcat(r->ports, o->pubs[i].spec, sizeof(r->ports)) >=
+		if (str_append(r->ports, o->pubs[i].spec, sizeof(r->ports)) >=
 		    sizeof(r->ports) || (i + 1 < o->npubs &&
-		    strlcat(r->ports, ",", sizeof(r->ports)) >= sizeof(r->ports)))
+		    str_append(r->ports, ",", sizeof(r->ports)) >=
+		    sizeof(r->ports)))
 			break;
 	describe_command(o->argv, r->cmd, sizeof(r->cmd));
 	return 0;
@@ -262,17 +263,17 @@ parse_line(struct record *r, const char *key, const char *val)
 {
 
 	if (strcmp(key, "pid") == 0)
-		r->pid = (pid_t)strtonum(val, 2, INT32_MAX, NULL);
+		r->pid = (pid_t)str_to_num(val, 2, INT32_MAX, NULL);
 	else if (strcmp(key, "start") == 0)
 		r->start = strtoull(val, NULL, 10);
 	else if (strcmp(key, "bridge") == 0)
-		(void)strlcpy(r->bridge, val, sizeof(r->bridge));
+		(void)str_copy(r->bridge, val, sizeof(r->bridge));
 	else if (strcmp(key, "addr") == 0)
-		(void)strlcpy(r->addr, val, sizeof(r->addr));
+		(void)str_copy(r->addr, val, sizeof(r->addr));
 	else if (strcmp(key, "ports") == 0)
-		(void)strlcpy(r->ports, val, sizeof(r->ports));
+		(void)str_copy(r->ports, val, sizeof(r->ports));
 	else if (strcmp(key, "cmd") == 0)
-		(void)strlcpy(r->cmd, val, sizeof(r->cmd));
+		(void)str_copy(r->cmd, val, sizeof(r->cmd));
 	else if (strcmp(key, "ns") == 0)
 		return parse_ns(r, val);
 	return 0;
@@ -287,7 +288,7 @@ record_read(int dfd, const char *name, struct record *r)
 	int fd, bad = 0;
 
 	memset(r, 0, sizeof(*r));
-	(void)strlcpy(r->name, name, sizeof(r->name));
+	(void)str_copy(r->name, name, sizeof(r->name));
 	fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd == -1 || (f = fdopen(fd, "r")) == NULL) {
 		if (fd != -1)

@@ -122,8 +122,8 @@ cannot_make(const struct opts *o, size_t idx)
 static void
 add_missing(char *buf, size_t len, const char *path, int *n)
 {
-	(void)strlcat(buf, " ", len);
-	if (strlcat(buf, path, len) >= len)
+	(void)str_append(buf, " ", len);
+	if (str_append(buf, path, len) >= len)
 		errx(EXIT_CAPJAIL, "too many missing mount points in %s",
 		    buf);
 	(*n)++;

@@ -80,6 +80,9 @@ done
 is "$(readelf -d "$BUILD/capjail-net" | sed -n 's/.*NEEDED.*\[\(lib[a-z-]*\)\..*/\1/p' |
     sort | paste -sd ' ' -)" "libc libcap-ng libmnl libnftnl" \
     "the helper links libc, libmnl, libnftnl and libcap-ng only (SECURITY.md)"
+is "$(readelf -d "$BUILD/capjail" | sed -n 's/.*NEEDED.*\[\(lib[a-z-]*\)\..*/\1/p' |
+    sort | paste -sd ' ' -)" "libc" \
+    "the launcher links libc only: each library is loader time per jail"
 for h in seccomp-default.h helper-seccomp.h; do
 	[ -s "$BUILD/$h" ] && [ ! -e "$top/launcher/$h" ] &&
 	    [ ! -e "$top/helper/$h" ]
