@@ -55,6 +55,7 @@ struct env_req {
 enum action { ACT_RUN, ACT_LIST, ACT_JOIN, ACT_STOP };
 
 #define NAME_LEN_MAX	32	/* a jail's --name */
+#define RECNAME_MAX	10000	/* generated names: jail1 to jail9999 */
 #define REC_NNS		4	/* namespaces a record identifies the jail by */
 
 /*
@@ -226,6 +227,7 @@ void	 record_publish(int, pid_t, const struct opts *,
 void	 record_remove(int, const char *, int);
 int	 record_read(int, const char *, struct record *);
 int	 record_lock(int, const char *);
+int	 recname_hint(int);
 void	 record_gc(int, const char *);
 extern const char *const rec_ns[REC_NNS];
 /* verify.c */

@@ -84,6 +84,7 @@ remove_files(int dfd, const char *name)
 
 /*
  * The name for this jail: --name, or the first free of jail1, jail2...
+ * (from the first that no launcher held a moment ago: recname.c).
  * Returns the lock's fd; buf (NAME_LEN_MAX + 1) holds a generated name.
  */
 int
@@ -98,7 +99,7 @@ record_reserve(int dfd, struct opts *o, char *buf)
 		remove_files(dfd, o->name);
 		return fd;
 	}
-	for (i = 1; i < 10000; i++) {
+	for (i = recname_hint(dfd); i < RECNAME_MAX; i++) {
 		(void)snprintf(buf, NAME_LEN_MAX + 1, "jail%d", i);
 		if ((fd = record_lock(dfd, buf)) != -1) {
 			remove_files(dfd, buf);

@@ -10,7 +10,7 @@ set -eu
 PKGS="gcc make pkg-config libc6-dev libmnl-dev libnftnl-dev libcap-ng-dev
 libbsd-dev libseccomp-dev libcap2-bin uidmap iproute2 nftables procps
 util-linux passwd iputils-ping curl lighttpd bubblewrap iperf3 cloc
-clang libclang-rt-14-dev cppcheck clang-tidy socat"
+clang libclang-rt-14-dev cppcheck clang-tidy socat strace"
 # tests/test-seccomp.sh: the allowed workloads (a C build, python3,
 # lighttpd served to curl) and getent for tests/test-dns.sh.
 PKGS="$PKGS python3 libc-bin"

@@ -80,6 +80,20 @@ spawn -- sleep 60
 wait_file "$RD/jail1" && wait_file "$RD/jail2"
 is "$(cj --list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" \
     "jail1 jail2 web " "no --name: generated names, unique (jail1, jail2)"
+# The first free name is found from one look at the held locks
+# (recname.c), not by trying jail1, jail2... in turn: no refused flock.
+as_user "$T_USER" env XDG_RUNTIME_DIR="$X" strace -qq -e trace=flock \
+    "$CAPJAIL" -- true 2>"$WORK/strace"
+like "$(cat "$WORK/strace")" '^flock\(' "strace sees the launcher's flock (control)"
+is "$(grep -c '^flock(.*= -1' "$WORK/strace")" 0 \
+    "a generated name takes no try of the held ones (jail1, jail2)"
+cj --stop jail1
+i=0
+while [ -e "$RD/jail1" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+spawn -- sleep 60
+wait_file "$RD/jail1"
+is "$(cj --list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" \
+    "jail1 jail2 web " "the first free name is still the lowest: jail1 again"
 cj --name web -- true
 is $? 125 "--name of a running jail: refused"
 like "$(cat "$ERR")" "^capjail: --name web: a jail of that name is running" \
