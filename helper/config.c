@@ -67,25 +67,6 @@ config_bridge(const struct config *conf, const char *name)
 	return NULL;
 }
 
-/* As strtonum(3): a decimal integer from lo to hi, else *errstr says why. */
-static long long
-number(const char *s, long long lo, long long hi, const char **errstr)
-{
-	char *end;
-	long long v;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	*errstr = NULL;
-	if (end == s || *end != '\0')
-		*errstr = "invalid";
-	else if ((v == LLONG_MIN && errno == ERANGE) || v < lo)
-		*errstr = "too small";
-	else if ((v == LLONG_MAX && errno == ERANGE) || v > hi)
-		*errstr = "too large";
-	return *errstr == NULL ? v : 0;
-}
-
 static int
 parse_ifname(struct parser *p, char dst[IFNAMSIZ], const char *s)
 {
@@ -167,7 +148,7 @@ parse_cidr(struct parser *p, struct bridge_conf *b, char *s)
 	*slash = '\0';
 	if (inet_pton(AF_INET, s, &b->gateway) != 1)
 		return perr(p, "bad IPv4 address \"%s\"", s);
-	b->prefixlen = (uint32_t)number(slash + 1, 8, 30, &errstr);
+	b->prefixlen = (uint32_t)proto_number(slash + 1, 8, 30, &errstr);
 	if (errstr != NULL)
 		return perr(p, "prefix length \"%s\" is %s (8 to 30)",
 		    slash + 1, errstr);
@@ -232,7 +213,7 @@ parse_id(struct parser *p, struct grant_conf *g, const char *s)
 	struct group *gr;
 
 	if (s[strspn(s, "0123456789")] == '\0') {
-		g->id = (uint32_t)number(s, 0, UINT32_MAX - 1, &errstr);
+		g->id = (uint32_t)proto_number(s, 0, UINT32_MAX - 1, &errstr);
 		if (errstr != NULL)
 			return perr(p, "id \"%s\" is %s", s, errstr);
 	} else if (g->kind == GRANT_USER) {
@@ -260,8 +241,8 @@ parse_ports(struct parser *p, struct grant_conf *g, char *v)
 	if (hi == NULL)
 		return perr(p, "ports= must be LO-HI");
 	*hi++ = '\0';
-	g->port_lo = (uint16_t)number(v, 1, 65535, &e1);
-	g->port_hi = (uint16_t)number(hi, 1, 65535, &e2);
+	g->port_lo = (uint16_t)proto_number(v, 1, 65535, &e1);
+	g->port_hi = (uint16_t)proto_number(hi, 1, 65535, &e2);
 	if (e1 != NULL || e2 != NULL || g->port_lo > g->port_hi)
 		return perr(p, "ports= must be LO-HI within 1-65535");
 	return 0;
@@ -273,7 +254,7 @@ parse_grant_kv(struct parser *p, struct grant_conf *g, char *kv, int seen[2])
 	const char *errstr;
 
 	if (strncmp(kv, "jails=", 6) == 0 && !seen[0]++) {
-		g->jails = (uint32_t)number(kv + 6, 1, 1024, &errstr);
+		g->jails = (uint32_t)proto_number(kv + 6, 1, 1024, &errstr);
 		if (errstr != NULL)
 			return perr(p, "jails= \"%s\" is %s (1 to 1024)",
 			    kv + 6, errstr);

@@ -178,7 +178,6 @@ void	 notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	*xreallocarray(void *, size_t, size_t);
 size_t	 str_copy(char *, const char *, size_t);
 size_t	 str_append(char *, const char *, size_t);
-long long str_to_num(const char *, long long, long long, const char **);
 int	 write_file(const char *, const char *);
 const char *helper_path(void);
 

@@ -106,8 +106,8 @@ subid_start(const char *file, const char *name, uid_t uid)
 		if (start == NULL || count == NULL ||
 		    (strcmp(owner, name) != 0 && strcmp(owner, num) != 0))
 			continue;
-		if (str_to_num(count, SUBID_COUNT, UINT32_MAX, NULL) != 0)
-			r = str_to_num(start, 1, UINT32_MAX - SUBID_COUNT,
+		if (proto_number(count, SUBID_COUNT, UINT32_MAX, NULL) != 0)
+			r = proto_number(start, 1, UINT32_MAX - SUBID_COUNT,
 			    NULL);
 		if (r == 0)
 			r = -1;

@@ -182,7 +182,7 @@ parse_port(const char *s, const char *spec)
 	const char *errstr;
 	long long n;
 
-	n = str_to_num(s, 1, 65535, &errstr);
+	n = proto_number(s, 1, 65535, &errstr);
 	if (errstr != NULL)
 		errx(EXIT_CAPJAIL, "--publish %s: port %s is %s", spec, s,
 		    errstr);
@@ -236,7 +236,7 @@ parse_id(const char *s, const char *what)
 	long long n;
 
 	/* (uid_t)-1 means "unchanged" to the kernel, so it is never an id. */
-	n = str_to_num(s, 0, UINT32_MAX - 1, &errstr);
+	n = proto_number(s, 0, UINT32_MAX - 1, &errstr);
 	if (errstr != NULL)
 		errx(EXIT_CAPJAIL, "%s %s: %s", what, s, errstr);
 	return (uint32_t)n;
@@ -288,7 +288,7 @@ set_seccomp_fd(struct opts *o, const char *arg)
 {
 	const char *errstr;
 
-	o->seccomp_fd = (int)str_to_num(arg, 0, INT_MAX, &errstr);
+	o->seccomp_fd = (int)proto_number(arg, 0, INT_MAX, &errstr);
 	if (errstr != NULL)
 		errx(EXIT_CAPJAIL, "--seccomp %s: not a file descriptor "
 		    "number", arg);
@@ -389,7 +389,7 @@ take_life(struct opts *o, int c, char *argv[])
 	case OPT_JOIN:	   set_action(o, ACT_JOIN, optarg); break;
 	case OPT_STOP:	   set_action(o, ACT_STOP, optarg); break;
 	case OPT_TIME:
-		o->stop_time = (int)str_to_num(optarg, 0, 3600, NULL);
+		o->stop_time = (int)proto_number(optarg, 0, 3600, NULL);
 		if (o->stop_time == 0 && strcmp(optarg, "0") != 0)
 			errx(EXIT_CAPJAIL, "--time %s: must be 0 to 3600 "
 			    "seconds", optarg);

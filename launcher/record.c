@@ -264,7 +264,7 @@ parse_line(struct record *r, const char *key, const char *val)
 {
 
 	if (strcmp(key, "pid") == 0)
-		r->pid = (pid_t)str_to_num(val, 2, INT32_MAX, NULL);
+		r->pid = (pid_t)proto_number(val, 2, INT32_MAX, NULL);
 	else if (strcmp(key, "start") == 0)
 		r->start = strtoull(val, NULL, 10);
 	else if (strcmp(key, "bridge") == 0)

@@ -2,9 +2,8 @@
 /*
  * Small launcher utilities: the -v/-q message functions, an allocation
  * wrapper that exits with capjail's failure status, bounded string copies
- * and number parsing (so the launcher needs no libbsd), writing a short
- * string to a /proc file, and where the helper lives.  Trusts its callers
- * only.
+ * (so the launcher needs no libbsd), writing a short string to a /proc
+ * file, and where the helper lives.  Trusts its callers only.
  */
 #include <err.h>
 #include <errno.h>
@@ -109,36 +108,6 @@ str_append(char *dst, const char *src, size_t size)
 	if (used == size)
 		return size + strlen(src);
 	return used + str_copy(dst + used, src, size - used);
-}
-
-/*
- * As libbsd's strtonum(3): a decimal integer from lo to hi, else 0 and
- * *errstr (if not NULL) "invalid", "too small" or "too large".  An
- * overflow is "too ..." even with junk after it, as libbsd has it, so the
- * messages are the ones the launcher always printed.  helper/config.c has
- * its own: the helper links nothing of the launcher's.
- */
-long long
-str_to_num(const char *s, long long lo, long long hi, const char **errstr)
-{
-	const char *why = NULL;
-	char *end;
-	long long v;
-	int saved = errno, overflow;
-
-	errno = 0;
-	v = strtoll(s, &end, 10);
-	overflow = errno == ERANGE;
-	errno = saved;
-	if (lo > hi || (!overflow && (end == s || *end != '\0')))
-		why = "invalid";
-	else if (v > hi || (overflow && v > 0))
-		why = "too large";
-	else if (v < lo || overflow)
-		why = "too small";
-	if (errstr != NULL)
-		*errstr = why;
-	return why == NULL ? v : 0;
 }
 
 /* Returns 0 or -1 with errno; proc files want the whole string at once. */

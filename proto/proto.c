@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Validation of protocol messages, shared by the helper (which trusts no byte
- * of a request) and the launcher (which trusts no byte of a reply).  Pure
- * functions: no I/O, no allocation, no global state.  Whether a request is
+ * of a request) and the launcher (which trusts no byte of a reply), and of
+ * the names and numbers both read as text.  Pure functions: no I/O, no
+ * allocation, no global state.  Whether a request is
  * *allowed* is decided elsewhere (helper/policy.c); here we only decide
  * whether it is well-formed.
  */
 #include <netinet/in.h>
 
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "proto.h"
@@ -56,6 +60,34 @@ proto_check_name(const char *name, size_t size)
 		if (name[i] != '\0')
 			return -1;
 	return 0;
+}
+
+/*
+ * A decimal number from lo to hi, as strtonum(3) reads one (libbsd is
+ * loaded by neither program): the number, or 0 and *errstr (when not NULL)
+ * "invalid", "too small" or "too large".  For the helper's config and the
+ * launcher's options and records alike.  errno is left as it was.
+ */
+long long
+proto_number(const char *s, long long lo, long long hi, const char **errstr)
+{
+	const char *why = NULL;
+	char *end;
+	long long v;
+	int saved = errno;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0')
+		why = "invalid";
+	else if ((v == LLONG_MIN && errno == ERANGE) || v < lo)
+		why = "too small";
+	else if ((v == LLONG_MAX && errno == ERANGE) || v > hi)
+		why = "too large";
+	errno = saved;
+	if (errstr != NULL)
+		*errstr = why;
+	return why == NULL ? v : 0;
 }
 
 /* The flags a request of this type may carry. */

@@ -135,6 +135,7 @@ _Static_assert(sizeof(struct proto_rep) == 456, "proto_rep layout");
 
 /* proto.c: pure validation, no I/O.  *why is a static string on failure. */
 int	proto_check_name(const char *, size_t);
+long long proto_number(const char *, long long, long long, const char **);
 int	proto_check_req(const struct proto_req *, int, const char **);
 int	proto_check_rep(const struct proto_rep *, const struct proto_req *,
 	    const char **);

@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * proto/proto.c: valid messages of every type pass, and every rejection
- * branch of proto_check_req, proto_check_rep and proto_check_name is
- * taken, with the reason it gives.  No I/O, no privilege.
+ * branch of proto_check_req, proto_check_rep, proto_check_name and
+ * proto_number is taken, with the reason it gives.  No I/O, no privilege.
  */
 #include <netinet/in.h>
 #include <arpa/inet.h>
@@ -256,10 +256,43 @@ test_rep_check(void)
 	    "grant without a bridge name");
 }
 
+/* proto_number(s, lo, hi): the value and the reason, "-" for none. */
+static int
+num_is(const char *s, long long lo, long long hi, long long want,
+    const char *why)
+{
+	const char *e = "unset";
+	long long v = proto_number(s, lo, hi, &e);
+
+	return v == want && strcmp(e ? e : "-", why) == 0;
+}
+
+static void
+test_numbers(void)
+{
+	ok(num_is("8", 8, 30, 8, "-") && num_is("30", 8, 30, 30, "-"),
+	    "number: both bounds");
+	ok(num_is("+12", 8, 30, 12, "-"), "number: a sign, as strtonum");
+	ok(num_is("7", 8, 30, 0, "too small"), "number: below: too small");
+	ok(num_is("31", 8, 30, 0, "too large"), "number: above: too large");
+	ok(num_is("", 8, 30, 0, "invalid"), "number: empty: invalid");
+	ok(num_is("12x", 8, 30, 0, "invalid"), "number: junk after: invalid");
+	ok(num_is("0x10", 0, 99, 0, "invalid"), "number: hex: invalid");
+	ok(num_is("99999999999999999999", 0, 99, 0, "too large"),
+	    "number: overflow: too large");
+	ok(num_is("-99999999999999999999", 0, 99, 0, "too small"),
+	    "number: underflow: too small");
+	ok(num_is("4294967294", 0, 4294967294LL, 4294967294LL, "-"),
+	    "number: a uid as large as the config allows");
+	ok(proto_number("5", 1, 9, NULL) == 5 &&
+	    proto_number("50", 1, 9, NULL) == 0, "number: errstr may be NULL");
+}
+
 int
 main(void)
 {
 	test_names();
+	test_numbers();
 	test_hdr();
 	test_attach();
 	test_others();
