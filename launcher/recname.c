@@ -21,6 +21,8 @@
 
 #include "launcher.h"
 
+#define RECNAME_PROBE	16	/* lock files below which trying is cheaper */
+
 /* The jailN.lock files there are, by inode; held once /proc/locks says. */
 struct lockfile {
 	ino_t	ino;
@@ -123,7 +125,8 @@ recname_hint(int dfd)
 
 	if (fstat(dfd, &st) == -1 || list_locks(dfd, &v, &len) == -1)
 		return 1;
-	if (len > 0 && mark_held(st.st_dev, v, len) == 0) {
+	/* A few names cost less to try than /proc/locks on a busy host. */
+	if (len >= RECNAME_PROBE && mark_held(st.st_dev, v, len) == 0) {
 		memset(held, 0, sizeof(held));
 		for (i = 0; i < len; i++)
 			held[v[i].n] |= (unsigned char)v[i].held;

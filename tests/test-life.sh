@@ -82,6 +82,13 @@ is "$(cj --list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" \
     "jail1 jail2 web " "no --name: generated names, unique (jail1, jail2)"
 # The first free name is found from one look at the held locks
 # (recname.c), not by trying jail1, jail2... in turn: no refused flock.
+# The look is taken from 16 lock files on: 14 stale ones (a killed
+# launcher's), whose names are free, make it so.
+i=3
+while [ $i -le 16 ]; do
+	as_user "$T_USER" touch "$RD/jail$i.lock"
+	i=$((i + 1))
+done
 as_user "$T_USER" env XDG_RUNTIME_DIR="$X" strace -qq -e trace=flock \
     "$CAPJAIL" -- true 2>"$WORK/strace"
 like "$(cat "$WORK/strace")" '^flock\(' "strace sees the launcher's flock (control)"
