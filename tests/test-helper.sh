@@ -62,6 +62,17 @@ nsenter -t "$npid" -n sh -c 'ip addr add 10.89.0.2/24 dev eth0 &&
 ok $? "the jail's end reaches the gateway"
 st=$(cat "/proc/$hpid/status")
 like "$st" "Seccomp:[[:space:]]+2" "the helper serves under its seccomp filter"
+# What that filter does, as the kernel holds it for this helper (built
+# into it at build time): the calls the request loop makes pass (control),
+# the syslog reconnect fails, the rest kills.
+sc() { "$TBIN/cj-seccheck" "$hpid" "$1" 2>&1; }
+is "$(sc getpid):$(sc socket-inet)" "ok:ok" \
+    "its filter: getpid and an AF_INET socket pass (control)"
+is "$(sc socket-unix)" "errno 13" "its filter: an AF_UNIX socket fails with EACCES"
+is "$(sc openat)" "killed 31" "its filter: openat kills (SIGSYS)"
+is "$(sc mmap-exec)" "killed 31" "its filter: an executable mmap kills"
+[ "$(uname -m)" = x86_64 ] &&
+    is "$(sc x32)" "killed 31" "its filter: a call through the x32 ABI kills"
 like "$st" "NoNewPrivs:[[:space:]]+1" "the helper has no_new_privs"
 like "$st" "CapEff:[[:space:]]+0000000000001000" "effective: cap_net_admin only"
 like "$st" "CapPrm:[[:space:]]+0000000000001000" "permitted: cap_net_admin only"
