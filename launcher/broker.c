@@ -165,7 +165,7 @@ spawn(const struct opts *o, char **argv, const int fds[3])
 	for (i = 0; i < 3; i++)
 		if (dup2(fds[i], i) == -1)
 			_exit(EXIT_CAPJAIL);
-	pid1_exec(o, argv);
+	pid1_exec(o, argv, env_home_tmp());
 }
 
 /*

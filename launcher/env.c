@@ -35,9 +35,35 @@ env_apply(const struct opts *o)
 	}
 }
 
-/* After the ids are set: access() asks as the command's own uid. */
-void
-env_fix_home(const struct opts *o)
+/*
+ * Our environment with HOME=/tmp, for env_command to choose: made before
+ * PID 1's vfork, since the child must not allocate.
+ */
+char **
+env_home_tmp(void)
+{
+	static char home[] = "HOME=/tmp";
+	char **v;
+	size_t n, i, k;
+
+	for (n = 0; environ[n] != NULL; n++)
+		;
+	v = xreallocarray(NULL, n + 2, sizeof(*v));
+	for (i = k = 0; i < n; i++)
+		if (strncmp(environ[i], "HOME=", 5) != 0)
+			v[k++] = environ[i];
+	v[k++] = home;
+	v[k] = NULL;
+	return v;
+}
+
+/*
+ * The command's environment: ours, or home_tmp when HOME does not name a
+ * directory the command can write and no option said what HOME is.
+ * After the ids are set: access() asks as the command's own uid.
+ */
+char *const *
+env_command(const struct opts *o, char *const *home_tmp)
 {
 	const char *home = getenv("HOME");
 	struct stat st;
@@ -46,9 +72,9 @@ env_fix_home(const struct opts *o)
 	for (i = 0; i < o->nenvs; i++)
 		if (o->envs[i].op != ENV_CLEAR &&
 		    strcmp(o->envs[i].var, "HOME") == 0)
-			return;
+			return environ;
 	if (home != NULL && stat(home, &st) == 0 && S_ISDIR(st.st_mode) &&
 	    access(home, W_OK) == 0)
-		return;
-	(void)setenv("HOME", "/tmp", 1);
+		return environ;
+	return home_tmp;
 }

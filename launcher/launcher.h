@@ -201,7 +201,8 @@ int	 mnt_make_point(const char *, int);
 
 /* pid1.c */
 void	 pid1_run(const struct opts *) __attribute__((noreturn));
-void	 pid1_exec(const struct opts *, char *const *) __attribute__((noreturn));
+void	 pid1_exec(const struct opts *, char *const *, char *const *)
+	    __attribute__((noreturn));
 int	 pid1_status(int);
 
 /* broker.c */
@@ -253,7 +254,8 @@ void	 joinio_drain(struct joinio *, size_t);
 
 /* env.c */
 void	 env_apply(const struct opts *);
-void	 env_fix_home(const struct opts *);
+char	**env_home_tmp(void);
+char *const *env_command(const struct opts *, char *const *);
 
 /* tty.c */
 int	 tty_clone(void);

@@ -11,6 +11,7 @@
  */
 #include <sys/mount.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <linux/bpf.h>
 #include <linux/keyctl.h>
 #include <linux/perf_event.h>
@@ -108,6 +109,18 @@ p_getpid(void)
 
 /* getpid through the x32 ABI (__X32_SYSCALL_BIT): a foreign ABI. */
 static long
+p_vfork(void)
+{
+	pid_t p = vfork();
+
+	if (p == 0)
+		_exit(0);
+	if (p > 0)
+		(void)waitpid(p, NULL, 0);
+	return p == -1 ? -1 : 0;
+}
+
+static long
 p_x32(void)
 {
 #if defined(__x86_64__)
@@ -127,7 +140,7 @@ static const struct probe {
 	{ "init_module", p_init_module }, { "unshare-user", p_unshare_user },
 	{ "clone3", p_clone3 }, { "setns", p_setns },
 	{ "io_uring_setup", p_io_uring }, { "getpid", p_getpid },
-	{ "x32-getpid", p_x32 },
+	{ "x32-getpid", p_x32 }, { "vfork", p_vfork },
 };
 
 int

@@ -327,6 +327,16 @@ is "$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" HOME="$WORK/h" "$CAPJAIL" \
     "HOME bound writable with --bind: kept"
 is "$(cj --setenv HOME /nonexistent -- sh -c 'echo $HOME')" /nonexistent \
     "--setenv HOME: kept as given"
+# PID 1 starts the command with vfork, not fork (no copy of its pages);
+# the child chooses HOME without allocating (env_home_tmp, env_command).
+as_user "$T_USER" env XDG_RUNTIME_DIR="$X" HOME=/nonexistent strace -f -qq \
+    -e trace=clone,clone3,fork,vfork "$CAPJAIL" -- sh -c 'echo "H=$HOME"' \
+    >"$WORK/vf.out" 2>"$WORK/vf.strace"
+like "$(cat "$WORK/vf.strace")" 'CLONE_NEWUSER' \
+    "strace follows the launcher into the jail (control)"
+is "$(grep -c '^\[pid  *[0-9]*\] vfork()' "$WORK/vf.strace")" 1 \
+    "PID 1 starts the command with one vfork"
+is "$(cat "$WORK/vf.out")" "H=/tmp" "... whose HOME, unusable, became /tmp"
 help=$(cj --help)
 for o in --name --list --json --join --stop --time --setenv --unsetenv \
     --clearenv --die-with-parent; do

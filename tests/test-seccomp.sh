@@ -105,6 +105,13 @@ chmod 0644 "$WORK/keyctl.bpf"
 out=$(jail --seccomp 3 -- "$PROBE" keyctl add_key 3<"$WORK/keyctl.bpf")
 is "$out" "keyctl ENAMETOOLONG
 add_key ok" "--seccomp FD: the caller's filter is installed, not the default"
+# PID 1 starts the command with vfork, and with fork if the filter refuses
+"$TBIN/cj-bpfgen" vfork > "$WORK/vfork.bpf"
+chmod 0644 "$WORK/vfork.bpf"
+out=$(jail --seccomp 3 -- "$PROBE" vfork 3<"$WORK/vfork.bpf")
+is "$out" "vfork ENAMETOOLONG" "a filter refusing vfork is in force (control)"
+out=$(jail --seccomp 3 -- sh -c 'echo ran' 3<"$WORK/vfork.bpf")
+is "$?:$out" "0:ran" "... and the command still runs (PID 1 falls back to fork)"
 
 # --- bad input: exit 125, one line
 bad() {	# bad REGEX DESCRIPTION ARGS...
