@@ -229,30 +229,38 @@ make_link_target(const struct opts *o, const char *path)
 	return -1;
 }
 
-/* Write text to STAGE/name and bind it read-only onto path. */
+/*
+ * Write text to STAGE/name and bind it read-only onto path.  With keep,
+ * the file stays open for writing, in *keep (dns_hosts).
+ */
 static int
 place(const struct opts *o, const char *name, const char *text,
-    const char *path)
+    const char *path, int *keep)
 {
 	char src[64];
 	struct stat st;
-	int fd, ok;
+	int fd, ok, e;
 
 	(void)snprintf(src, sizeof(src), "%s/%s", STAGE, name);
 	if ((fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0644)) == -1)
 		return -1;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
+	    (stat(path, &st) == 0 || make_link_target(o, path) == 0);
+	if (ok) {
+		vlog("dns: %s", path);
+		ok = mount(src, path, NULL, MS_BIND, NULL) == 0 &&
+		    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
+		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0;
+	}
+	if (ok && keep != NULL) {
+		*keep = fd;
+		return 0;
+	}
+	e = errno;
 	(void)close(fd);
-	if (!ok)
-		return -1;
-	if (stat(path, &st) == -1 && make_link_target(o, path) == -1)
-		return -1;
-	vlog("dns: %s", path);
-	if (mount(src, path, NULL, MS_BIND, NULL) == -1)
-		return -1;
-	return mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
-	    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL);
+	errno = e;
+	return ok ? 0 : -1;
 }
 
 static char *
@@ -271,34 +279,54 @@ build_hosts(const struct opts *o, uint32_t addr)
 }
 
 /*
- * In the child, after pivot_root and the network: addr is the jail's
- * address (0 without --net BRIDGE: the hostname is 127.0.1.1, as Debian
- * has it).  A file the tree cannot take is a warning: the jail still
- * runs.
+ * In the child, after pivot_root and before the network, so that it is
+ * done while the helper attaches the jail.  /etc/hosts is bound empty:
+ * its text, which names the jail's address, comes from dns_hosts through
+ * the returned file (-1: none).  A file the tree cannot take is a
+ * warning: the jail still runs.
  */
-void
-dns_install(const struct opts *o, uint32_t addr)
+int
+dns_install(const struct opts *o)
 {
-	char *hosts = build_hosts(o, addr);
+	int hosts = -1;
 
 	if (mkdir(STAGE, 0700) == -1 || mount("tmpfs", STAGE, "tmpfs",
 	    MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=256k") == -1) {
 		notice("dns: tmpfs on %s: %s: /etc/hosts and /etc/resolv.conf "
 		    "are the root's", STAGE, strerror(errno));
-		free(hosts);
-		return;
+		return -1;
 	}
 	/* A tree without /etc/hosts is a choice: only -v says it. */
 	if (!user_mounted(o, "/etc/hosts") &&
-	    place(o, "hosts", hosts, "/etc/hosts") == -1)
+	    place(o, "hosts", "", "/etc/hosts", &hosts) == -1)
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
 		    strerror(errno));
 	if (o->resolv != NULL && !user_mounted(o, "/etc/resolv.conf") &&
-	    place(o, "resolv.conf", o->resolv, "/etc/resolv.conf") == -1)
+	    place(o, "resolv.conf", o->resolv, "/etc/resolv.conf", NULL) == -1)
 		notice("/etc/resolv.conf: %s: the jail cannot resolve names "
 		    "(bind a file there with --ro-bind FILE:/etc/resolv.conf)",
 		    strerror(errno));
-	free(hosts);
 	if (umount2(STAGE, MNT_DETACH) == -1 || rmdir(STAGE) == -1)
 		err(EXIT_CAPJAIL, "dns: remove %s", STAGE);
+	return hosts;
+}
+
+/*
+ * /etc/hosts's text, once the network is up: addr is the jail's address
+ * (0 without --net BRIDGE: the hostname is 127.0.1.1, as Debian has it).
+ * The file is bound read-only; fd was opened for writing before that.
+ */
+void
+dns_hosts(const struct opts *o, int fd, uint32_t addr)
+{
+	char *text;
+
+	if (fd == -1)
+		return;
+	text = build_hosts(o, addr);
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
+		    strerror(errno));
+	free(text);
+	(void)close(fd);
 }

@@ -318,7 +318,8 @@ void	 tree_check_mountpoints(const struct opts *);
 
 /* dns.c */
 void	 dns_prepare(struct opts *);
-void	 dns_install(const struct opts *, uint32_t);
+int	 dns_install(const struct opts *);
+void	 dns_hosts(const struct opts *, int, uint32_t);
 
 /* check.c */
 int	 check_run(void);

@@ -302,7 +302,7 @@ child_main(struct opts *o, int sync)
 {
 	struct sync_msg m;
 	struct pollfd pfd = { .fd = sync, .events = POLLIN };
-	int ttyfd;
+	int ttyfd, hosts;
 
 	/* Set first, then check: a parent that died before this is gone. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == -1)
@@ -321,13 +321,23 @@ child_main(struct opts *o, int sync)
 	mnt_hide(o);
 	tty_attach(ttyfd);
 	env_apply(o);
-	dns_install(o, child_net(o, sync));
-	(void)close(sync);
+	hosts = dns_install(o);
 	drop_bounding_set();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		err(EXIT_CAPJAIL, "PR_SET_NO_NEW_PRIVS");
-	/* Last: nothing PID 1 or the jail runs from here is unfiltered. */
-	jail_seccomp_load(o);
+	/*
+	 * From here nothing PID 1 or the jail runs is unfiltered.  The
+	 * default filter comes before the network, so that it is loaded
+	 * while the helper attaches the jail (it allows what child_net
+	 * does); a caller's filter was written for the command, not for
+	 * that, and comes after.
+	 */
+	if (!o->seccomp_user)
+		jail_seccomp_load(o);
+	dns_hosts(o, hosts, child_net(o, sync));
+	(void)close(sync);
+	if (o->seccomp_user)
+		jail_seccomp_load(o);
 	pid1_run(o);
 }
 

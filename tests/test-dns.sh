@@ -55,6 +55,22 @@ out=$(njail --net=capjail0 --ip 10.89.0.77 --hostname web2 -- sh -c \
     'getent hosts "$(hostname)"')
 like "$out" "^10\.89\.0\.77 +web2$" \
     "on a bridge: getent hosts \$(hostname) gives the jail's address"
+# The files are bound before the network (while the helper attaches the
+# jail), the default filter too, and /etc/hosts gets its address after.
+out=$(njail -v --net=capjail0 --ip 10.89.0.78 -- true; sed -n \
+    's/^capjail: \[ *[0-9.]* ms\] \(dns: \/etc\/hosts\|seccomp: default\|eth0: address\).*/\1/p' \
+    "$ERR" | tr '\n' ,)
+is "$out" "dns: /etc/hosts,seccomp: default,eth0: address," \
+    "-v: /etc/hosts bound and the default filter loaded before eth0 is set up"
+# A caller's filter comes after the network: one refusing netlink sockets
+# leaves the set-up alone.
+"$TBIN/cj-bpfgen" socket > "$WORK/nosock.bpf"
+chmod 0644 "$WORK/nosock.bpf"
+out=$(njail --net=capjail0 --ip 10.89.0.79 --seccomp 3 -- sh -c \
+    'getent hosts "$(hostname)"; cat /sys/class/net/eth0/operstate' \
+    3<"$WORK/nosock.bpf")
+like "$out" "^10\.89\.0\.79 " "--seccomp FD refusing socket(2): /etc/hosts has the address"
+like "$out" "up$" "... and eth0 was set up before the filter"
 
 R=$WORK/t1
 tree "$R"
