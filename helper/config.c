@@ -254,7 +254,8 @@ parse_grant_kv(struct parser *p, struct grant_conf *g, char *kv, int seen[2])
 	const char *errstr;
 
 	if (strncmp(kv, "jails=", 6) == 0 && !seen[0]++) {
-		g->jails = (uint32_t)proto_number(kv + 6, 1, 1024, &errstr);
+		g->jails = (uint32_t)proto_number(kv + 6, 1, CONF_MAX_JAILS,
+		    &errstr);
 		if (errstr != NULL)
 			return perr(p, "jails= \"%s\" is %s (1 to 1024)",
 			    kv + 6, errstr);

@@ -20,6 +20,7 @@
 #define CONF_MAX_BRIDGES	PROTO_MAX_GRANTS
 #define CONF_MAX_GRANTS		64
 #define CONF_MAX_PUBIF		8
+#define CONF_MAX_JAILS		1024	/* the largest jails= */
 #define NL_BUF_SIZE		(64 * 1024)
 
 enum outbound { OUTBOUND_NONE = 0, OUTBOUND_NAT = 1 };
@@ -66,8 +67,10 @@ struct nl {
  * waits for nacks acks (0 or -1 with errno = the kernel's error); nl_dump
  * sends a dump request and runs cb on every data message until NLMSG_DONE.
  * nl_next_seq hands out sequence numbers for builders.  nl_subscribe joins
- * multicast groups; nl_wait runs cb on the events that arrive until cb
- * says MNL_CB_STOP (0) or the milliseconds pass (-1, ETIMEDOUT).
+ * multicast groups (0: leaves them); nl_wait runs cb on the events that
+ * arrive until cb says MNL_CB_STOP (0) or the milliseconds pass (-1,
+ * ETIMEDOUT); nl_drain runs cb (NULL: none) on the events already queued
+ * (0, or -1: ENOBUFS if the socket overran, EAGAIN if they keep coming).
  */
 struct nlmsghdr;
 typedef int (*nl_cb)(const struct nlmsghdr *, void *);
@@ -78,6 +81,7 @@ int		nl_talk(struct nl *, const void *, size_t, unsigned int);
 int		nl_dump(struct nl *, const void *, size_t, nl_cb, void *);
 int		nl_subscribe(struct nl *, unsigned int);
 int		nl_wait(struct nl *, nl_cb, void *, unsigned int);
+int		nl_drain(struct nl *, nl_cb, void *);
 
 /*
  * config.c: config_load checks the file (no symlink, a regular file owned

@@ -62,6 +62,10 @@ struct scan {
 	uint32_t	 used[CONF_MAX_BRIDGES];	/* the caller's links */
 	int		 ns_taken;	/* an older link has our netns */
 	uint32_t	 self_index;	/* get: the link, if its label is ours */
+	int		 subscribed;	/* s->ev hears link events */
+	int		 record;	/* fill seen (the precheck) */
+	size_t		 nseen;		/* the caller's links on target: */
+	uint32_t	 seen[CONF_MAX_JAILS];	/* their indexes */
 };
 
 /*
@@ -273,6 +277,8 @@ scan_jail(struct scan *sc, const struct linfo *li, uint32_t a, size_t i)
 	sc->used[i]++;
 	if (sc->own != NULL && memcmp(li->label.mac, sc->own->mac, 6) == 0)
 		sc->ns_taken = 1;
+	if (sc->record && i == sc->target && sc->nseen < CONF_MAX_JAILS)
+		sc->seen[sc->nseen++] = li->index;
 }
 
 static int
@@ -302,6 +308,8 @@ scan_reset(struct session *s, struct scan *sc)
 	memset(sc->used, 0, sizeof(sc->used));
 	sc->ns_taken = 0;
 	sc->self_index = 0;
+	if (sc->record)
+		sc->nseen = 0;
 	if (sc->target == NO_BRIDGE)
 		return;
 	b = &s->conf->bridges[sc->target];
@@ -468,6 +476,71 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 }
 
 /*
+ * A link event during the attach: a jail link older than ours that the
+ * precheck did not list counts, if the caller's on the target bridge, and
+ * takes our netns if it carries our netns label, on any bridge.  A link
+ * deleted since still counts: that can only refuse more.
+ */
+static int
+since_link(const struct nlmsghdr *nlh, void *data)
+{
+	struct scan *sc = data;
+	struct linfo li;
+	uint32_t a;
+	size_t i, k;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK || linfo_parse(nlh, &li) == -1 ||
+	    parse_host_name(li.name, &a) == -1 ||
+	    (i = bridge_of(sc->conf, a)) == NO_BRIDGE ||
+	    li.index >= sc->before || !li.labelled ||
+	    li.label.group != (uint32_t)sc->uid)
+		return MNL_CB_OK;
+	if (memcmp(li.label.mac, sc->own->mac, 6) == 0)
+		sc->ns_taken = 1;
+	if (i != sc->target)
+		return MNL_CB_OK;
+	for (k = 0; k < sc->nseen; k++)
+		if (sc->seen[k] == li.index)
+			return MNL_CB_OK;
+	if (sc->nseen == CONF_MAX_JAILS)
+		return MNL_CB_ERROR;	/* list them instead */
+	sc->seen[sc->nseen++] = li.index;
+	sc->used[i]++;
+	return MNL_CB_OK;
+}
+
+/*
+ * The count after the create, without listing every link again: the
+ * caller's links the precheck listed, older than ours, and those the link
+ * events tell of.  s->ev joined the group before that listing began, so a
+ * link made since cannot be missed: the kernel allocates indexes
+ * increasing, so one older than ours was made before ours, and either the
+ * listing or an event has it.  -1 when the events cannot tell (none
+ * heard, the socket overran, more than it can track): then list.
+ */
+static int
+count_since(struct session *s, struct scan *sc)
+{
+	size_t k;
+
+	if (!sc->subscribed)
+		return -1;
+	memset(sc->used, 0, sizeof(sc->used));
+	sc->ns_taken = 0;
+	for (k = 0; k < sc->nseen; k++)
+		sc->used[sc->target] += sc->seen[k] < sc->before;
+	return nl_drain(s->ev, since_link, sc);
+}
+
+/* The attach's events are read: leave the group, drop what is queued. */
+static void
+events_off(struct session *s, const struct scan *sc)
+{
+	if (sc->subscribed && nl_subscribe(s->ev, 0) == 0)
+		(void)nl_drain(s->ev, NULL, NULL);
+}
+
+/*
  * Read the new link back by name: it is ours only if it carries our label
  * (if the caller stopped us and the jail deleted it, the name may be
  * another jail's by now).  From here on it is known by its index.  Then
@@ -491,7 +564,7 @@ verify_and_count(struct session *s, struct scan *sc, char *text, size_t len)
 	}
 	s->lease.ifindex = sc->before = sc->self_index;
 	s->attached = 1;
-	if (scan(s, sc, NULL) == -1)
+	if (count_since(s, sc) == -1 && scan(s, sc, NULL) == -1)
 		return say(text, len, errno, "listing links: %s",
 		    strerror(errno));
 	if (sc->ns_taken)
@@ -546,7 +619,10 @@ precheck(struct session *s, struct scan *sc, struct in_addr want,
 	if ((r = check_want(b, want, text, len)) != 0)
 		return r;
 	sc->own = &s->lease.label;
-	if (scan(s, sc, NULL) == -1)
+	sc->record = 1;
+	r = scan(s, sc, NULL);
+	sc->record = 0;
+	if (r == -1)
 		return say(text, len, errno, "listing links: %s",
 		    strerror(errno));
 	if (sc->ns_taken)
@@ -578,14 +654,17 @@ lease_attach(struct session *s, size_t bi, struct in_addr want,
 	memset(&s->lease, 0, sizeof(s->lease));
 	s->lease.bridge = bi;
 	label_make(&s->lease.label, s->uid, ino, s->grant[bi]->jails);
-	if ((r = precheck(s, &sc, want, text, len)) != 0 ||
-	    (r = make_veth(s, &sc, want, ifname, nsfd, text, len)) != 0)
-		return r;
-	log_event(LOG_NOTICE, "created %s for netns %ju on %s",
-	    s->lease.host, (uintmax_t)ino, s->conf->bridges[bi].name);
+	/* Joined before the precheck's listing: see count_since. */
+	sc.subscribed = nl_subscribe(s->ev, RTMGRP_LINK) == 0;
+	if ((r = precheck(s, &sc, want, text, len)) == 0 &&
+	    (r = make_veth(s, &sc, want, ifname, nsfd, text, len)) == 0) {
+		log_event(LOG_NOTICE, "created %s for netns %ju on %s",
+		    s->lease.host, (uintmax_t)ino, s->conf->bridges[bi].name);
+		r = verify_and_count(s, &sc, text, len);
+	}
+	events_off(s, &sc);
 	/* An absent bridge is made only now, so a refusal leaves none. */
-	if ((r = verify_and_count(s, &sc, text, len)) == 0 &&
-	    sc.br_index[bi] == 0)
+	if (r == 0 && sc.br_index[bi] == 0)
 		r = make_bridge(s, &sc, text, len);
 	if (r == 0)
 		r = join(s, sc.br_index[bi], text, len);

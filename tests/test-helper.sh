@@ -82,6 +82,25 @@ is "$(ls -l "/proc/$hpid/fd" | grep -c 'net:\[')" 0 \
     "the helper keeps no netns fd (inherited or received)"
 like "$(client "$T_USER" check)" "grant bridge=capjail0 gw=10.89.0.1/24 used=1 max=2 ports=0-0 warnings=0$" \
     "check counts the running jail"
+# An attach lists every link once: the count after the create comes from
+# the link events heard since that listing (lease.c, count_since).
+(cd "$WORK" && ip netns exec "$NS" strace -f -qq -o "$WORK/attach.strace" \
+    -e trace=recvmsg,sendmsg,sendto setpriv --reuid="$T_USER" \
+    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+    "$CLIENT" -H "$HELPER" attach capjail0 eth0 >"$WORK/attach.out" 2>&1)
+like "$(cat "$WORK/attach.out")" "reply type=attach status=0" \
+    "under strace, a second jail attaches (control)"
+# The helper is the process that talks rtnetlink; from its receipt of the
+# request (fd 3) to its reply.
+dumps=$(awk '!h && /RTM_GETLINK/ { h = $1 }
+    { l[NR] = $0; p[NR] = $1 }
+    END { for (i = 1; i <= NR; i++) {
+	if (p[i] != h) continue
+	if (l[i] ~ / recvmsg\(3,/) on = 1
+	else if (on && l[i] ~ / sendmsg\(3,/) break
+	else if (on && l[i] ~ /RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST\|NLM_F_DUMP/) n++ }
+	print n + 0 }' "$WORK/attach.strace")
+is "$dumps" 1 "an attach lists every link once, not again after the create"
 
 # --- refusals while one jail runs; each leaves the links as they were
 before=$(links)
