@@ -46,7 +46,8 @@ env_home_tmp(void)
 	char **v;
 	size_t n, i, k;
 
-	for (n = 0; environ[n] != NULL; n++)
+	/* After a bare --clearenv, glibc's environ is NULL. */
+	for (n = 0; environ != NULL && environ[n] != NULL; n++)
 		;
 	v = xreallocarray(NULL, n + 2, sizeof(*v));
 	for (i = k = 0; i < n; i++)

@@ -135,9 +135,11 @@ take_signals(int sfd, struct pid1 *st)
  * every page we write after (~2 ms of each jail's start on a VM with
  * costly faults).  We are suspended until the exec, our signals blocked;
  * the child writes none of our memory that we read after (pid1_exec).  A
- * fork with --subids (the child's setresuid would make the memory it
- * shares with us undumpable, and so us unreadable to --list and --join:
- * verify.c), or if a --seccomp filter refuses vfork.
+ * fork instead: with --subids (the child's setresuid would make the
+ * memory it shares with us undumpable, and so us unreadable to --list and
+ * --join: verify.c); in the terminal's foreground (a ^Z that stops the
+ * child before its exec must reach us, to stop capjail too: tty.c); and
+ * if a --seccomp filter refuses vfork.
  */
 static pid_t
 start_command(const struct opts *o)
@@ -148,7 +150,7 @@ start_command(const struct opts *o)
 	vlog("pid 1: running %s", o->argv[0]);
 	/* NOLINTBEGIN(clang-analyzer-unix.Vfork): calls safe as said above */
 	/* NOLINTNEXTLINE(clang-analyzer-security.insecureAPI.vfork) */
-	p = o->subids ? -1 : vfork();
+	p = o->subids || o->fg_tty ? -1 : vfork();
 	if (p == -1 && (p = fork()) == -1)
 		err(EXIT_CAPJAIL, "fork");
 	if (p == 0) {

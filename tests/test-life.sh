@@ -337,6 +337,8 @@ like "$(cat "$WORK/vf.strace")" 'CLONE_NEWUSER' \
 is "$(grep -c '^\[pid  *[0-9]*\] vfork()' "$WORK/vf.strace")" 1 \
     "PID 1 starts the command with one vfork"
 is "$(cat "$WORK/vf.out")" "H=/tmp" "... whose HOME, unusable, became /tmp"
+is "$(cj --clearenv -- /usr/bin/env)" "HOME=/tmp" \
+    "--clearenv alone: the command's environment is HOME=/tmp only"
 help=$(cj --help)
 for o in --name --list --json --join --stop --time --setenv --unsetenv \
     --clearenv --die-with-parent; do
@@ -429,6 +431,12 @@ out=$(tty_run "sh -c '$CAPJAIL -- true; ps -o pgid=,tpgid= -p \$\$'" |
     tr -s ' ')
 like "$out" "^ ?([1-9][0-9]*) \1$" \
     "after the jail, a script that ran capjail has its terminal back"
+# In the foreground PID 1 forks (a ^Z that stops the command before its
+# exec must reach PID 1, which vfork would hold until the exec).
+out=$(tty_run "strace -f -qq -e trace=clone,vfork $CAPJAIL -- true")
+like "$out" "CLONE_NEWUSER" "on a terminal, strace follows into the jail (control)"
+is "$(printf '%s\n' "$out" | grep -c 'vfork()')" 0 \
+    "on a terminal, in the foreground: PID 1 starts the command with fork"
 
 # ^Z in an interactive shell stops the whole job; fg gives the terminal back.
 Z=$WORK/z
