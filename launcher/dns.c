@@ -146,21 +146,6 @@ dns_prepare(struct opts *o)
 		o->resolv = build_resolv(o);
 }
 
-/* A --bind, --ro-bind or --tmpfs of the caller's already decides path. */
-static int
-user_mounted(const struct opts *o, const char *path)
-{
-	size_t i, n;
-
-	for (i = 0; i < o->nmnts; i++) {
-		n = strlen(o->mnts[i].dst);
-		if (strncmp(path, o->mnts[i].dst, n) == 0 &&
-		    (path[n] == '\0' || path[n] == '/' || n == 1))
-			return 1;
-	}
-	return 0;
-}
-
 /* path, absolute, without "." and ".." components (in place). */
 static void
 lexical(char *path)
@@ -189,6 +174,29 @@ lexical(char *path)
 	if (out == path)
 		*out++ = '/';
 	*out = '\0';
+}
+
+/*
+ * A --bind, --ro-bind or --tmpfs of the caller's already decides path
+ * (compared as lexical paths: "/etc//hosts" and "/etc/./hosts" are
+ * /etc/hosts).
+ */
+static int
+user_mounted(const struct opts *o, const char *path)
+{
+	char dst[PATH_MAX];
+	size_t i, n;
+
+	for (i = 0; i < o->nmnts; i++) {
+		if (str_copy(dst, o->mnts[i].dst, sizeof(dst)) >= sizeof(dst))
+			continue;
+		lexical(dst);
+		n = strlen(dst);
+		if (strncmp(path, dst, n) == 0 &&
+		    (path[n] == '\0' || path[n] == '/' || n == 1))
+			return 1;
+	}
+	return 0;
 }
 
 /*

@@ -148,6 +148,11 @@ chmod 0644 "$WORK/mine.conf"
 is "$(njail --net=capjail0 --ro-bind "$WORK/mine.conf:/etc/resolv.conf" -- \
     cat /etc/resolv.conf)" "nameserver 192.0.2.99" \
     "the caller's --ro-bind FILE:/etc/resolv.conf wins"
+printf '192.0.2.98\tmine-host\n' > "$WORK/mine.hosts"
+chmod 0644 "$WORK/mine.hosts"
+is "$(njail --ro-bind "$WORK/mine.hosts:/etc//./hosts" -- cat /etc/hosts)" \
+    "$(printf '192.0.2.98\tmine-host')" \
+    "the caller's --ro-bind FILE:/etc//./hosts wins too (the path, lexically)"
 
 out=$(njail --net=capjail0 -- cat /etc/resolv.conf)
 like "$out" "^# written by capjail" "the default root: resolv.conf is written"
