@@ -299,15 +299,18 @@ scan_link(const struct nlmsghdr *nlh, void *data)
 }
 
 static void
-scan_reset(struct session *s, struct scan *sc)
+scan_reset(struct session *s, struct scan *sc, int full)
 {
 	const struct bridge_conf *b;
 
-	memset(sc->br_index, 0, sizeof(sc->br_index));
-	memset(sc->pubif_seen, 0, sizeof(sc->pubif_seen));
 	memset(sc->used, 0, sizeof(sc->used));
 	sc->ns_taken = 0;
 	sc->self_index = 0;
+	/* A get of one link keeps what the last listing said of the rest. */
+	if (!full)
+		return;
+	memset(sc->br_index, 0, sizeof(sc->br_index));
+	memset(sc->pubif_seen, 0, sizeof(sc->pubif_seen));
 	if (sc->record)
 		sc->nseen = 0;
 	if (sc->target == NO_BRIDGE)
@@ -329,7 +332,7 @@ scan(struct session *s, struct scan *sc, const char *get)
 	int i, r = -1;
 
 	for (i = 0; i < SCAN_TRIES && r == -1; i++) {
-		scan_reset(s, sc);
+		scan_reset(s, sc, get == NULL);
 		nlh = link_get(buf, sizeof(buf), nl_next_seq(s->rtnl), get);
 		r = nl_dump(s->rtnl, nlh, nlh->nlmsg_len, scan_link, sc);
 		if (r == -1 && errno != EAGAIN)
@@ -476,10 +479,34 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
 }
 
 /*
+ * A link gone during the attach no longer counts, as a new listing would
+ * not have it (indexes are not reused soon, so no later event can be an
+ * older link of the same index).  For the netns rule it still counts:
+ * that can only refuse more.
+ */
+static int
+since_gone(const struct nlmsghdr *nlh, struct scan *sc)
+{
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	size_t k;
+
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)))
+		return MNL_CB_OK;
+	for (k = 0; k < sc->nseen; k++) {
+		if (sc->seen[k] != (uint32_t)ifm->ifi_index)
+			continue;
+		if (sc->seen[k] < sc->before)
+			sc->used[sc->target]--;
+		sc->seen[k] = sc->seen[--sc->nseen];
+		break;
+	}
+	return MNL_CB_OK;
+}
+
+/*
  * A link event during the attach: a jail link older than ours that the
  * precheck did not list counts, if the caller's on the target bridge, and
- * takes our netns if it carries our netns label, on any bridge.  A link
- * deleted since still counts: that can only refuse more.
+ * takes our netns if it carries our netns label, on any bridge.
  */
 static int
 since_link(const struct nlmsghdr *nlh, void *data)
@@ -489,6 +516,8 @@ since_link(const struct nlmsghdr *nlh, void *data)
 	uint32_t a;
 	size_t i, k;
 
+	if (nlh->nlmsg_type == RTM_DELLINK)
+		return since_gone(nlh, sc);
 	if (nlh->nlmsg_type != RTM_NEWLINK || linfo_parse(nlh, &li) == -1 ||
 	    parse_host_name(li.name, &a) == -1 ||
 	    (i = bridge_of(sc->conf, a)) == NO_BRIDGE ||

@@ -92,15 +92,21 @@ like "$(cat "$WORK/attach.out")" "reply type=attach status=0" \
     "under strace, a second jail attaches (control)"
 # The helper is the process that talks rtnetlink; from its receipt of the
 # request (fd 3) to its reply.
-dumps=$(awk '!h && /RTM_GETLINK/ { h = $1 }
-    { l[NR] = $0; p[NR] = $1 }
-    END { for (i = 1; i <= NR; i++) {
-	if (p[i] != h) continue
-	if (l[i] ~ / recvmsg\(3,/) on = 1
-	else if (on && l[i] ~ / sendmsg\(3,/) break
-	else if (on && l[i] ~ /RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST\|NLM_F_DUMP/) n++ }
-	print n + 0 }' "$WORK/attach.strace")
-is "$dumps" 1 "an attach lists every link once, not again after the create"
+# in_attach REGEX: how many of the helper's sends in that stretch match.
+in_attach() {
+	awk -v re="$1" '!h && /RTM_GETLINK/ { h = $1 }
+	    { l[NR] = $0; p[NR] = $1 }
+	    END { for (i = 1; i <= NR; i++) {
+		if (p[i] != h) continue
+		if (l[i] ~ / recvmsg\(3,/) on = 1
+		else if (on && l[i] ~ / sendmsg\(3,/) break
+		else if (on && l[i] ~ re) n++ }
+		print n + 0 }' "$WORK/attach.strace"
+}
+is "$(in_attach 'RTM_GETLINK, nlmsg_flags=NLM_F_REQUEST\\|NLM_F_DUMP')" 1 \
+    "an attach lists every link once, not again after the create"
+is "$(in_attach 'sendto\\(.*RTM_NEWLINK.*"bridge"')" 0 \
+    "... and does not try to create the bridge that exists"
 
 # --- refusals while one jail runs; each leaves the links as they were
 before=$(links)
