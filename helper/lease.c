@@ -482,7 +482,8 @@ make_veth(struct session *s, struct scan *sc, struct in_addr want,
  * A link gone during the attach no longer counts, as a new listing would
  * not have it (indexes are not reused soon, so no later event can be an
  * older link of the same index).  For the netns rule it still counts:
- * that can only refuse more.
+ * that can only refuse more.  Only a link's own RTM_DELLINK (AF_UNSPEC):
+ * the AF_BRIDGE one says a port left its bridge, and the link stays.
  */
 static int
 since_gone(const struct nlmsghdr *nlh, struct scan *sc)
@@ -490,7 +491,8 @@ since_gone(const struct nlmsghdr *nlh, struct scan *sc)
 	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
 	size_t k;
 
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)))
+	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)) ||
+	    ifm->ifi_family != AF_UNSPEC)
 		return MNL_CB_OK;
 	for (k = 0; k < sc->nseen; k++) {
 		if (sc->seen[k] != (uint32_t)ifm->ifi_index)
