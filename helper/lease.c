@@ -506,9 +506,10 @@ since_gone(const struct nlmsghdr *nlh, struct scan *sc)
 }
 
 /*
- * A link event during the attach: a jail link older than ours that the
- * precheck did not list counts, if the caller's on the target bridge, and
- * takes our netns if it carries our netns label, on any bridge.
+ * A link event during the attach, judged as the listing judges a link
+ * (scan_jail: counted if an older labelled link of the caller's, on the
+ * target bridge; our netns taken if it carries our netns label), once per
+ * link: one the precheck listed or an earlier event counted is skipped.
  */
 static int
 since_link(const struct nlmsghdr *nlh, void *data)
@@ -520,23 +521,17 @@ since_link(const struct nlmsghdr *nlh, void *data)
 
 	if (nlh->nlmsg_type == RTM_DELLINK)
 		return since_gone(nlh, sc);
-	if (nlh->nlmsg_type != RTM_NEWLINK || linfo_parse(nlh, &li) == -1 ||
-	    parse_host_name(li.name, &a) == -1 ||
-	    (i = bridge_of(sc->conf, a)) == NO_BRIDGE ||
-	    li.index >= sc->before || !li.labelled ||
-	    li.label.group != (uint32_t)sc->uid)
-		return MNL_CB_OK;
-	if (memcmp(li.label.mac, sc->own->mac, 6) == 0)
-		sc->ns_taken = 1;
-	if (i != sc->target)
+	if (linfo_parse(nlh, &li) == -1 || parse_host_name(li.name, &a) == -1 ||
+	    (i = bridge_of(sc->conf, a)) == NO_BRIDGE)
 		return MNL_CB_OK;
 	for (k = 0; k < sc->nseen; k++)
 		if (sc->seen[k] == li.index)
 			return MNL_CB_OK;
 	if (sc->nseen == CONF_MAX_JAILS)
 		return MNL_CB_ERROR;	/* list them instead */
-	sc->seen[sc->nseen++] = li.index;
-	sc->used[i]++;
+	sc->record = 1;
+	scan_jail(sc, &li, a, i);
+	sc->record = 0;
 	return MNL_CB_OK;
 }
 
