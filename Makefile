@@ -59,7 +59,7 @@ LDHARDEN += -fsanitize=address,undefined
 endif
 
 # The launcher links libc only: every library it loaded cost each jail's
-# start its time in the dynamic loader (launcher/nlmsg.c, launcher/util.c).
+# start its time in the dynamic loader (launcher/util.c).
 HELPER_PKGS	= libmnl libnftnl libcap-ng
 HELPER_CFLAGS	:= $(shell $(PKG_CONFIG) --cflags $(HELPER_PKGS))
 HELPER_LIBS	:= $(shell $(PKG_CONFIG) --libs $(HELPER_PKGS))

@@ -12,7 +12,6 @@
 #include <sys/types.h>
 #include <net/if.h>
 #include <linux/filter.h>
-#include <linux/netlink.h>
 #include <poll.h>
 
 #include <limits.h>
@@ -275,29 +274,6 @@ int	 client_check(struct client *, struct proto_check_rep *, char *,
 	    size_t);
 void	 client_release(struct client *);
 void	 client_close(struct client *);
-
-/* nlmsg.c: the largest request netcfg.c builds is 60 bytes. */
-#define NLMSG_REQ_SIZE	256
-
-struct nlmsg_sock {
-	int		 fd;
-	uint32_t	 portid;	/* ours, as the kernel bound it */
-};
-
-struct nlmsg_req {
-	union {
-		struct nlmsghdr	 nlh;
-		char		 buf[NLMSG_REQ_SIZE];
-	} u;
-	int		 full;		/* something did not fit: do not send */
-};
-
-int	 nlmsg_open(struct nlmsg_sock *, int);
-void	 nlmsg_close(struct nlmsg_sock *);
-void	 nlmsg_start(struct nlmsg_req *, uint16_t, uint16_t, const void *,
-	    size_t);
-void	 nlmsg_put(struct nlmsg_req *, uint16_t, const void *, size_t);
-int	 nlmsg_talk(const struct nlmsg_sock *, const struct nlmsg_req *);
 
 /* netcfg.c */
 int	 netcfg_lo_up(void);

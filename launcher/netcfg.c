@@ -1,97 +1,134 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Network configuration inside the jail, over rtnetlink (nlmsg.c), run by
- * the child in its own network namespace: loopback up, and for --net=BRIDGE
- * the helper's interface (already named by it) up with its address, MTU and
- * a default route through the gateway.  The values come from a helper
- * reply that passed proto_check_rep; the kernel checks the rest.
+ * Network configuration inside the jail, run by the child in its own
+ * network namespace: loopback up, and for --net=BRIDGE the helper's
+ * interface (already named by it) with its MTU, up, its address and a
+ * default route through the gateway.  The values come from a helper reply
+ * that passed proto_check_rep; the kernel checks the rest.
+ *
+ * Through ioctls on an IPv4 datagram socket, not rtnetlink: the kernel
+ * frees a netlink socket only after an RCU grace period, and until then
+ * the socket holds its network namespace.  The helper waits at release
+ * for the jail's namespace to take the veth with it, so one netlink socket
+ * of PID 1 made a short command's exit wait a grace period (10-30 ms on a
+ * quiet machine).  An unbound datagram socket is freed when closed.
  * Functions return 0, or -1 with errno.
  */
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <net/if.h>
+#include <net/route.h>
 #include <netinet/in.h>
-#include <linux/if_addr.h>
-#include <linux/if_link.h>
-#include <linux/netlink.h>
-#include <linux/rtnetlink.h>
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "launcher.h"
 
-/* By index, or by name when index is 0 (the kernel looks it up). */
 static int
-link_up(const struct nlmsg_sock *nl, unsigned int index, const char *name,
-    uint32_t mtu)
+inet_socket(void)
 {
-	struct nlmsg_req req;
-	struct ifinfomsg ifm = {
-		.ifi_family = AF_UNSPEC,
-		.ifi_index = (int)index,
-		.ifi_change = IFF_UP,
-		.ifi_flags = IFF_UP,
-	};
+	return socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+}
 
-	nlmsg_start(&req, RTM_NEWLINK, 0, &ifm, sizeof(ifm));
-	if (index == 0)
-		nlmsg_put(&req, IFLA_IFNAME, name, strlen(name) + 1);
-	if (mtu != 0)
-		nlmsg_put(&req, IFLA_MTU, &mtu, sizeof(mtu));
-	return nlmsg_talk(nl, &req);
+/* Names come from opts.c, which checked that they fit (IFNAMSIZ). */
+static void
+req_name(struct ifreq *ifr, const char *name)
+{
+	memset(ifr, 0, sizeof(*ifr));
+	(void)strncpy(ifr->ifr_name, name, sizeof(ifr->ifr_name) - 1);
+}
+
+static void
+req_addr(struct ifreq *ifr, const char *name, int req, uint32_t addr)
+{
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = addr };
+
+	req_name(ifr, name);
+	if (req == SIOCSIFBRDADDR)
+		memcpy(&ifr->ifr_broadaddr, &sin, sizeof(sin));
+	else if (req == SIOCSIFNETMASK)
+		memcpy(&ifr->ifr_netmask, &sin, sizeof(sin));
+	else
+		memcpy(&ifr->ifr_addr, &sin, sizeof(sin));
 }
 
 static int
-addr_add(const struct nlmsg_sock *nl, unsigned int index,
-    const struct proto_attach_rep *a)
+set_addr(int s, const char *name, int req, uint32_t addr)
 {
-	struct nlmsg_req req;
-	struct ifaddrmsg ifa = {
-		.ifa_family = AF_INET,
-		.ifa_prefixlen = (unsigned char)a->prefixlen,
-		.ifa_scope = RT_SCOPE_UNIVERSE,
-		.ifa_index = index,
-	};
+	struct ifreq ifr;
+
+	req_addr(&ifr, name, req, addr);
+	return ioctl(s, req, &ifr);
+}
+
+/* ifr holds the link's name and flags; the MTU first (0: leave it). */
+static int
+link_up(int s, struct ifreq *ifr, uint32_t mtu)
+{
+	short flags = ifr->ifr_flags;
+
+	if (mtu != 0) {
+		ifr->ifr_mtu = (int)mtu;
+		if (ioctl(s, SIOCSIFMTU, ifr) == -1)
+			return -1;
+	}
+	ifr->ifr_flags = (short)(flags | IFF_UP);
+	return ioctl(s, SIOCSIFFLAGS, ifr);
+}
+
+/*
+ * SIOCSIFADDR gives the address its class's prefix; the netmask then
+ * replaces it and its subnet route, and the broadcast follows the mask.
+ * The broadcast is still set explicitly, as rtnetlink's request did.
+ */
+static int
+addr_add(int s, const char *name, const struct proto_attach_rep *a)
+{
 	uint32_t mask = htonl(~0u << (32 - a->prefixlen));
-	uint32_t brd = a->addr | ~mask;
 
-	nlmsg_start(&req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa,
-	    sizeof(ifa));
-	nlmsg_put(&req, IFA_LOCAL, &a->addr, sizeof(a->addr));
-	nlmsg_put(&req, IFA_ADDRESS, &a->addr, sizeof(a->addr));
-	nlmsg_put(&req, IFA_BROADCAST, &brd, sizeof(brd));
-	return nlmsg_talk(nl, &req);
+	if (set_addr(s, name, SIOCSIFADDR, a->addr) == -1 ||
+	    set_addr(s, name, SIOCSIFNETMASK, mask) == -1)
+		return -1;
+	return set_addr(s, name, SIOCSIFBRDADDR, a->addr | ~mask);
 }
 
 static int
-route_add(const struct nlmsg_sock *nl, uint32_t oif, uint32_t gateway)
+route_add(int s, const char *name, uint32_t gateway)
 {
-	struct nlmsg_req req;
-	struct rtmsg rtm = {
-		.rtm_family = AF_INET,
-		.rtm_dst_len = 0,
-		.rtm_table = RT_TABLE_MAIN,
-		.rtm_protocol = RTPROT_BOOT,
-		.rtm_scope = RT_SCOPE_UNIVERSE,
-		.rtm_type = RTN_UNICAST,
-	};
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	struct sockaddr_in gw = { .sin_family = AF_INET,
+	    .sin_addr.s_addr = gateway };
+	char dev[IFNAMSIZ];
+	struct rtentry rt;
 
-	nlmsg_start(&req, RTM_NEWROUTE, NLM_F_CREATE | NLM_F_EXCL, &rtm,
-	    sizeof(rtm));
-	nlmsg_put(&req, RTA_GATEWAY, &gateway, sizeof(gateway));
-	nlmsg_put(&req, RTA_OIF, &oif, sizeof(oif));
-	return nlmsg_talk(nl, &req);
+	memset(&rt, 0, sizeof(rt));
+	memcpy(&rt.rt_dst, &any, sizeof(any));
+	memcpy(&rt.rt_genmask, &any, sizeof(any));
+	memcpy(&rt.rt_gateway, &gw, sizeof(gw));
+	rt.rt_flags = RTF_UP | RTF_GATEWAY;
+	(void)strncpy(dev, name, sizeof(dev) - 1);
+	dev[sizeof(dev) - 1] = '\0';
+	rt.rt_dev = dev;
+	return ioctl(s, SIOCADDRT, &rt);
 }
 
 int
 netcfg_lo_up(void)
 {
-	struct nlmsg_sock nl;
-	int r;
+	struct ifreq ifr;
+	int s, r, e;
 
-	if (nlmsg_open(&nl, NETLINK_ROUTE) == -1)
+	if ((s = inet_socket()) == -1)
 		return -1;
-	r = link_up(&nl, 0, "lo", 0);
-	nlmsg_close(&nl);
+	req_name(&ifr, "lo");
+	if ((r = ioctl(s, SIOCGIFFLAGS, &ifr)) == 0)
+		r = link_up(s, &ifr, 0);
+	e = errno;
+	(void)close(s);
+	errno = e;
 	return r;
 }
 
@@ -104,24 +141,26 @@ int
 netcfg_apply(const char *ifname, const struct proto_attach_rep *a,
     const char **what)
 {
-	struct nlmsg_sock nl;
-	unsigned int index;
-	int r = -1;
+	struct ifreq ifr;
+	int s, r = -1, e;
 
+	*what = "open a socket";
+	if ((s = inet_socket()) == -1)
+		return -1;
+	req_name(&ifr, ifname);
 	*what = "find the interface";
-	if ((index = if_nametoindex(ifname)) == 0)
-		return -1;
-	*what = "open rtnetlink";
-	if (nlmsg_open(&nl, NETLINK_ROUTE) == -1)
-		return -1;
-	*what = "set up";
-	if (link_up(&nl, index, ifname, a->mtu) == 0) {
-		*what = "add address";
-		if (addr_add(&nl, index, a) == 0) {
-			*what = "add default route";
-			r = route_add(&nl, index, a->gateway);
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
+		*what = "set up";
+		if (link_up(s, &ifr, a->mtu) == 0) {
+			*what = "add address";
+			if (addr_add(s, ifname, a) == 0) {
+				*what = "add default route";
+				r = route_add(s, ifname, a->gateway);
+			}
 		}
 	}
-	nlmsg_close(&nl);
+	e = errno;
+	(void)close(s);
+	errno = e;
 	return r;
 }
