@@ -275,6 +275,16 @@ int	 client_check(struct client *, struct proto_check_rep *, char *,
 void	 client_release(struct client *);
 void	 client_close(struct client *);
 
+/* linkdel.c: the jail's user and network namespaces, or -1. */
+struct linkdel {
+	int		 userfd;
+	int		 netfd;
+};
+
+void	 linkdel_hold(struct linkdel *, pid_t);
+void	 linkdel_drop(struct linkdel *);
+void	 linkdel_go(struct linkdel *, const char *);
+
 /* netcfg.c */
 int	 netcfg_lo_up(void);
 int	 netcfg_apply(const char *, const struct proto_attach_rep *,

@@ -89,7 +89,7 @@ child_reported(pid_t pid)
 /* Attach, publish, then hand the child what it needs to configure. */
 static void
 net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync,
-    struct proto_attach_rep *rep)
+    struct proto_attach_rep *rep, struct linkdel *ld)
 {
 	struct sync_msg m;
 	struct in_addr a;
@@ -113,6 +113,7 @@ net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync,
 			abort_jail(pid, cl, why[0] == '\0' ? NULL :
 			    "publish %s: %s", o->pubs[i].spec, why);
 	}
+	linkdel_hold(ld, pid);
 	/* If the child is gone, wait_jail reports its status. */
 	(void)ns_sync_send(sync, &m);
 	*rep = m.net;
@@ -258,6 +259,7 @@ main(int argc, char *argv[])
 	struct proto_attach_rep net = { 0 };
 	struct jail_rec rec;
 	sigset_t set;
+	struct linkdel ld = { .userfd = -1, .netfd = -1 };
 	int sync[2], status;
 	pid_t pid, parent = getppid();
 
@@ -301,9 +303,11 @@ main(int argc, char *argv[])
 
 	/* 4. The network, then the child configures it and runs the command. */
 	if (o.bridge != NULL)
-		net_setup(&cl, pid, &o, sync[0], &net);
+		net_setup(&cl, pid, &o, sync[0], &net, &ld);
 	record_publish(rec.dfd, pid, &o, &net);
 	status = wait_jail(pid, &set);
+	if (o.bridge != NULL)
+		linkdel_go(&ld, o.ifname);
 	(void)close(sync[0]);
 	tty_restore(&o);
 
