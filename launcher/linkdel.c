@@ -32,6 +32,7 @@
 
 #include <fcntl.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -96,20 +97,28 @@ linkdel_drop(struct linkdel *ld)
 /*
  * The child keeps no fd of capjail's: stdout may be a pipe whose reader
  * waits for its end, and a lock held through an fd would outlive capjail.
+ * So the first thing it does is to put the namespaces on 0 and 1 (closing
+ * stdin and stdout) and close the rest.  It blocks every signal (it is
+ * in capjail's process group, which a terminal's ^C or ^Z may reach after
+ * capjail is gone): only SIGKILL and SIGSTOP act on it.
  */
 static void __attribute__((noreturn))
 linkdel_child(const struct linkdel *ld, const char *ifname)
 {
 	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
 	struct dellink req;
+	sigset_t all;
 	int s;
 
-	(void)close_range(0, 2, 0);
-	(void)prctl(PR_SET_NAME, "capjail-unlink", 0, 0, 0);
-	if (setns(ld->userfd, CLONE_NEWUSER) == -1 ||
-	    setns(ld->netfd, CLONE_NEWNET) == -1)
+	if (dup2(ld->userfd, 0) == -1 || dup2(ld->netfd, 1) == -1)
 		_exit(1);
-	closefrom(3);
+	closefrom(2);
+	(void)sigfillset(&all);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	(void)prctl(PR_SET_NAME, "capjail-unlink", 0, 0, 0);
+	if (setns(0, CLONE_NEWUSER) == -1 || setns(1, CLONE_NEWNET) == -1)
+		_exit(1);
+	(void)close_range(0, 1, 0);
 	dellink_build(&req, ifname);
 	if ((s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
 	    NETLINK_ROUTE)) == -1 || sendto(s, &req, req.nlh.nlmsg_len, 0,
