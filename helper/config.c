@@ -257,8 +257,8 @@ parse_grant_kv(struct parser *p, struct grant_conf *g, char *kv, int seen[2])
 		g->jails = (uint32_t)proto_number(kv + 6, 1, CONF_MAX_JAILS,
 		    &errstr);
 		if (errstr != NULL)
-			return perr(p, "jails= \"%s\" is %s (1 to 1024)",
-			    kv + 6, errstr);
+			return perr(p, "jails= \"%s\" is %s (1 to %d)",
+			    kv + 6, errstr, CONF_MAX_JAILS);
 		return 0;
 	}
 	if (strncmp(kv, "ports=", 6) == 0 && !seen[1]++)
