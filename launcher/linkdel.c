@@ -20,10 +20,10 @@
  * capjail holds the jail's user and network namespaces from the attach on;
  * the child enters them, and as their owner holds CAP_NET_ADMIN there,
  * which is all the deletion needs and what the jail's owner always has.
- * Nothing depends on it: if it fails or is stopped or killed, the
- * namespace dies with it and the kernel removes the link as before; the
- * helper waits for either, bounded, and deletes the link itself if neither
- * happens.
+ * Nothing depends on it: if it fails or is killed, the namespace dies with
+ * it and the kernel removes the link as before; if it is stopped, it holds
+ * the namespace, and the helper, which waits at most a second for the link
+ * to go, deletes it itself.
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>

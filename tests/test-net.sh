@@ -115,7 +115,10 @@ is "$(grep -c "^$pid1 socket(AF_NETLINK" "$WORK/net.strace")" 0 \
 is "$(grep -E 'nlmsg_type=(RTM_DELLINK|0x11 )' "$WORK/net.strace" |
     grep -cE '"eth0"|\\x65\\x74\\x68\\x30')" 1 \
     "at the end, one RTM_DELLINK of eth0 from inside"
-is "$(grep -c 'RTM_DELLINK.*if_nametoindex' "$WORK/net.strace")" 0 \
+hpid=$(awk '/socket\(AF_NETLINK, .*NETLINK_NETFILTER/ { print $1; exit }' \
+    "$WORK/net.strace")
+like "$hpid" "^[0-9]+$" "strace follows the helper (control)"
+is "$(grep -c "^$hpid sendto(.*RTM_DELLINK" "$WORK/net.strace")" 0 \
     "the helper deletes no link: it saw it go"
 is "$(cjlinks)" 0 "... and no veth is left on the host"
 
@@ -132,6 +135,31 @@ ok $? "a process of the owner holds the netns"
 touch "$SHARE/stop"
 wait "$jpid"
 is "$(cjlinks)" 0 "a netns kept alive: the veth is gone when capjail returns"
+kill "$keeper"
+rm -f "$SHARE/stop"
+
+# The same, but the owner renamed eth0, so capjail's child finds nothing
+# to delete and the netns stays alive: the helper, after its bounded wait,
+# deletes the link itself (both ends go).
+spawn "$T_USER" r0 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
+as_user "$T_USER" nsenter -t "$(pgrep -P "$jpid" -x capjail)" -U -n \
+    --preserve-credentials sh -c "ip link set eth0 down &&
+    ip link set eth0 name kept0 && echo \$\$ >$SHARE/kept.pid &&
+    touch $SHARE/kept2; exec sleep 30" &
+keeper=$!
+bg_pid "$keeper"
+wait_file "$SHARE/kept2"
+ok $? "the owner renamed eth0 and holds the netns"
+# inkept CMD...: CMD as the owner in the netns that the keeper holds.
+inkept() {
+	as_user "$T_USER" nsenter -t "$(cat "$SHARE/kept.pid")" -U -n \
+	    --preserve-credentials "$@"
+}
+like "$(inkept ip -o link show 2>&1)" "kept0" "(control) kept0 is there"
+touch "$SHARE/stop"
+wait "$jpid"
+is "$(cjlinks)" 0 "eth0 renamed, netns kept: the veth is gone when capjail returns"
+is "$(inkept ip -o link show 2>&1 | grep -c kept0)" 0 "... the jail's end too"
 kill "$keeper"
 rm -f "$SHARE/stop"
 
