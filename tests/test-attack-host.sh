@@ -54,6 +54,8 @@ jail_addr() {
 	[ -n "$_l" ] && printf '%d.%d.%d.%d' $(echo "${_l#cj}" |
 	    sed 's/../0x& /g')
 }
+# no_jail: no jail link left (for wait_until, which runs it each time).
+no_jail() { test -z "$(jail_addr)"; }
 
 # ---------------------------------------------------------------------
 # 1. Host users reach no unpublished jail port.
@@ -136,7 +138,7 @@ like "$out" 'pong' "control: the LAN still reaches the jail on 8600"
 kill -TERM "$J1"
 wait_gone "$J1"
 ok $? "the jail ends"
-wait_until test -z "$(jail_addr)"
+wait_until no_jail
 for a in TCP4-LISTEN:8600,reuseaddr UDP4-RECV:8601; do
 	out=$(bind_try "$T_USER2" "$a")
 	is "$out" bound "after the jail ended, $T_USER2 can bind $a"
@@ -267,7 +269,7 @@ for p in 8500 8501 8502 8503; do
 	pid=$(pgrep -u "$T_USER" -f "^$CAPJAIL --net=capjail0 -p $p:")
 	[ -n "$pid" ] && kill -TERM $pid
 done
-wait_until test -z "$(jail_addr)" || diag "a hijack jail is still up"
+wait_until no_jail || diag "a hijack jail is still up"
 
 # ---------------------------------------------------------------------
 # 5. Thousands of stale elements.  cjtest1 publishes 4000 ports in one
@@ -313,7 +315,7 @@ is "$n" "$NPORTS" "(b) premise: $NPORTS ports published"
 kill -KILL "$hpid"
 touch "$WORK/go-kill"	# cj-client ends, its netns with it
 wait "$mpid"
-wait_until test -z "$(jail_addr)"
+wait_until no_jail
 ok $? "(b) the SIGKILLed helper's link went with its netns"
 diag "(b) elements left behind: $(stale)"
 gc_turn "$T_USER2" "$HOST"

@@ -446,7 +446,8 @@ is "$(ip -n "$HOST" -o -4 addr show | grep -Eo '10\.89\.0\.[0-9]+/' |
 # The child that deleted the last jail's veth from inside may outlive its
 # capjail by the deletion's RCU barrier (launcher/linkdel.c): it ends by
 # itself.
-wait_until test -z "$(pgrep -u "$T_USER,$T_USER2" -x capjail-unlink)"
+no_unlink() { test -z "$(pgrep -u "$T_USER,$T_USER2" -x capjail-unlink)"; }
+wait_until no_unlink
 ok $? "the last jail's capjail-unlink child ends by itself"
 is "$(pgrep -u "$T_USER,$T_USER2" -f "^$TESTDIR/capjail" | paste -sd ' ' -)" \
     "" "no capjail or capjail-net process of ours is left"
