@@ -178,21 +178,17 @@ call(struct client *c, struct proto_req *req, int fd, struct proto_rep *rep,
 	return 0;
 }
 
-/* The jail's netns travels as an fd: never as a pid or a path. */
+/*
+ * The jail's netns travels as an fd (netfd, which the caller keeps): never
+ * as a pid or a path.
+ */
 int
-client_attach(struct client *c, pid_t pid, const struct opts *o,
+client_attach(struct client *c, int netfd, const struct opts *o,
     struct proto_attach_rep *out, char *why, size_t len)
 {
 	struct proto_req req;
 	struct proto_rep rep;
-	char path[64];
-	int fd, r;
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/ns/net", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
-		(void)snprintf(why, len, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	proto_init_req(&req, PROTO_ATTACH_VETH, ++c->seq);
 	/* Both names passed proto_check_name in opts.c: they fit. */
 	(void)str_copy(req.u.attach.bridge, o->bridge,
@@ -202,9 +198,7 @@ client_attach(struct client *c, pid_t pid, const struct opts *o,
 	req.u.attach.addr = o->addr;
 	if (o->npubs == 0)
 		req.hdr.flags = PROTO_F_LAST;
-	r = call(c, &req, fd, &rep, why, len);
-	(void)close(fd);
-	if (r == -1)
+	if (call(c, &req, netfd, &rep, why, len) == -1)
 		return -1;
 	if (rep.u.attach.addr == 0 || rep.u.attach.gateway == 0) {
 		(void)snprintf(why, len, "bad reply from network helper: "

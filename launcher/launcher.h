@@ -266,7 +266,7 @@ void	 tty_restore(const struct opts *);
 
 /* client.c */
 int	 client_spawn(struct client *, const char *, int);
-int	 client_attach(struct client *, pid_t, const struct opts *,
+int	 client_attach(struct client *, int, const struct opts *,
 	    struct proto_attach_rep *, char *, size_t);
 int	 client_publish(struct client *, const struct publish *, int,
 	    char *, size_t);
@@ -281,7 +281,7 @@ struct linkdel {
 	int		 netfd;
 };
 
-void	 linkdel_hold(struct linkdel *, pid_t);
+int	 linkdel_hold(struct linkdel *, pid_t);
 void	 linkdel_drop(struct linkdel *);
 void	 linkdel_go(struct linkdel *, const char *);
 

@@ -30,6 +30,7 @@
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
+#include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
@@ -72,16 +73,22 @@ open_ns(pid_t pid, const char *what)
 }
 
 /*
- * While PID 1 runs: the jail's namespaces, held until linkdel_go.  If
- * either cannot be opened, none is held and the kernel will do it.
+ * While PID 1 runs: the jail's namespaces, held until linkdel_go (the net
+ * one also travels with the attach).  0, or -1 with errno and none held.
  */
-void
+int
 linkdel_hold(struct linkdel *ld, pid_t jail)
 {
+	int e;
+
 	ld->userfd = open_ns(jail, "user");
 	ld->netfd = open_ns(jail, "net");
-	if (ld->userfd == -1 || ld->netfd == -1)
-		linkdel_drop(ld);
+	if (ld->userfd != -1 && ld->netfd != -1)
+		return 0;
+	e = errno;
+	linkdel_drop(ld);
+	errno = e;
+	return -1;
 }
 
 void

@@ -99,8 +99,11 @@ net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync,
 	memset(&m, 0, sizeof(m));
 	m.step = SYNC_NET;
 	vlog("helper: attach to %s", o->bridge);
+	if (linkdel_hold(ld, pid) == -1)
+		abort_jail(pid, cl, child_reported(pid) ? NULL : "attach to "
+		    "%s: the jail's namespaces: %s", o->bridge, strerror(errno));
 	/* An empty why: the helper printed its own line already. */
-	if (client_attach(cl, pid, o, &m.net, why, sizeof(why)) == -1)
+	if (client_attach(cl, ld->netfd, o, &m.net, why, sizeof(why)) == -1)
 		abort_jail(pid, cl, why[0] == '\0' || child_reported(pid) ?
 		    NULL : "attach to %s: %s", o->bridge, why);
 	a.s_addr = m.net.addr;
@@ -113,7 +116,6 @@ net_setup(struct client *cl, pid_t pid, const struct opts *o, int sync,
 			abort_jail(pid, cl, why[0] == '\0' ? NULL :
 			    "publish %s: %s", o->pubs[i].spec, why);
 	}
-	linkdel_hold(ld, pid);
 	/* If the child is gone, wait_jail reports its status. */
 	(void)ns_sync_send(sync, &m);
 	*rep = m.net;

@@ -40,27 +40,16 @@ req_name(struct ifreq *ifr, const char *name)
 	(void)strncpy(ifr->ifr_name, name, sizeof(ifr->ifr_name) - 1);
 }
 
-static void
-req_addr(struct ifreq *ifr, const char *name, int req, uint32_t addr)
+/* The address, netmask and broadcast share one union member's place. */
+static int
+set_addr(int s, const char *name, unsigned long req, uint32_t addr)
 {
 	struct sockaddr_in sin = { .sin_family = AF_INET,
 	    .sin_addr.s_addr = addr };
-
-	req_name(ifr, name);
-	if (req == SIOCSIFBRDADDR)
-		memcpy(&ifr->ifr_broadaddr, &sin, sizeof(sin));
-	else if (req == SIOCSIFNETMASK)
-		memcpy(&ifr->ifr_netmask, &sin, sizeof(sin));
-	else
-		memcpy(&ifr->ifr_addr, &sin, sizeof(sin));
-}
-
-static int
-set_addr(int s, const char *name, int req, uint32_t addr)
-{
 	struct ifreq ifr;
 
-	req_addr(&ifr, name, req, addr);
+	req_name(&ifr, name);
+	memcpy(&ifr.ifr_addr, &sin, sizeof(sin));
 	return ioctl(s, req, &ifr);
 }
 

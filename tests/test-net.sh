@@ -77,6 +77,11 @@ out=$(njail "$T_USER" --net=capjail0 -- sh -c \
 is $? 0 "a jail on capjail0 runs"
 like "$out" "eth0 +inet 10\.89\.0\.[0-9]+/24" "eth0 has an address on the subnet"
 like "$out" "default via 10\.89\.0\.1 dev eth0" "default route via the gateway"
+like "$out" "inet 10\.89\.0\.[0-9]+/24 brd 10\.89\.0\.255 scope global eth0" \
+    "... the subnet's broadcast"
+like "$out" "10\.89\.0\.0/24 dev eth0 proto kernel scope link src 10\.89\.0\." \
+    "... and the subnet's route"
+unlike "$out" "10\.0\.0\.0/8" "... (10.0.0.0/8, which SIOCSIFADDR gave first)"
 like "$out" "eth0
 lo" "/sys/class/net shows eth0 and lo"
 like "$out" "pinged" "the jail pings the gateway"
