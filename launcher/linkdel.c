@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * When a networked jail ends, its end of the veth is deleted from inside
- * its network namespace by a child of capjail, which may outlive capjail
- * by a few milliseconds.
+ * its network namespace by a process that capjail starts, which may
+ * outlive capjail by a few milliseconds.
  *
  * The helper's release waits until the host end is gone.  Left to the
  * kernel, that happens when the jail's namespace is cleaned up; but the
@@ -13,17 +13,19 @@
  * kernel unlists them and tells listeners after two expedited grace
  * periods.  But the request returns only after an rcu_barrier of its own,
  * so a child makes it, and capjail goes on as soon as the helper has seen
- * the link go.  (A child forked while the jail runs would take the fork off
- * that path, but costs the start of a jail on two cores more than it saves
- * at its end.)
+ * the link go.  (A child started while the jail runs would take even its
+ * start off that path, but costs the start of a jail on two cores more
+ * than it saves at its end.)
  *
  * capjail holds the jail's user and network namespaces from the attach on;
- * the child enters them, and as their owner holds CAP_NET_ADMIN there,
+ * a child enters them, and as their owner holds CAP_NET_ADMIN there,
  * which is all the deletion needs and what the jail's owner always has.
  * Nothing depends on it: if it fails or is killed, the namespace dies with
- * it and the kernel removes the link as before; if it is stopped, it holds
- * the namespace, and the helper, which waits at most a second for the link
- * to go, deletes it itself.
+ * it and the kernel removes the link as before; if the process that sends
+ * the request is stopped, it holds the namespace, and the helper, which
+ * waits at most a second for the link to go, deletes it itself.  (Stopping
+ * the first child, which only the owner's SIGSTOP can, stops capjail
+ * with it, as stopping capjail would.)
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -102,46 +104,86 @@ linkdel_drop(struct linkdel *ld)
 }
 
 /*
- * The child keeps no fd of capjail's: stdout may be a pipe whose reader
- * waits for its end, and a lock held through an fd would outlive capjail.
- * So the first thing it does is to put the namespaces on 0 and 1 (closing
- * stdin and stdout) and close the rest.  It blocks every signal (it is
- * in capjail's process group, which a terminal's ^C or ^Z may reach after
- * capjail is gone): only SIGKILL and SIGSTOP act on it.
+ * Neither child copies capjail's memory: both share it (CLONE_VM).  A fork
+ * copies page tables, and then each side takes a page fault for every
+ * page it touches: on a small virtual machine that put ~2 ms between
+ * PID 1's end and the request.  Sharing memory, they must write nothing
+ * capjail reads: what they need is in one static job that capjail fills
+ * before the first clone and never touches again, stacks included.
+ *
+ * The first child runs while capjail waits (CLONE_VFORK), so that the
+ * calls that may fail, and so set errno (capjail's: it is in the shared
+ * memory), run while capjail runs nothing.  It starts with every signal
+ * blocked (it is in capjail's process group, which a terminal's ^C or ^Z
+ * may reach after capjail is gone), so only SIGKILL and SIGSTOP act on
+ * it and on the second.  It keeps no fd of capjail's: stdout may be a
+ * pipe whose reader waits for its end, and a lock held through an fd
+ * would outlive capjail; so it moves the namespaces onto 0 and 1 and
+ * closes the rest.  Then it enters them, opens the netlink socket, starts
+ * the second child and exits, which resumes capjail.  The second sends the
+ * request and waits for it.  Its sendto can fail only if the kernel cannot
+ * allocate; it would then write errno while capjail might be reading it,
+ * for a message at most.
  */
-static void __attribute__((noreturn))
-linkdel_child(const struct linkdel *ld, const char *ifname)
-{
-	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
-	struct dellink req;
-	sigset_t all;
-	int s;
+struct linkdel_job {
+	struct dellink	req;
+	int		userfd;
+	int		netfd;
+	int		sock;
+	char		stack[2][32768] __attribute__((aligned(16)));
+};
 
-	if (dup2(ld->userfd, 0) == -1 || dup2(ld->netfd, 1) == -1)
-		_exit(1);
-	closefrom(2);
-	(void)sigfillset(&all);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+static struct linkdel_job job;
+
+static int
+linkdel_send(void *arg)
+{
+	const struct linkdel_job *j = arg;
+	struct sockaddr_nl kernel = { .nl_family = AF_NETLINK };
+
+	(void)sendto(j->sock, &j->req, j->req.nlh.nlmsg_len, 0,
+	    (struct sockaddr *)&kernel, sizeof(kernel));
+	return 0;
+}
+
+static int
+linkdel_enter(void *arg)
+{
+	struct linkdel_job *j = arg;
+
+	if (dup2(j->userfd, 0) == -1 || dup2(j->netfd, 1) == -1)
+		return 1;
+	(void)close_range(2, ~0U, 0);
 	(void)prctl(PR_SET_NAME, "capjail-unlink", 0, 0, 0);
 	if (setns(0, CLONE_NEWUSER) == -1 || setns(1, CLONE_NEWNET) == -1)
-		_exit(1);
+		return 1;
 	(void)close_range(0, 1, 0);
-	dellink_build(&req, ifname);
-	if ((s = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC,
-	    NETLINK_ROUTE)) == -1 || sendto(s, &req, req.nlh.nlmsg_len, 0,
-	    (struct sockaddr *)&kernel, sizeof(kernel)) == -1)
-		_exit(1);
-	_exit(0);
+	if ((j->sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)) == -1)
+		return 1;
+	(void)clone(linkdel_send, j->stack[1] + sizeof(j->stack[1]),
+	    CLONE_VM | SIGCHLD, j);
+	return 0;
 }
 
 /*
- * The jail has ended: start the child, and let go of the namespaces here
- * either way.  The child is not waited for; whoever inherits it reaps it.
+ * The jail has ended: start the children, and let go of the namespaces
+ * here either way.  Neither is waited for; whoever inherits them reaps
+ * them.
  */
 void
 linkdel_go(struct linkdel *ld, const char *ifname)
 {
-	if (ld->userfd != -1 && fork() == 0)
-		linkdel_child(ld, ifname);
+	sigset_t all, old;
+
+	if (ld->userfd != -1) {
+		dellink_build(&job.req, ifname);
+		job.userfd = ld->userfd;
+		job.netfd = ld->netfd;
+		(void)sigfillset(&all);
+		(void)sigprocmask(SIG_SETMASK, &all, &old);
+		(void)clone(linkdel_enter, job.stack[0] + sizeof(job.stack[0]),
+		    CLONE_VM | CLONE_VFORK | SIGCHLD, &job);
+		(void)sigprocmask(SIG_SETMASK, &old, NULL);
+	}
 	linkdel_drop(ld);
 }
