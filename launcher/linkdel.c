@@ -23,9 +23,11 @@
  * Nothing depends on it: if it fails or is killed, the namespace dies with
  * it and the kernel removes the link as before; if the process that sends
  * the request is stopped, it holds the namespace, and the helper, which
- * waits at most a second for the link to go, deletes it itself.  (Stopping
- * the first child, which only the owner's SIGSTOP can, stops capjail
- * with it, as stopping capjail would.)
+ * waits at most a second for the link to go, deletes it itself.  (Only
+ * the owner's SIGSTOP can stop the first child, and capjail then waits
+ * for it, as if stopped itself: killed meanwhile, it leaves the jail's
+ * network to the helper, which deletes it when the last fd of the
+ * helper's socket closes: the stopped child may hold one until it goes.)
  */
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -103,6 +105,13 @@ linkdel_drop(struct linkdel *ld)
 	ld->userfd = ld->netfd = -1;
 }
 
+/* Where clone starts a stack: its top, but on hppa, where stacks grow up. */
+#ifdef __hppa__
+#define STACK_START(s)	((void *)(s))
+#else
+#define STACK_START(s)	((void *)((s) + sizeof(s)))
+#endif
+
 /*
  * Neither child copies capjail's memory: both share it (CLONE_VM).  A fork
  * copies page tables, and then each side takes a page fault for every
@@ -119,11 +128,13 @@ linkdel_drop(struct linkdel *ld)
  * it and on the second.  It keeps no fd of capjail's: stdout may be a
  * pipe whose reader waits for its end, and a lock held through an fd
  * would outlive capjail; so it moves the namespaces onto 0 and 1 and
- * closes the rest.  Then it enters them, opens the netlink socket, starts
- * the second child and exits, which resumes capjail.  The second sends the
- * request and waits for it.  Its sendto can fail only if the kernel cannot
- * allocate; it would then write errno while capjail might be reading it,
- * for a message at most.
+ * closes the rest, or gives up if it cannot (a seccomp filter may refuse
+ * close_range; closefrom's fallback would abort in capjail's memory).
+ * Then it enters them, opens the netlink socket, starts the second child
+ * and exits, which resumes capjail.  The second sends the request and
+ * waits for it.  Its sendto can fail only if the kernel cannot allocate;
+ * it would then write errno while capjail might be reading it, for a
+ * message at most.  The job is filled once: capjail ends one jail.
  */
 struct linkdel_job {
 	struct dellink	req;
@@ -151,17 +162,18 @@ linkdel_enter(void *arg)
 {
 	struct linkdel_job *j = arg;
 
-	if (dup2(j->userfd, 0) == -1 || dup2(j->netfd, 1) == -1)
+	if (dup2(j->userfd, 0) == -1 || dup2(j->netfd, 1) == -1 ||
+	    close_range(2, ~0U, 0) == -1)
 		return 1;
-	(void)close_range(2, ~0U, 0);
 	(void)prctl(PR_SET_NAME, "capjail-unlink", 0, 0, 0);
 	if (setns(0, CLONE_NEWUSER) == -1 || setns(1, CLONE_NEWNET) == -1)
 		return 1;
-	(void)close_range(0, 1, 0);
+	(void)close(0);
+	(void)close(1);
 	if ((j->sock = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)) == -1)
 		return 1;
-	(void)clone(linkdel_send, j->stack[1] + sizeof(j->stack[1]),
-	    CLONE_VM | SIGCHLD, j);
+	(void)clone(linkdel_send, STACK_START(j->stack[1]), CLONE_VM | SIGCHLD,
+	    j);
 	return 0;
 }
 
@@ -181,7 +193,7 @@ linkdel_go(struct linkdel *ld, const char *ifname)
 		job.netfd = ld->netfd;
 		(void)sigfillset(&all);
 		(void)sigprocmask(SIG_SETMASK, &all, &old);
-		(void)clone(linkdel_enter, job.stack[0] + sizeof(job.stack[0]),
+		(void)clone(linkdel_enter, STACK_START(job.stack[0]),
 		    CLONE_VM | CLONE_VFORK | SIGCHLD, &job);
 		(void)sigprocmask(SIG_SETMASK, &old, NULL);
 	}

@@ -351,6 +351,7 @@ pid_t
 ns_clone(struct opts *o, int sync[2])
 {
 	pid_t pid;
+	int fd;
 
 	vlog("clone: new user, mount, pid, net, uts and ipc namespaces");
 	pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL,
@@ -361,8 +362,9 @@ ns_clone(struct opts *o, int sync[2])
 		if (o->join_fd != -1 && o->join_fd != sync[1] + 1 &&
 		    (o->join_fd = dup3(o->join_fd, sync[1] + 1, O_CLOEXEC)) == -1)
 			err(EXIT_CAPJAIL, "dup3");
-		if (sync[1] > 3)
-			(void)close_range(3, (unsigned int)sync[1] - 1, 0);
+		/* close, not close_range: a filter may refuse that. */
+		for (fd = 3; fd < sync[1]; fd++)
+			(void)close(fd);
 		closefrom(sync[1] + (o->join_fd != -1 ? 2 : 1));
 		child_main(o, sync[1]);
 	}

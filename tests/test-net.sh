@@ -102,10 +102,10 @@ is "$(nrules)" "$n1" "... and put the flushed rules back"
 
 # PID 1 configures eth0 with ioctls: a netlink socket it had opened would
 # hold the jail's netns for an RCU grace period after the command ended.
-# At the end a child of capjail deletes eth0 from inside the jail, by name
-# (strace cannot name the type of a netlink message sent in another netns:
-# RTM_DELLINK is 0x11); the helper, waiting for the host end to go, deletes
-# nothing itself.  (Under ASan, LeakSanitizer cannot run traced: off.)
+# At the end a process capjail starts deletes eth0 from inside the jail,
+# by name (strace cannot name the type of a netlink message sent in another
+# netns: RTM_DELLINK is 0x11); the helper, waiting for the host end to go,
+# deletes nothing itself.  (Under ASan, LeakSanitizer cannot run traced: off.)
 (cd "$WORK" && ip netns exec "$NS" strace -f -qq -o "$WORK/net.strace" \
     -e trace=socket,ioctl,sendto setpriv --reuid="$T_USER" \
     --regid="$(id -g "$T_USER")" --init-groups --reset-env \
@@ -127,8 +127,36 @@ is "$(grep -c "^$hpid sendto(.*RTM_DELLINK" "$WORK/net.strace")" 0 \
     "the helper deletes no link: it saw it go"
 is "$(cjlinks)" 0 "... and no veth is left on the host"
 
-# The jail's netns outlives it: its owner moved a process in.  capjail's
-# child deletes the link from inside; were it gone, the helper would delete
+# Under a filter that refuses close_range (a container runtime's profile
+# may put one over capjail): PID 1 still holds none of capjail's fds, and
+# the process that deletes eth0, unable to shed them (one of them the
+# caller's stdout), gives up: the kernel and the helper remove the link.
+# pid1fds [FILTER]: PID 1's fds, listed by the jail's command, under strace.
+"$TBIN/cj-bpfgen" close_range >"$WORK/noclr.bpf"
+pid1fds() {
+	(cd "$WORK" && ip netns exec "$NS" strace -f -qq \
+	    -o "$WORK/noclr.strace" -e trace=sendto ${1:+"$TBIN/cj-filtered"} \
+	    ${1:+"$1"} setpriv --reuid="$T_USER" --regid="$(id -g "$T_USER")" \
+	    --init-groups --reset-env env ASAN_OPTIONS=detect_leaks=0 \
+	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" --net=capjail0 -- \
+	    ls /proc/1/fd 2>"$ERR" | paste -sd ' ' -)
+}
+# dellinks: how many RTM_DELLINK of eth0 the last pid1fds traced.
+dellinks() {
+	grep -E 'nlmsg_type=(RTM_DELLINK|0x11 )' "$WORK/noclr.strace" |
+	    grep -cE '"eth0"|\\x65\\x74\\x68\\x30'
+}
+fds=$(pid1fds)
+like "$fds" "^0 1 2 " "(control) the jail lists its PID 1's fds"
+is "$(dellinks)" 1 "(control) ... and eth0 is deleted from inside"
+is "$(pid1fds "$WORK/noclr.bpf")" "$fds" \
+    "close_range refused: PID 1 holds the same fds"
+is "$(cat "$ERR")" "" "... the jail runs, silently"
+is "$(dellinks)" 0 "... no process holding capjail's fds deletes eth0"
+is "$(cjlinks)" 0 "... and no veth is left on the host"
+
+# The jail's netns outlives it: its owner moved a process in.  What capjail
+# starts deletes the link from inside; were it gone, the helper would delete
 # it (the kernel will not take the veth with a netns still alive).
 spawn "$T_USER" r0 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
 as_user "$T_USER" nsenter -t "$(pgrep -P "$jpid" -x capjail)" -U -n \
@@ -143,7 +171,7 @@ is "$(cjlinks)" 0 "a netns kept alive: the veth is gone when capjail returns"
 kill "$keeper"
 rm -f "$SHARE/stop"
 
-# The same, but the owner renamed eth0, so capjail's child finds nothing
+# The same, but the owner renamed eth0, so the deleter finds nothing
 # to delete and the netns stays alive: the helper, after its bounded wait,
 # deletes the link itself (both ends go).
 spawn "$T_USER" r0 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
