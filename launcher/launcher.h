@@ -176,6 +176,8 @@ double	 since_start_ms(void);
 void	 notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	*xreallocarray(void *, size_t, size_t);
 size_t	 str_copy(char *, const char *, size_t);
+#define NS_PATH_MAX	64
+void	 ns_path(char *, pid_t, const char *);
 size_t	 str_append(char *, const char *, size_t);
 int	 write_file(const char *, const char *);
 const char *helper_path(void);

@@ -69,10 +69,9 @@ dellink_build(struct dellink *req, const char *ifname)
 static int
 open_ns(pid_t pid, const char *what)
 {
-	char path[64];
+	char path[NS_PATH_MAX];
 
-	(void)snprintf(path, sizeof(path), "/proc/%ld/ns/%s", (long)pid,
-	    what);
+	ns_path(path, pid, what);
 	return open(path, O_RDONLY | O_CLOEXEC);
 }
 

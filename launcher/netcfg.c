@@ -37,7 +37,7 @@ static void
 req_name(struct ifreq *ifr, const char *name)
 {
 	memset(ifr, 0, sizeof(*ifr));
-	(void)strncpy(ifr->ifr_name, name, sizeof(ifr->ifr_name) - 1);
+	(void)str_copy(ifr->ifr_name, name, sizeof(ifr->ifr_name));
 }
 
 /* The address, netmask and broadcast share one union member's place. */
@@ -98,27 +98,55 @@ route_add(int s, const char *name, uint32_t gateway)
 	memcpy(&rt.rt_genmask, &any, sizeof(any));
 	memcpy(&rt.rt_gateway, &gw, sizeof(gw));
 	rt.rt_flags = RTF_UP | RTF_GATEWAY;
-	(void)strncpy(dev, name, sizeof(dev) - 1);
-	dev[sizeof(dev) - 1] = '\0';
+	(void)str_copy(dev, name, sizeof(dev));
 	rt.rt_dev = dev;
 	return ioctl(s, SIOCADDRT, &rt);
+}
+
+/* Close s, keeping errno; returns r. */
+static int
+close_with(int s, int r)
+{
+	int e = errno;
+
+	(void)close(s);
+	errno = e;
+	return r;
 }
 
 int
 netcfg_lo_up(void)
 {
 	struct ifreq ifr;
-	int s, r, e;
+	int s;
 
 	if ((s = inet_socket()) == -1)
 		return -1;
 	req_name(&ifr, "lo");
-	if ((r = ioctl(s, SIOCGIFFLAGS, &ifr)) == 0)
-		r = link_up(s, &ifr, 0);
-	e = errno;
-	(void)close(s);
-	errno = e;
-	return r;
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == -1)
+		return close_with(s, -1);
+	return close_with(s, link_up(s, &ifr, 0));
+}
+
+/* The steps of netcfg_apply, on s; *what names the one that failed. */
+static int
+configure(int s, const char *ifname, const struct proto_attach_rep *a,
+    const char **what)
+{
+	struct ifreq ifr;
+
+	req_name(&ifr, ifname);
+	*what = "find the interface";
+	if (ioctl(s, SIOCGIFFLAGS, &ifr) == -1)
+		return -1;
+	*what = "set up";
+	if (link_up(s, &ifr, a->mtu) == -1)
+		return -1;
+	*what = "add address";
+	if (addr_add(s, ifname, a) == -1)
+		return -1;
+	*what = "add default route";
+	return route_add(s, ifname, a->gateway);
 }
 
 /*
@@ -130,26 +158,10 @@ int
 netcfg_apply(const char *ifname, const struct proto_attach_rep *a,
     const char **what)
 {
-	struct ifreq ifr;
-	int s, r = -1, e;
+	int s;
 
 	*what = "open a socket";
 	if ((s = inet_socket()) == -1)
 		return -1;
-	req_name(&ifr, ifname);
-	*what = "find the interface";
-	if (ioctl(s, SIOCGIFFLAGS, &ifr) == 0) {
-		*what = "set up";
-		if (link_up(s, &ifr, a->mtu) == 0) {
-			*what = "add address";
-			if (addr_add(s, ifname, a) == 0) {
-				*what = "add default route";
-				r = route_add(s, ifname, a->gateway);
-			}
-		}
-	}
-	e = errno;
-	(void)close(s);
-	errno = e;
-	return r;
+	return close_with(s, configure(s, ifname, a, what));
 }

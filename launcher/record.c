@@ -147,7 +147,7 @@ static int
 fill(struct record *r, pid_t pid, const struct opts *o,
     const struct proto_attach_rep *net)
 {
-	char path[64], a[INET_ADDRSTRLEN];
+	char path[NS_PATH_MAX], a[INET_ADDRSTRLEN];
 	struct stat st;
 	size_t i;
 
@@ -155,8 +155,7 @@ fill(struct record *r, pid_t pid, const struct opts *o,
 	r->pid = pid;
 	r->start = record_start_time(pid);
 	for (i = 0; i < REC_NNS; i++) {
-		(void)snprintf(path, sizeof(path), "/proc/%ld/ns/%s",
-		    (long)pid, rec_ns[i]);
+		ns_path(path, pid, rec_ns[i]);
 		if (stat(path, &st) == -1)
 			return -1;
 		r->ns_dev[i] = st.st_dev;

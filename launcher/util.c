@@ -82,6 +82,13 @@ xreallocarray(void *p, size_t n, size_t size)
 	return q;
 }
 
+/* /proc/PID/ns/NS, for any pid (buf holds NS_PATH_MAX bytes). */
+void
+ns_path(char *buf, pid_t pid, const char *ns)
+{
+	(void)snprintf(buf, NS_PATH_MAX, "/proc/%ld/ns/%s", (long)pid, ns);
+}
+
 /*
  * As strlcpy(3): copy src into dst of size bytes, truncated but always
  * terminated, and return strlen(src), so a result >= size means "cut".

@@ -71,13 +71,12 @@ is_ns_init(pid_t pid)
 static int
 same_namespaces(const struct record *r)
 {
-	char path[64];
+	char path[NS_PATH_MAX];
 	struct stat st, self;
 	size_t i;
 
 	for (i = 0; i < REC_NNS; i++) {
-		(void)snprintf(path, sizeof(path), "/proc/%ld/ns/%s",
-		    (long)r->pid, rec_ns[i]);
+		ns_path(path, r->pid, rec_ns[i]);
 		if (stat(path, &st) == -1 || st.st_dev != r->ns_dev[i] ||
 		    st.st_ino != r->ns_ino[i])
 			return 0;
