@@ -115,7 +115,10 @@ is $? 0 "under strace, a jail on capjail0 runs (control)"
 pid1=$(awk '/ioctl\(.*SIOCSIFADDR.*"eth0"/ { print $1; exit }' \
     "$WORK/net.strace")
 like "$pid1" "^[0-9]+$" "PID 1 gives eth0 its address with an ioctl"
-is "$(grep -c "^$pid1 socket(AF_NETLINK" "$WORK/net.strace")" 0 \
+# traced PID ERE FILE: how many of FILE's lines PID made that match ERE
+# (strace pads a pid shorter than the others with spaces).
+traced() { awk -v p="$1" -v re="$2" '$1 == p && $0 ~ re' "$3" | wc -l; }
+is "$(traced "$pid1" '^[0-9]+ +socket[(]AF_NETLINK' "$WORK/net.strace")" 0 \
     "PID 1 opens no netlink socket"
 is "$(grep -E 'nlmsg_type=(RTM_DELLINK|0x11 )' "$WORK/net.strace" |
     grep -cE '"eth0"|\\x65\\x74\\x68\\x30')" 1 \
@@ -123,7 +126,7 @@ is "$(grep -E 'nlmsg_type=(RTM_DELLINK|0x11 )' "$WORK/net.strace" |
 hpid=$(awk '/socket\(AF_NETLINK, .*NETLINK_NETFILTER/ { print $1; exit }' \
     "$WORK/net.strace")
 like "$hpid" "^[0-9]+$" "strace follows the helper (control)"
-is "$(grep -c "^$hpid sendto(.*RTM_DELLINK" "$WORK/net.strace")" 0 \
+is "$(traced "$hpid" 'sendto[(].*RTM_DELLINK' "$WORK/net.strace")" 0 \
     "the helper deletes no link: it saw it go"
 is "$(cjlinks)" 0 "... and no veth is left on the host"
 
@@ -154,6 +157,34 @@ is "$(pid1fds "$WORK/noclr.bpf")" "$fds" \
 is "$(cat "$ERR")" "" "... the jail runs, silently"
 is "$(dellinks)" 0 "... no process holding capjail's fds deletes eth0"
 is "$(cjlinks)" 0 "... and no veth is left on the host"
+
+# The caller stalls the process that deletes eth0: strace (-D, so that it
+# is not capjail's parent) holds every process's first sendto for 5 s, the
+# helper's costing only time.  capjail still returns with the veth gone,
+# the helper having waited its bounded second and deleted the link itself,
+# and the stalled process holds none of capjail's fds: a reader of
+# capjail's stdout sees its end while that process still waits.
+mkfifo -m 0600 "$SHARE/stall.fifo" && chown "$T_USER" "$SHARE/stall.fifo"
+timeout 20 cat "$SHARE/stall.fifo" >"$WORK/stall.out" &
+reader=$!
+bg_pid "$reader"
+(cd "$WORK" && ip netns exec "$NS" strace -D -f -qq -o "$WORK/stall.strace" \
+    -e trace=socket,sendto -e inject=sendto:delay_enter=5000000:when=1 \
+    setpriv --reuid="$T_USER" --regid="$(id -g "$T_USER")" --init-groups \
+    --reset-env env ASAN_OPTIONS=detect_leaks=0 \
+    CAPJAIL_HELPER="$CAPJAIL_HELPER" sh -c 'exec "$@" >"$0"' \
+    "$SHARE/stall.fifo" "$CAPJAIL" --net=capjail0 -- echo up) 2>"$ERR"
+is "$?:$(cjlinks)" 0:0 "the deleter stalled: capjail returns, no veth left"
+wait "$reader"
+is "$(cat "$WORK/stall.out")" up "... its stdout ended with it"
+isunlink() { pgrep -u "$T_USER" -x capjail-unlink >/dev/null; }
+ok "$(isunlink; echo $?)" "... while the stalled process still waits (control)"
+i=0	# the stalled process ends by itself (bounded)
+while isunlink && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+hpid=$(awk '/socket\(AF_NETLINK, .*NETLINK_NETFILTER/ { print $1; exit }' \
+    "$WORK/stall.strace")
+is "$(traced "$hpid" 'sendto[(].*RTM_DELLINK' "$WORK/stall.strace")" 1 \
+    "... the helper deleted the link itself"
 
 # The jail's netns outlives it: its owner moved a process in.  What capjail
 # starts deletes the link from inside; were it gone, the helper would delete
