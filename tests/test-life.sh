@@ -108,6 +108,36 @@ like "$(cat "$ERR")" "^capjail: --name web: a jail of that name is running" \
 cj --name 'a/b' -- true
 is $? 125 "--name with a slash: refused"
 cj --stop jail1 && cj --stop jail2
+i=0
+while [ -e "$RD/jail1.lock" ] || [ -e "$RD/jail2.lock" ]; do
+	[ $i -lt 100 ] || break
+	sleep 0.05; i=$((i + 1))
+done
+# More than a 4 KiB read of either: the listing and /proc/locks are read a
+# chunk at a time (recname.c).  200 lock files, all held but jail137's,
+# which is stale: the first free name.
+bg_user python3 -c 'import fcntl, sys, time
+d = sys.argv[1]
+held = []
+for i in range(1, 201):
+    f = open("%s/jail%d.lock" % (d, i), "a")
+    if i != 137:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        held.append(f)
+open(sys.argv[2], "w").close()
+time.sleep(60)' "$RD" "$SHARE/held"
+holder=$jpid
+wait_file "$SHARE/held"
+[ "$(grep -c ' FLOCK ' /proc/locks)" -gt 100 ]
+ok $? "199 flocks held (control)"
+as_user "$T_USER" env XDG_RUNTIME_DIR="$X" strace -qq -e trace=openat,flock \
+    "$CAPJAIL" -- true 2>"$WORK/strace"
+like "$(grep 'jail[0-9]*\.lock' "$WORK/strace")" '^openat\(.*"jail137\.lock"' \
+    "past 4 KiB of listing and of /proc/locks: jail137, the first free"
+is "$(grep -c '^flock(.*= -1' "$WORK/strace")" 0 \
+    "... with no try of a held one"
+kill "$holder" && wait_gone "$holder"
+rm -f "$RD"/jail*.lock "$SHARE/held"
 
 # --- --join: the jail's own confinement, not the joiner's
 spawn --name conf --chdir /mnt --uid 1234 --gid 5678 --setenv FOO bar --bind "$SHARE:/mnt" \
