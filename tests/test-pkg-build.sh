@@ -166,18 +166,31 @@ if [ -r /usr/share/bash-completion/bash_completion ]; then
 	    printf "%s\n" "${COMPREPLY[@]}"' sh "$top/completions/capjail.bash")
 	is "$(echo "$c" | sort | tr '\n' ' ')" "--check --check-config " \
 	    "bash: options come from capjail --help"
-	c=$(PATH=$BUILD:$PATH bash -c '. /usr/share/bash-completion/bash_completion
-	    . "$1"; COMP_WORDS=(capjail --name ""); COMP_CWORD=2
-	    COMP_LINE="capjail --name "; COMP_POINT=${#COMP_LINE}; _capjail
-	    printf "%s\n" "${COMPREPLY[@]}"' sh "$top/completions/capjail.bash" |
-	    sort | tr '\n' ' ')
-	if l=$("$BUILD/capjail" --list 2>/dev/null); then
-		is "$c" "$(echo "$l" | awk 'NR == 1 && $1 == "NAME" { next }
-		    { print $1 }' | sort | tr '\n' ' ')" \
-		    "bash: jail names from the first column of capjail --list"
-	else
-		is "$c" " " "bash: no jail names when capjail --list fails"
-	fi
+	# names PATH: what completing "capjail --name " offers, one line.
+	names() {
+		XDG_RUNTIME_DIR=$WORK/xdg PATH=$1:$PATH bash -c '
+		    . /usr/share/bash-completion/bash_completion; . "$1"
+		    COMP_WORDS=(capjail --name ""); COMP_CWORD=2
+		    COMP_LINE="capjail --name "; COMP_POINT=${#COMP_LINE}
+		    _capjail; printf "%s\n" "${COMPREPLY[@]}"' sh \
+		    "$top/completions/capjail.bash" | sort | tr '\n' ' '
+	}
+	# Two jails of this test's, in a record directory of its own.
+	mkdir -m 0700 "$WORK/xdg"
+	for n in cjb cja; do
+		XDG_RUNTIME_DIR=$WORK/xdg "$BUILD/capjail" --name "$n" -- \
+		    sleep 60 >/dev/null 2>&1 &
+		bg_pid $!
+		wait_file "$WORK/xdg/capjail/$n"
+	done
+	is "$(names "$BUILD")" "cja cjb " \
+	    "bash: jail names from the first column of capjail --list"
+	mkdir "$WORK/fail" && printf '#!/bin/sh\nexit 1\n' >"$WORK/fail/capjail" &&
+	    chmod 0755 "$WORK/fail/capjail"
+	# An empty COMPREPLY prints as one empty line.
+	is "$(names "$WORK/fail")" " " "bash: no jail names when capjail --list fails"
+	XDG_RUNTIME_DIR=$WORK/xdg "$BUILD/capjail" --stop cja >/dev/null 2>&1
+	XDG_RUNTIME_DIR=$WORK/xdg "$BUILD/capjail" --stop cjb >/dev/null 2>&1
 else
 	skip "bash-completion is not installed"
 fi
