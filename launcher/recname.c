@@ -28,6 +28,7 @@
 #include "launcher.h"
 
 #define RECNAME_PROBE	16	/* lock files below which trying is cheaper */
+#define CHUNK_SIZE	4096
 
 /* A jailN.lock file of the directory: its inode and its N. */
 struct lockfile {
@@ -35,9 +36,14 @@ struct lockfile {
 	uint32_t	n;
 };
 
-static char chunk[4096] __attribute__((aligned(8)));	/* dirents, lines */
-static struct lockfile files[RECNAME_MAX];
-static uint64_t held[RECNAME_MAX / 64 + 1];	/* bit N: jailN.lock held */
+/* One look: what was read last, the lock files found, those held. */
+struct look {
+	/* Read as dirents (take_entries), then as lines of /proc/locks. */
+	_Alignas(struct dirent64) char chunk[CHUNK_SIZE];
+	struct lockfile	files[RECNAME_MAX];
+	size_t		nfiles;
+	uint64_t	held[RECNAME_MAX / 64 + 1];	/* bit N: jailN's */
+};
 
 static int
 by_ino(const void *a, const void *b)
@@ -47,7 +53,7 @@ by_ino(const void *a, const void *b)
 	return (x->ino > y->ino) - (x->ino < y->ino);
 }
 
-/* Shell sort: qsort would allocate a copy of the array. */
+/* Shell sort, in by_ino's order: qsort would allocate a copy. */
 static void
 sort_by_ino(struct lockfile *v, size_t len)
 {
@@ -57,7 +63,8 @@ sort_by_ino(struct lockfile *v, size_t len)
 	for (gap = len / 2; gap > 0; gap /= 2)
 		for (i = gap; i < len; i++) {
 			t = v[i];
-			for (j = i; j >= gap && v[j - gap].ino > t.ino; j -= gap)
+			for (j = i; j >= gap && by_ino(&v[j - gap], &t) > 0;
+			    j -= gap)
 				v[j] = v[j - gap];
 			v[j] = t;
 		}
@@ -78,29 +85,30 @@ lock_number(const char *name)
 	return strcmp(p, ".lock") == 0 ? n : -1;
 }
 
-/* The jailN.lock entries of len bytes of dirents in chunk, into files. */
+/* The jailN.lock entries among len bytes of dirents in lk->chunk. */
 static int
-take_entries(ssize_t len, size_t *count)
+take_entries(struct look *lk, size_t len)
 {
 	const struct dirent64 *e;
-	ssize_t off;
+	size_t off;
 	int n;
 
 	for (off = 0; off < len; off += e->d_reclen) {
-		e = (const struct dirent64 *)(const void *)(chunk + off);
+		e = (const struct dirent64 *)(const void *)(lk->chunk + off);
 		if ((n = lock_number(e->d_name)) == -1)
 			continue;
 		/* A listing may repeat an entry renamed meanwhile. */
-		if (*count == RECNAME_MAX)
+		if (lk->nfiles == RECNAME_MAX)
 			return -1;
-		files[(*count)++] = (struct lockfile){ e->d_ino, (uint32_t)n };
+		lk->files[lk->nfiles++] =
+		    (struct lockfile){ e->d_ino, (uint32_t)n };
 	}
 	return 0;
 }
 
-/* The jailN.lock files in the directory, into files; -1 on error. */
+/* The jailN.lock files in the directory, into lk->files; -1 on error. */
 static int
-list_locks(int dfd, size_t *count)
+list_locks(struct look *lk, int dfd)
 {
 	ssize_t len;
 	int fd;
@@ -108,9 +116,9 @@ list_locks(int dfd, size_t *count)
 	/* dfd is an O_PATH fd (recdir.c): a listing needs a real open. */
 	if ((fd = openat(dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
 		return -1;
-	*count = 0;
-	while ((len = getdents64(fd, chunk, sizeof(chunk))) > 0)
-		if (take_entries(len, count) == -1) {
+	lk->nfiles = 0;
+	while ((len = getdents64(fd, lk->chunk, sizeof(lk->chunk))) > 0)
+		if (take_entries(lk, (size_t)len) == -1) {
 			len = -1;
 			break;
 		}
@@ -120,7 +128,7 @@ list_locks(int dfd, size_t *count)
 
 /* One line of /proc/locks: a flock of one of the files on dev marks it. */
 static void
-mark_line(const char *line, dev_t dev, size_t count)
+mark_line(struct look *lk, const char *line, dev_t dev)
 {
 	struct lockfile key = { 0, 0 };
 	const struct lockfile *hit;
@@ -133,37 +141,53 @@ mark_line(const char *line, dev_t dev, size_t count)
 	    ma != major(dev) || mi != minor(dev))
 		return;
 	key.ino = ino;
-	if ((hit = bsearch(&key, files, count, sizeof(files[0]),
+	if ((hit = bsearch(&key, lk->files, lk->nfiles, sizeof(key),
 	    by_ino)) != NULL)
-		held[hit->n / 64] |= (uint64_t)1 << (hit->n % 64);
+		lk->held[hit->n / 64] |= (uint64_t)1 << (hit->n % 64);
 }
 
-/* /proc/locks a chunk at a time, each whole line to mark_line. */
+/*
+ * Each whole line of the have bytes in lk->chunk to mark_line; returns
+ * how many bytes of a last, unfinished line are left at its start.  A
+ * line that fills the chunk is skipped up to its end (*skip): only the
+ * "->" lines of a deep tree of waiters get that long, and a waiter holds
+ * nothing, so another user who makes them cannot spoil the look.
+ */
+static size_t
+mark_lines(struct look *lk, size_t have, dev_t dev, int *skip)
+{
+	char *line = lk->chunk, *nl;
+
+	lk->chunk[have] = '\0';
+	for (; (nl = strchr(line, '\n')) != NULL; line = nl + 1) {
+		*nl = '\0';
+		if (!*skip)
+			mark_line(lk, line, dev);
+		*skip = 0;
+	}
+	have -= (size_t)(line - lk->chunk);
+	if (have == sizeof(lk->chunk) - 1) {
+		*skip = 1;
+		return 0;
+	}
+	memmove(lk->chunk, line, have);
+	return have;
+}
+
+/* /proc/locks a chunk at a time; -1 if it cannot be read to its end. */
 static int
-mark_held(dev_t dev, size_t count)
+mark_held(struct look *lk, dev_t dev)
 {
 	size_t have = 0;
 	ssize_t r;
-	char *line, *nl;
-	int fd;
+	int fd, skip = 0;
 
 	if ((fd = open("/proc/locks", O_RDONLY | O_CLOEXEC)) == -1)
 		return -1;
-	while ((r = read(fd, chunk + have, sizeof(chunk) - 1 - have)) > 0) {
-		have += (size_t)r;
-		chunk[have] = '\0';
-		for (line = chunk; (nl = strchr(line, '\n')) != NULL;
-		    line = nl + 1) {
-			*nl = '\0';
-			mark_line(line, dev, count);
-		}
-		have -= (size_t)(line - chunk);
-		if (have == sizeof(chunk) - 1) {	/* no line fits */
-			r = -1;
-			break;
-		}
-		memmove(chunk, line, have);
-	}
+	memset(lk->held, 0, sizeof(lk->held));
+	while ((r = read(fd, lk->chunk + have,
+	    sizeof(lk->chunk) - 1 - have)) > 0)
+		have = mark_lines(lk, have + (size_t)r, dev, &skip);
 	(void)close(fd);
 	return r == 0 ? 0 : -1;
 }
@@ -171,20 +195,19 @@ mark_held(dev_t dev, size_t count)
 int
 recname_hint(int dfd)
 {
+	static struct look lk;
 	struct stat st;
-	size_t count;
 	int n = 1;
 
-	if (fstat(dfd, &st) == -1 || list_locks(dfd, &count) == -1)
+	if (fstat(dfd, &st) == -1 || list_locks(&lk, dfd) == -1)
 		return 1;
 	/* A few names cost less to try than /proc/locks on a busy host. */
-	if (count < RECNAME_PROBE)
+	if (lk.nfiles < RECNAME_PROBE)
 		return 1;
-	sort_by_ino(files, count);
-	memset(held, 0, sizeof(held));
-	if (mark_held(st.st_dev, count) == -1)
+	sort_by_ino(lk.files, lk.nfiles);
+	if (mark_held(&lk, st.st_dev) == -1)
 		return 1;
-	while (n < RECNAME_MAX - 1 && (held[n / 64] >> (n % 64) & 1))
+	while (n < RECNAME_MAX - 1 && (lk.held[n / 64] >> (n % 64) & 1))
 		n++;
 	return n;
 }

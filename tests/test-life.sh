@@ -113,31 +113,71 @@ while [ -e "$RD/jail1.lock" ] || [ -e "$RD/jail2.lock" ]; do
 	[ $i -lt 100 ] || break
 	sleep 0.05; i=$((i + 1))
 done
-# More than a 4 KiB read of either: the listing and /proc/locks are read a
-# chunk at a time (recname.c).  200 lock files, all held but jail137's,
-# which is stale: the first free name.
-bg_user python3 -c 'import fcntl, sys, time
-d = sys.argv[1]
+# hold_locks N [STALE]: the test user holds jail1.lock..jailN.lock, all but
+# jailSTALE's (which exists, unheld), from a background process: $holder.
+hold_locks() {
+	rm -f "$SHARE/held"
+	bg_user python3 -c 'import fcntl, sys, time
 held = []
-for i in range(1, 201):
-    f = open("%s/jail%d.lock" % (d, i), "a")
-    if i != 137:
+for i in range(1, int(sys.argv[3]) + 1):
+    f = open("%s/jail%d.lock" % (sys.argv[1], i), "a")
+    if i != int(sys.argv[4]):
         fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         held.append(f)
 open(sys.argv[2], "w").close()
-time.sleep(60)' "$RD" "$SHARE/held"
-holder=$jpid
-wait_file "$SHARE/held"
-[ "$(grep -c ' FLOCK ' /proc/locks)" -gt 100 ]
-ok $? "199 flocks held (control)"
-as_user "$T_USER" env XDG_RUNTIME_DIR="$X" strace -qq -e trace=openat,flock \
-    "$CAPJAIL" -- true 2>"$WORK/strace"
-like "$(grep 'jail[0-9]*\.lock' "$WORK/strace")" '^openat\(.*"jail137\.lock"' \
-    "past 4 KiB of listing and of /proc/locks: jail137, the first free"
-is "$(grep -c '^flock(.*= -1' "$WORK/strace")" 0 \
-    "... with no try of a held one"
-kill "$holder" && wait_gone "$holder"
-rm -f "$RD"/jail*.lock "$SHARE/held"
+time.sleep(60)' "$RD" "$SHARE/held" "$1" "${2:-0}"
+	holder=$jpid
+	wait_file "$SHARE/held"
+}
+# first_tried N WHY: a jail started now tries jailN.lock first, and no
+# name whose lock is held.
+first_tried() {
+	as_user "$T_USER" env XDG_RUNTIME_DIR="$X" strace -qq \
+	    -e trace=openat,flock "$CAPJAIL" -- true 2>"$WORK/strace"
+	like "$(grep -m 1 'jail[0-9]*\.lock' "$WORK/strace")" \
+	    "^openat\\(.*\"jail$1\\.lock\"" "$2: jail$1 is the first tried"
+	is "$(grep -c '^flock(.*= -1' "$WORK/strace")" 0 \
+	    "... with no try of a held one"
+	kill "$holder" && wait_gone "$holder"
+	rm -f "$RD"/jail*.lock
+}
+# More than a 4 KiB read of either: the listing and /proc/locks are read a
+# chunk at a time (recname.c).  200 lock files, all held but jail137's,
+# which is stale: the first free name.
+hold_locks 200 137
+is "$(awk -v p="$holder" '$2 == "FLOCK" && $5 == p' /proc/locks | wc -l)" 199 \
+    "the holder's 199 flocks are in /proc/locks (control)"
+first_tried 137 "past 4 KiB of listing and of /proc/locks"
+# Another user makes a line of /proc/locks longer than the chunk: 4100
+# threads waiting one behind the other for a flock of its own file (each
+# waiter's "->" line is indented one column deeper).  The look skips that
+# line: jail1..jail20 held, the first free is jail21.
+W2=$WORK/waiters
+mkdir -m 0700 "$W2" && chown "$T_USER2" "$W2"
+(cd "$WORK" && exec setpriv --reuid="$T_USER2" --regid="$(id -g "$T_USER2")" \
+    --init-groups --reset-env python3 -c 'import fcntl, sys, threading, time
+p = sys.argv[1] + "/f"
+first = open(p, "a")
+fcntl.flock(first, fcntl.LOCK_EX)
+def wait():
+    f = open(p, "a")
+    fcntl.flock(f, fcntl.LOCK_EX)
+threading.stack_size(65536)
+for i in range(4100):
+    threading.Thread(target=wait, daemon=True).start()
+time.sleep(2)
+open(sys.argv[1] + "/ready", "w").close()
+time.sleep(60)' "$W2") 2>>"$ERR" &
+waiters=$!
+bg_pid "$waiters"
+hold_locks 20
+i=0
+while [ ! -e "$W2/ready" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+is "$(awk '{ if (length($0) > m) m = length($0) } END { print (m > 4096) }' \
+    /proc/locks)" 1 "a line of /proc/locks is longer than 4 KiB (control)"
+first_tried 21 "another user's 4 KiB line of /proc/locks"
+kill "$waiters" && wait_gone "$waiters"
+rm -f "$SHARE/held"
 
 # --- --join: the jail's own confinement, not the joiner's
 spawn --name conf --chdir /mnt --uid 1234 --gid 5678 --setenv FOO bar --bind "$SHARE:/mnt" \
