@@ -397,9 +397,17 @@ done
 up_n=$(awk '$6 == "up"' "$WORK/cycles" | wc -l)
 mute=$(awk '$6 == "up" && $11 == 0 {print $1}' "$WORK/cycles" |
     paste -sd ' ' -)
-ok $([ "$up_n" -gt 0 ] && [ -z "$mute" ]; echo $?) \
-    "jails were reached through their ports ($up_n waited for)" ||
-    diag "never answered: cycles $mute"
+if ! ok $([ "$up_n" -gt 0 ] && [ -z "$mute" ]; echo $?) \
+    "jails were reached through their ports ($up_n waited for)"; then
+	diag "never answered: cycles $mute"
+	# What such a cycle's launcher said (-v), and the fetches it made.
+	for _k in $mute; do
+		awk -v k="$_k" '$1 == k' "$WORK/cycles" | sed 's/^/#   cycle: /'
+		head -n 40 "$WORK/log-$_k" | sed 's/^/#   /'
+		awk -v k="$_k" '$1 == k' "$WORK/fetches" | head -n 5 |
+		    sed 's/^/#   fetch: /'
+	done
+fi
 # The helper reports refusals in words.  It died if capjail says so, or if
 # it printed its own last words while its launcher lived (it does when the
 # launcher is killed: the socket resets under it).
