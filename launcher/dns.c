@@ -7,11 +7,11 @@
  * the jail's own loopback and useless, so the upstream ones of
  * /run/systemd/resolve/resolv.conf are taken instead, as podman does; the
  * jail routes IPv4 only, so IPv6 servers are dropped too.  In the child,
- * the files are written to a private tmpfs and bound read-only onto
- * /etc/hosts and /etc/resolv.conf (the target of a dangling symlink there
- * is made first, when it lies on a writable tmpfs such as /run): the
- * host's files are never written.  Trusts nothing in the files it reads
- * beyond their being the caller's to read.
+ * the texts go to files on the jail's own /dev tmpfs, bound read-only
+ * onto /etc/hosts and /etc/resolv.conf, then unlinked (the target of a
+ * dangling symlink there is made first, when it lies on a writable tmpfs
+ * such as /run): the host's files are never written.  Trusts nothing in
+ * the files it reads beyond their being the caller's to read.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -31,7 +31,8 @@
 #include "launcher.h"
 
 #define FILE_MAX	65536		/* read at most this of a file */
-#define STAGE		"/run/.capjail-dns"
+#define HOSTS_NAME	".capjail-hosts"	/* in the jail's /dev, briefly */
+#define RESOLV_NAME	".capjail-resolv.conf"
 
 /* Where the name servers may come from, in order of preference. */
 static const char *const resolv_files[] = {
@@ -238,35 +239,28 @@ make_link_target(const struct opts *o, const char *path)
 }
 
 /*
- * Write text to STAGE/name and bind it read-only onto path.  With keep,
- * the file stays open for writing, in *keep (dns_hosts).
+ * Write text to the staged file fd and bind it read-only onto path: a
+ * bind of the file itself (open_tree), so no staging directory is needed
+ * where the caller may have mounted a read-only or a host directory.
  */
 static int
-place(const struct opts *o, const char *name, const char *text,
-    const char *path, int *keep)
+place(const struct opts *o, int fd, const char *text, const char *path)
 {
-	char src[64];
 	struct stat st;
-	int fd, ok, e;
+	int tree, ok, e;
 
-	(void)snprintf(src, sizeof(src), "%s/%s", STAGE, name);
-	if ((fd = open(src, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0644)) == -1)
+	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    (stat(path, &st) == -1 && make_link_target(o, path) == -1))
 		return -1;
-	ok = write(fd, text, strlen(text)) == (ssize_t)strlen(text) &&
-	    (stat(path, &st) == 0 || make_link_target(o, path) == 0);
-	if (ok) {
-		vlog("dns: %s", path);
-		ok = mount(src, path, NULL, MS_BIND, NULL) == 0 &&
-		    mount(NULL, path, NULL, MS_REMOUNT | MS_BIND | MS_RDONLY |
-		    MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL) == 0;
-	}
-	if (ok && keep != NULL) {
-		*keep = fd;
-		return 0;
-	}
+	vlog("dns: %s", path);
+	if ((tree = mnt_clone(fd, "", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0)) == -1)
+		return -1;
+	/* Through a symlink at path, as make_link_target expects. */
+	ok = move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH |
+	    MOVE_MOUNT_T_SYMLINKS) == 0;
 	e = errno;
-	(void)close(fd);
+	(void)close(tree);
 	errno = e;
 	return ok ? 0 : -1;
 }
@@ -287,36 +281,69 @@ build_hosts(const struct opts *o, uint32_t addr)
 }
 
 /*
- * In the child, after pivot_root and before the network, so that it is
+ * A new file in the jail's /dev (dir), named until it is bound: the
+ * kernel binds no unlinked file.  -1 with a message if none.
+ */
+static int
+stage_file(int dir, const char *name, const char *path)
+{
+	int fd;
+
+	if ((fd = openat(dir, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+	    O_CLOEXEC, 0644)) == -1)
+		notice("dns: a file for %s on the jail's /dev: %s: it stays "
+		    "the root's", path, strerror(errno));
+	return fd;
+}
+
+/*
+ * In the child, right after the jail's own /dev tmpfs is made and before
+ * any --bind or --tmpfs of the caller's could cover /dev: the files that
+ * will be bound onto /etc/hosts and /etc/resolv.conf.  None for a file
+ * the caller mounts over.
+ */
+void
+dns_stage(const struct opts *o, struct dns_files *df)
+{
+	df->hosts = df->resolv = -1;
+	if ((df->dir = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		err(EXIT_CAPJAIL, "dns: /dev");
+	if (!user_mounted(o, "/etc/hosts"))
+		df->hosts = stage_file(df->dir, HOSTS_NAME, "/etc/hosts");
+	if (o->resolv != NULL && !user_mounted(o, "/etc/resolv.conf"))
+		df->resolv = stage_file(df->dir, RESOLV_NAME,
+		    "/etc/resolv.conf");
+}
+
+/*
+ * In the child, after every mount and before the network, so that it is
  * done while the helper attaches the jail.  /etc/hosts is bound empty:
  * its text, which names the jail's address, comes from dns_hosts through
  * the returned file (-1: none).  A file the tree cannot take is a
- * warning: the jail still runs.
+ * warning: the jail still runs.  The names go from /dev either way.
  */
 int
-dns_install(const struct opts *o)
+dns_install(const struct opts *o, struct dns_files *df)
 {
-	int hosts = -1;
-
-	if (mkdir(STAGE, 0700) == -1 || mount("tmpfs", STAGE, "tmpfs",
-	    MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=0755,size=256k") == -1) {
-		notice("dns: tmpfs on %s: %s: /etc/hosts and /etc/resolv.conf "
-		    "are the root's", STAGE, strerror(errno));
-		return -1;
-	}
-	/* A tree without /etc/hosts is a choice: only -v says it. */
-	if (!user_mounted(o, "/etc/hosts") &&
-	    place(o, "hosts", "", "/etc/hosts", &hosts) == -1)
+	if (df->hosts != -1 && place(o, df->hosts, "", "/etc/hosts") == -1) {
+		/* A tree without /etc/hosts is a choice: only -v says it. */
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
 		    strerror(errno));
-	if (o->resolv != NULL && !user_mounted(o, "/etc/resolv.conf") &&
-	    place(o, "resolv.conf", o->resolv, "/etc/resolv.conf", NULL) == -1)
-		notice("/etc/resolv.conf: %s: the jail cannot resolve names "
-		    "(bind a file there with --ro-bind FILE:/etc/resolv.conf)",
-		    strerror(errno));
-	if (umount2(STAGE, MNT_DETACH) == -1 || rmdir(STAGE) == -1)
-		err(EXIT_CAPJAIL, "dns: remove %s", STAGE);
-	return hosts;
+		(void)close(df->hosts);
+		df->hosts = -1;
+	}
+	if (df->resolv != -1) {
+		if (place(o, df->resolv, o->resolv, "/etc/resolv.conf") == -1)
+			notice("/etc/resolv.conf: %s: the jail cannot resolve "
+			    "names (bind a file there with --ro-bind "
+			    "FILE:/etc/resolv.conf)", strerror(errno));
+		(void)close(df->resolv);
+	}
+	if ((unlinkat(df->dir, HOSTS_NAME, 0) == -1 && errno != ENOENT) ||
+	    (unlinkat(df->dir, RESOLV_NAME, 0) == -1 && errno != ENOENT))
+		err(EXIT_CAPJAIL, "dns: remove its files from /dev");
+	(void)close(df->dir);
+	return df->hosts;
 }
 
 /*

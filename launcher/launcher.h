@@ -196,8 +196,16 @@ int	 ns_sync_send(int, const struct sync_msg *);
 void	 ns_explain(int);
 const char *ns_knob(void);
 
+/* Files to bind onto /etc/hosts and /etc/resolv.conf (-1: none). */
+struct dns_files {
+	int	dir;		/* the jail's /dev, where they are made */
+	int	hosts;
+	int	resolv;
+};
+
 /* mount.c */
-void	 mnt_build_root(struct opts *);
+void	 mnt_build_root(struct opts *, struct dns_files *);
+int	 mnt_clone(int, const char *, uint64_t, int);
 int	 mnt_make_point(const char *, int);
 
 /* pid1.c */
@@ -306,7 +314,8 @@ void	 tree_check_mountpoints(const struct opts *);
 
 /* dns.c */
 void	 dns_prepare(struct opts *);
-int	 dns_install(const struct opts *);
+void	 dns_stage(const struct opts *, struct dns_files *);
+int	 dns_install(const struct opts *, struct dns_files *);
 void	 dns_hosts(const struct opts *, int, uint32_t);
 
 /* check.c */

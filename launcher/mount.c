@@ -77,15 +77,19 @@ static const struct dev_link {
 	{ "/dev/stderr", "/proc/self/fd/2" },
 };
 
-/* A private, detached copy of path with attrs set on every mount in it. */
-static int
-clone_tree(const char *path, uint64_t attrs, int recursive)
+/*
+ * A private, detached copy of path under dirfd (path "": dirfd itself)
+ * with attrs set on every mount in it.
+ */
+int
+mnt_clone(int dirfd, const char *path, uint64_t attrs, int recursive)
 {
 	struct mount_attr a = { .attr_set = attrs, .propagation = MS_PRIVATE };
 	int fd, saved;
 
-	fd = open_tree(AT_FDCWD, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-	    (recursive ? AT_RECURSIVE : 0));
+	fd = open_tree(dirfd, path, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
+	    (recursive ? AT_RECURSIVE : 0) |
+	    (*path == '\0' ? AT_EMPTY_PATH : 0));
 	if (fd == -1)
 		return -1;
 	if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
@@ -132,7 +136,7 @@ clone_sources(struct opts *o, int devfd[NDEV], int kfd[NKFS])
 
 		if (m->kind == MNT_TMPFS)
 			continue;
-		m->fd = clone_tree(m->src, m->kind == MNT_RO_BIND ?
+		m->fd = mnt_clone(AT_FDCWD, m->src, m->kind == MNT_RO_BIND ?
 		    MOUNT_ATTR_RDONLY : 0, 1);
 		if (m->fd == -1)
 			err(EXIT_CAPJAIL, "--%s %s", m->kind == MNT_BIND ?
@@ -140,7 +144,7 @@ clone_sources(struct opts *o, int devfd[NDEV], int kfd[NKFS])
 	}
 	for (i = 0; i < NDEV; i++) {
 		(void)snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
-		if ((devfd[i] = clone_tree(path, 0, 0)) == -1)
+		if ((devfd[i] = mnt_clone(AT_FDCWD, path, 0, 0)) == -1)
 			err(EXIT_CAPJAIL, "%s", path);
 	}
 }
@@ -325,7 +329,7 @@ mnt_hide(const struct opts *o)
 }
 
 void
-mnt_build_root(struct opts *o)
+mnt_build_root(struct opts *o, struct dns_files *df)
 {
 	int rootfd, devfd[NDEV], kfd[NKFS];
 	size_t i;
@@ -334,8 +338,8 @@ mnt_build_root(struct opts *o)
 	/* Nothing we mount may propagate back to the host, or in. */
 	if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
 		err(EXIT_CAPJAIL, "make / private");
-	rootfd = clone_tree(o->root, MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-	    MOUNT_ATTR_NODEV, 1);
+	rootfd = mnt_clone(AT_FDCWD, o->root, MOUNT_ATTR_RDONLY |
+	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV, 1);
 	if (rootfd == -1)
 		err(EXIT_CAPJAIL, "--root %s", o->root);
 	clone_sources(o, devfd, kfd);
@@ -343,6 +347,8 @@ mnt_build_root(struct opts *o)
 	vlog("mount: /proc, /sys, tmpfs /tmp /var/tmp /run, minimal /dev");
 	mount_std(kfd);
 	build_dev(devfd);
+	/* While /dev is surely the jail's own tmpfs: no user mount yet. */
+	dns_stage(o, df);
 	for (i = 0; i < o->nmnts; i++)
 		apply_mount(&o->mnts[i]);
 	enter_cwd(o);

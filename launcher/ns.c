@@ -302,6 +302,7 @@ child_main(struct opts *o, int sync)
 {
 	struct sync_msg m;
 	struct pollfd pfd = { .fd = sync, .events = POLLIN };
+	struct dns_files df;
 	int ttyfd, hosts;
 
 	/* Set first, then check: a parent that died before this is gone. */
@@ -317,11 +318,11 @@ child_main(struct opts *o, int sync)
 	else
 		map_self(o);
 	ttyfd = tty_clone();
-	mnt_build_root(o);
+	mnt_build_root(o, &df);
 	mnt_hide(o);
 	tty_attach(ttyfd);
 	env_apply(o);
-	hosts = dns_install(o);
+	hosts = dns_install(o, &df);
 	drop_bounding_set();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		err(EXIT_CAPJAIL, "PR_SET_NO_NEW_PRIVS");

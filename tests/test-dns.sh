@@ -154,6 +154,25 @@ is "$(njail --ro-bind "$WORK/mine.hosts:/etc//./hosts" -- cat /etc/hosts)" \
     "$(printf '192.0.2.98\tmine-host')" \
     "the caller's --ro-bind FILE:/etc//./hosts wins too (the path, lexically)"
 
+# The files are made on the jail's own /dev before the caller's mounts:
+# a read-only directory over /run (or /dev) changes nothing, nothing is
+# written in a directory bound from the host, nothing stays in /dev.
+mkdir -p "$WORK/runro" "$WORK/runrw"
+chmod 0755 "$WORK/runro" "$WORK/runrw"
+chown "$T_USER:" "$WORK/runrw"
+out=$(njail --net=capjail0 --ip 10.89.0.81 --hostname ro1 \
+    --ro-bind "$WORK/runro:/run" -- sh -c 'getent hosts ro1
+    head -1 /etc/resolv.conf' | tr -s ' ' | tr '\n' '|')
+is "$out" "10.89.0.81 ro1|# written by capjail|" \
+    "--ro-bind DIR:/run: /etc/hosts names the jail, resolv.conf is written"
+is "$(cat "$ERR")" "" "... with nothing said"
+out=$(njail --bind "$WORK/runrw:/run" --tmpfs /dev -- sh -c \
+    'getent hosts "$(hostname)"; ls -A /dev' | tr -s ' ' | tr '\n' '|')
+is "$out" "127.0.1.1 capjail|" \
+    "--bind DIR:/run, --tmpfs /dev: the hostname resolves, /dev is the caller's"
+is "$(ls -A "$WORK/runrw")" "" "... and nothing was made in DIR"
+is "$(njail -- ls -A /dev | grep -c '^\.')" 0 "no dot-file is left in /dev"
+
 out=$(njail --net=capjail0 -- cat /etc/resolv.conf)
 like "$out" "^# written by capjail" "the default root: resolv.conf is written"
 unlike "$out" "nameserver (127\.|::1)" "... with no loopback server in it"
