@@ -31,8 +31,6 @@
 #include "launcher.h"
 
 #define FILE_MAX	65536		/* read at most this of a file */
-#define HOSTS_NAME	".capjail-hosts"	/* in the jail's /dev, briefly */
-#define RESOLV_NAME	".capjail-resolv.conf"
 
 /* Where the name servers may come from, in order of preference. */
 static const char *const resolv_files[] = {
@@ -239,21 +237,47 @@ make_link_target(const struct opts *o, const char *path)
 }
 
 /*
- * Write text to the staged file fd and bind it read-only onto path: a
+ * Is st one of the staged files?  A tree's /etc/hosts may lead to one
+ * (a link to /proc/self/fd/N): binding it onto itself would keep its name
+ * in /dev.
+ */
+static int
+staged(const struct dns_files *df, const struct stat *st)
+{
+	const struct dns_file *f[2] = { &df->hosts, &df->resolv };
+	struct stat fs;
+	size_t i;
+
+	for (i = 0; i < 2; i++)
+		if (f[i]->fd != -1 && fstat(f[i]->fd, &fs) == 0 &&
+		    fs.st_dev == st->st_dev && fs.st_ino == st->st_ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * Write text to the staged file f and bind it read-only onto path: a
  * bind of the file itself (open_tree), so no staging directory is needed
  * where the caller may have mounted a read-only or a host directory.
  */
 static int
-place(const struct opts *o, int fd, const char *text, const char *path)
+place(const struct opts *o, const struct dns_files *df,
+    const struct dns_file *f, const char *text, const char *path)
 {
 	struct stat st;
 	int tree, ok, e;
 
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text) ||
-	    (stat(path, &st) == -1 && make_link_target(o, path) == -1))
+	if (write(f->fd, text, strlen(text)) != (ssize_t)strlen(text))
+		return -1;
+	if (stat(path, &st) == 0) {
+		if (staged(df, &st)) {
+			errno = ELOOP;
+			return -1;
+		}
+	} else if (make_link_target(o, path) == -1)
 		return -1;
 	vlog("dns: %s", path);
-	if ((tree = mnt_clone(fd, "", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+	if ((tree = mnt_clone(f->fd, "", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
 	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0)) == -1)
 		return -1;
 	/* Through a symlink at path, as make_link_target expects. */
@@ -281,19 +305,24 @@ build_hosts(const struct opts *o, uint32_t addr)
 }
 
 /*
- * A new file in the jail's /dev (dir), named until it is bound: the
- * kernel binds no unlinked file.  -1 with a message if none.
+ * A new file in the jail's /dev, named until it is bound (the kernel binds
+ * no unlinked file) and named at random, so that no path the caller or
+ * the tree gives can lead to it.  Nothing else runs in the jail yet.
  */
-static int
-stage_file(int dir, const char *name, const char *path)
+static void
+stage_file(struct dns_file *f, const char *path)
 {
-	int fd;
-
-	if ((fd = openat(dir, name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
-	    O_CLOEXEC, 0644)) == -1)
-		notice("dns: a file for %s on the jail's /dev: %s: it stays "
-		    "the root's", path, strerror(errno));
-	return fd;
+	(void)snprintf(f->name, sizeof(f->name), "/dev/.capjail-XXXXXX");
+	if ((f->fd = mkostemp(f->name, O_CLOEXEC)) != -1 &&
+	    fchmod(f->fd, 0644) == 0)
+		return;
+	notice("dns: a file for %s on the jail's /dev: %s: it stays the "
+	    "root's", path, strerror(errno));
+	if (f->fd != -1) {
+		(void)unlink(f->name);
+		(void)close(f->fd);
+		f->fd = -1;
+	}
 }
 
 /*
@@ -305,14 +334,26 @@ stage_file(int dir, const char *name, const char *path)
 void
 dns_stage(const struct opts *o, struct dns_files *df)
 {
-	df->hosts = df->resolv = -1;
+	df->hosts.fd = df->resolv.fd = -1;
 	if ((df->dir = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
 		err(EXIT_CAPJAIL, "dns: /dev");
 	if (!user_mounted(o, "/etc/hosts"))
-		df->hosts = stage_file(df->dir, HOSTS_NAME, "/etc/hosts");
+		stage_file(&df->hosts, "/etc/hosts");
 	if (o->resolv != NULL && !user_mounted(o, "/etc/resolv.conf"))
-		df->resolv = stage_file(df->dir, RESOLV_NAME,
-		    "/etc/resolv.conf");
+		stage_file(&df->resolv, "/etc/resolv.conf");
+}
+
+/* Unlink a staged file's name, through the /dev it was made in. */
+static void
+unstage(const struct dns_files *df, struct dns_file *f)
+{
+	const char *base = f->name + strlen("/dev/");
+
+	if (f->fd == -1)
+		return;
+	if (unlinkat(df->dir, base, 0) == -1)
+		err(EXIT_CAPJAIL, "dns: removing %s from the jail's /dev",
+		    base);
 }
 
 /*
@@ -325,25 +366,27 @@ dns_stage(const struct opts *o, struct dns_files *df)
 int
 dns_install(const struct opts *o, struct dns_files *df)
 {
-	if (df->hosts != -1 && place(o, df->hosts, "", "/etc/hosts") == -1) {
+	int hosts = df->hosts.fd;
+
+	if (hosts != -1 && place(o, df, &df->hosts, "", "/etc/hosts") == -1) {
 		/* A tree without /etc/hosts is a choice: only -v says it. */
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
 		    strerror(errno));
-		(void)close(df->hosts);
-		df->hosts = -1;
+		hosts = -1;
 	}
-	if (df->resolv != -1) {
-		if (place(o, df->resolv, o->resolv, "/etc/resolv.conf") == -1)
-			notice("/etc/resolv.conf: %s: the jail cannot resolve "
-			    "names (bind a file there with --ro-bind "
-			    "FILE:/etc/resolv.conf)", strerror(errno));
-		(void)close(df->resolv);
-	}
-	if ((unlinkat(df->dir, HOSTS_NAME, 0) == -1 && errno != ENOENT) ||
-	    (unlinkat(df->dir, RESOLV_NAME, 0) == -1 && errno != ENOENT))
-		err(EXIT_CAPJAIL, "dns: remove its files from /dev");
+	if (df->resolv.fd != -1 && place(o, df, &df->resolv, o->resolv,
+	    "/etc/resolv.conf") == -1)
+		notice("/etc/resolv.conf: %s: the jail cannot resolve names "
+		    "(bind a file there with --ro-bind FILE:/etc/resolv.conf)",
+		    strerror(errno));
+	unstage(df, &df->hosts);
+	unstage(df, &df->resolv);
+	if (hosts == -1 && df->hosts.fd != -1)
+		(void)close(df->hosts.fd);
+	if (df->resolv.fd != -1)
+		(void)close(df->resolv.fd);
 	(void)close(df->dir);
-	return df->hosts;
+	return hosts;
 }
 
 /*

@@ -196,11 +196,14 @@ int	 ns_sync_send(int, const struct sync_msg *);
 void	 ns_explain(int);
 const char *ns_knob(void);
 
-/* Files to bind onto /etc/hosts and /etc/resolv.conf (-1: none). */
+/* A file to bind onto /etc/hosts or /etc/resolv.conf (fd -1: none). */
+struct dns_file {
+	int	fd;
+	char	name[32];	/* in the jail's /dev until bound */
+};
 struct dns_files {
 	int	dir;		/* the jail's /dev, where they are made */
-	int	hosts;
-	int	resolv;
+	struct dns_file hosts, resolv;
 };
 
 /* mount.c */

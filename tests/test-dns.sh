@@ -172,6 +172,22 @@ is "$out" "127.0.1.1 capjail|" \
     "--bind DIR:/run, --tmpfs /dev: the hostname resolves, /dev is the caller's"
 is "$(ls -A "$WORK/runrw")" "" "... and nothing was made in DIR"
 is "$(njail -- ls -A /dev | grep -c '^\.')" 0 "no dot-file is left in /dev"
+is "$(njail --tmpfs /dev/.capjail-hosts -- sh -c 'getent hosts capjail
+    ls -A /dev/.capjail-hosts' | tr -s ' ')" "127.0.1.1 capjail" \
+    "--tmpfs /dev/.capjail-hosts: the caller's, and the hostname resolves"
+# A tree whose /etc/hosts leads to capjail's own staged file (an fd of
+# PID 1's): not bound onto itself, the jail runs, nothing stays in /dev.
+R5=$WORK/t5
+tree "$R5"
+chmod -R a+rX "$R5"
+bad_fds=""
+for n in 3 4 5 6 7 8 9; do
+	ln -sfn "/proc/self/fd/$n" "$R5/etc/hosts"
+	out=$(njail --root "$R5" --ro-bind /usr:/usr --net=capjail0 -- \
+	    sh -c 'ls -A /dev | grep "^\."; exit 0') &&
+	    [ -z "$out" ] || bad_fds="$bad_fds $n"
+done
+is "$bad_fds" "" "/etc/hosts -> /proc/self/fd/N, N = 3..9: the jail runs, /dev clean"
 
 out=$(njail --net=capjail0 -- cat /etc/resolv.conf)
 like "$out" "^# written by capjail" "the default root: resolv.conf is written"
