@@ -145,36 +145,6 @@ dns_prepare(struct opts *o)
 		o->resolv = build_resolv(o);
 }
 
-/* path, absolute, without "." and ".." components (in place). */
-static void
-lexical(char *path)
-{
-	char *out = path, *p = path, *seg;
-	size_t n;
-
-	while (*p != '\0') {
-		while (*p == '/')
-			p++;
-		seg = p;
-		while (*p != '\0' && *p != '/')
-			p++;
-		n = (size_t)(p - seg);
-		if (n == 0 || (n == 1 && seg[0] == '.'))
-			continue;
-		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
-			while (out > path && *--out != '/')
-				;
-			continue;
-		}
-		*out++ = '/';
-		memmove(out, seg, n);
-		out += n;
-	}
-	if (out == path)
-		*out++ = '/';
-	*out = '\0';
-}
-
 /*
  * A --bind, --ro-bind or --tmpfs of the caller's already decides path
  * (compared as lexical paths: "/etc//hosts" and "/etc/./hosts" are
@@ -189,7 +159,7 @@ user_mounted(const struct opts *o, const char *path)
 	for (i = 0; i < o->nmnts; i++) {
 		if (str_copy(dst, o->mnts[i].dst, sizeof(dst)) >= sizeof(dst))
 			continue;
-		lexical(dst);
+		path_lexical(dst);
 		n = strlen(dst);
 		if (strncmp(path, dst, n) == 0 &&
 		    (path[n] == '\0' || path[n] == '/' || n == 1))
@@ -229,7 +199,7 @@ make_link_target(const struct opts *o, const char *path)
 		else if ((size_t)snprintf(next, sizeof(next), "%s/%s",
 		    dirname(dir), link) >= sizeof(next))
 			return -1;
-		lexical(next);
+		path_lexical(next);
 		(void)str_copy(cur, next, sizeof(cur));
 	}
 	errno = ELOOP;
@@ -237,55 +207,74 @@ make_link_target(const struct opts *o, const char *path)
 }
 
 /*
- * Is st one of the staged files?  A tree's /etc/hosts may lead to one
- * (a link to /proc/self/fd/N): binding it onto itself would keep its name
- * in /dev.
+ * Is the target t one of the staged files, through its name in /dev,
+ * /proc/self/fd/N or the bind already on /etc/hosts?  Binding onto it
+ * would make its name in /dev a mount point, which no unlink removes.
  */
 static int
-staged(const struct dns_files *df, const struct stat *st)
+staged(const struct dns_files *df, int t)
 {
 	const struct dns_file *f[2] = { &df->hosts, &df->resolv };
-	struct stat fs;
+	struct stat a, b;
 	size_t i;
 
+	if (fstat(t, &a) == -1)
+		return 1;	/* cannot tell: do not bind */
 	for (i = 0; i < 2; i++)
-		if (f[i]->fd != -1 && fstat(f[i]->fd, &fs) == 0 &&
-		    fs.st_dev == st->st_dev && fs.st_ino == st->st_ino)
+		if (f[i]->fd != -1 && fstat(f[i]->fd, &b) == 0 &&
+		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
 			return 1;
 	return 0;
+}
+
+/* The target, resolved once (the tree may change under us); -1 if none. */
+static int
+open_target(const struct opts *o, const char *path)
+{
+	int t;
+
+	if ((t = open(path, O_PATH | O_CLOEXEC)) == -1 &&
+	    make_link_target(o, path) == 0)
+		t = open(path, O_PATH | O_CLOEXEC);
+	return t;
+}
+
+/* What place()'s failure says. */
+static const char *
+why(int e)
+{
+	return e == EDEADLK ? "it leads to a file capjail itself binds" :
+	    strerror(e);
 }
 
 /*
  * Write text to the staged file f and bind it read-only onto path: a
  * bind of the file itself (open_tree), so no staging directory is needed
- * where the caller may have mounted a read-only or a host directory.
+ * where the caller may have mounted a read-only or a host directory.  The
+ * target is checked and mounted on through one fd, never looked up twice.
  */
 static int
 place(const struct opts *o, const struct dns_files *df,
     const struct dns_file *f, const char *text, const char *path)
 {
-	struct stat st;
-	int tree, ok, e;
+	int t, tree = -1, ok = 0, e;
 
-	if (write(f->fd, text, strlen(text)) != (ssize_t)strlen(text))
+	if (write(f->fd, text, strlen(text)) != (ssize_t)strlen(text) ||
+	    (t = open_target(o, path)) == -1)
 		return -1;
-	if (stat(path, &st) == 0) {
-		if (staged(df, &st)) {
-			errno = ELOOP;
-			return -1;
-		}
-	} else if (make_link_target(o, path) == -1)
-		return -1;
-	vlog("dns: %s", path);
-	if ((tree = mnt_clone(f->fd, "", MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
-	    MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0)) == -1)
-		return -1;
-	/* Through a symlink at path, as make_link_target expects. */
-	ok = move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH |
-	    MOVE_MOUNT_T_SYMLINKS) == 0;
+	if (staged(df, t))
+		errno = EDEADLK;	/* see why() */
+	else if ((tree = mnt_clone(f->fd, "", MOUNT_ATTR_RDONLY |
+	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0)) != -1)
+		ok = move_mount(tree, "", t, "", MOVE_MOUNT_F_EMPTY_PATH |
+		    MOVE_MOUNT_T_EMPTY_PATH) == 0;
 	e = errno;
-	(void)close(tree);
+	if (tree != -1)
+		(void)close(tree);
+	(void)close(t);
 	errno = e;
+	if (ok)
+		vlog("dns: %s", path);
 	return ok ? 0 : -1;
 }
 
@@ -371,14 +360,14 @@ dns_install(const struct opts *o, struct dns_files *df)
 	if (hosts != -1 && place(o, df, &df->hosts, "", "/etc/hosts") == -1) {
 		/* A tree without /etc/hosts is a choice: only -v says it. */
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
-		    strerror(errno));
+		    why(errno));
 		hosts = -1;
 	}
 	if (df->resolv.fd != -1 && place(o, df, &df->resolv, o->resolv,
 	    "/etc/resolv.conf") == -1)
 		notice("/etc/resolv.conf: %s: the jail cannot resolve names "
 		    "(bind a file there with --ro-bind FILE:/etc/resolv.conf)",
-		    strerror(errno));
+		    why(errno));
 	unstage(df, &df->hosts);
 	unstage(df, &df->resolv);
 	if (hosts == -1 && df->hosts.fd != -1)

@@ -180,6 +180,7 @@ size_t	 str_copy(char *, const char *, size_t);
 void	 ns_path(char *, pid_t, const char *);
 size_t	 str_append(char *, const char *, size_t);
 int	 write_file(const char *, const char *);
+void	 path_lexical(char *);
 const char *helper_path(void);
 
 /* opts.c */

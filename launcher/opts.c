@@ -174,6 +174,8 @@ add_mount(struct opts *o, enum mnt_kind kind, const char *arg)
 	if (m->dst[0] != '/')
 		errx(EXIT_CAPJAIL, "%s: destination must be an absolute path",
 		    arg);
+	if (strlen(m->dst) >= PATH_MAX)
+		errx(EXIT_CAPJAIL, "%.64s...: destination path too long", arg);
 }
 
 static uint16_t

@@ -67,12 +67,19 @@ tree_stat(const char *root, const char *path, struct stat *st)
 static int
 is_under(const char *path, const char *dir)
 {
-	size_t n = strlen(dir);
+	char p[PATH_MAX], d[PATH_MAX];
+	size_t n;
 
-	if (strcmp(dir, "/") == 0)
+	/* As the kernel reads them: "/run/./h/" is "/run/h". */
+	if (str_copy(p, path, sizeof(p)) >= sizeof(p) ||
+	    str_copy(d, dir, sizeof(d)) >= sizeof(d))
+		return 0;
+	path_lexical(p);
+	path_lexical(d);
+	if (strcmp(d, "/") == 0)
 		return 1;
-	return strncmp(path, dir, n) == 0 &&
-	    (path[n] == '\0' || path[n] == '/');
+	n = strlen(d);
+	return strncmp(p, d, n) == 0 && (p[n] == '\0' || p[n] == '/');
 }
 
 /*

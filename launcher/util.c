@@ -153,3 +153,33 @@ helper_path(void)
 
 	return (p != NULL && *p != '\0') ? p : HELPER_PATH;
 }
+
+/* path, absolute, without "." and ".." components (in place). */
+void
+path_lexical(char *path)
+{
+	char *out = path, *p = path, *seg;
+	size_t n;
+
+	while (*p != '\0') {
+		while (*p == '/')
+			p++;
+		seg = p;
+		while (*p != '\0' && *p != '/')
+			p++;
+		n = (size_t)(p - seg);
+		if (n == 0 || (n == 1 && seg[0] == '.'))
+			continue;
+		if (n == 2 && seg[0] == '.' && seg[1] == '.') {
+			while (out > path && *--out != '/')
+				;
+			continue;
+		}
+		*out++ = '/';
+		memmove(out, seg, n);
+		out += n;
+	}
+	if (out == path)
+		*out++ = '/';
+	*out = '\0';
+}

@@ -187,7 +187,31 @@ for n in 3 4 5 6 7 8 9; do
 	    sh -c 'ls -A /dev | grep "^\."; exit 0') &&
 	    [ -z "$out" ] || bad_fds="$bad_fds $n"
 done
-is "$bad_fds" "" "/etc/hosts -> /proc/self/fd/N, N = 3..9: the jail runs, /dev clean"
+is "$bad_fds" "" \
+    "/etc/hosts -> /proc/self/fd/N, N = 3..9: the jail runs, /dev clean"
+# resolv.conf leading to /etc/hosts, which capjail binds too: a mount
+# there would pin the staged file's name in /dev.  Refused, said; the
+# jail runs.
+ln -sfn hosts "$R5/etc/resolv.conf"
+rm -f "$R5/etc/hosts"
+touch "$R5/etc/hosts"
+chmod a+r "$R5/etc/hosts"
+out=$(njail --root "$R5" --ro-bind /usr:/usr --net=capjail0 -- \
+    sh -c 'ls -A /dev | grep "^\."; exit 0')
+is "$?:$out:$(cat "$ERR")" "0::capjail: /etc/resolv.conf: it leads to a file \
+capjail itself binds: the jail cannot resolve names (bind a file there with \
+--ro-bind FILE:/etc/resolv.conf)" \
+    "a tree's resolv.conf -> hosts: refused, said, /dev clean"
+# A bind destination spelled with "." or a trailing "/" is the same
+# directory of the host's: nothing is made in it.
+ln -sfn /run/h/hosts "$R5/etc/hosts"
+mkdir -p "$WORK/hd2"
+chown "$T_USER:" "$WORK/hd2"
+for d in /run/./h /run/h/ /run//h; do
+	njail --root "$R5" --ro-bind /usr:/usr --bind "$WORK/hd2:$d" -- true
+done
+is "$(ls -A "$WORK/hd2")" "" \
+    "/etc/hosts -> a --bind DIR as /run/./h, /run/h/, /run//h: DIR untouched"
 
 out=$(njail --net=capjail0 -- cat /etc/resolv.conf)
 like "$out" "^# written by capjail" "the default root: resolv.conf is written"
