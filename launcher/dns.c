@@ -207,24 +207,29 @@ make_link_target(const struct opts *o, const char *path)
 }
 
 /*
- * Is the target t one of the staged files, through its name in /dev,
- * /proc/self/fd/N or the bind already on /etc/hosts?  Binding onto it
- * would make its name in /dev a mount point, which no unlink removes.
+ * Why the target t cannot take a staged file, or NULL.  Only a regular
+ * file can (a tree's /etc/hosts -> /dev/null must not turn the jail's
+ * /dev/null into a read-only text).  Nor one of the staged files, reached
+ * through its name in /dev, /proc/self/fd/N or the bind already on
+ * /etc/hosts: a mount there would make its name in /dev a mount point,
+ * which no unlink removes.
  */
-static int
-staged(const struct dns_files *df, int t)
+static const char *
+unfit(const struct dns_files *df, int t)
 {
 	const struct dns_file *f[2] = { &df->hosts, &df->resolv };
 	struct stat a, b;
 	size_t i;
 
 	if (fstat(t, &a) == -1)
-		return 1;	/* cannot tell: do not bind */
+		return strerror(errno);
+	if (!S_ISREG(a.st_mode))
+		return "it is not a regular file";
 	for (i = 0; i < 2; i++)
 		if (f[i]->fd != -1 && fstat(f[i]->fd, &b) == 0 &&
 		    a.st_dev == b.st_dev && a.st_ino == b.st_ino)
-			return 1;
-	return 0;
+			return "it leads to a file capjail itself binds";
+	return NULL;
 }
 
 /* The target, resolved once (the tree may change under us); -1 if none. */
@@ -239,43 +244,36 @@ open_target(const struct opts *o, const char *path)
 	return t;
 }
 
-/* What place()'s failure says. */
-static const char *
-why(int e)
-{
-	return e == EDEADLK ? "it leads to a file capjail itself binds" :
-	    strerror(e);
-}
-
 /*
  * Write text to the staged file f and bind it read-only onto path: a
  * bind of the file itself (open_tree), so no staging directory is needed
  * where the caller may have mounted a read-only or a host directory.  The
  * target is checked and mounted on through one fd, never looked up twice.
+ * Returns NULL, or why not.
  */
-static int
+static const char *
 place(const struct opts *o, const struct dns_files *df,
     const struct dns_file *f, const char *text, const char *path)
 {
-	int t, tree = -1, ok = 0, e;
+	const char *why;
+	int t, tree;
 
 	if (write(f->fd, text, strlen(text)) != (ssize_t)strlen(text) ||
 	    (t = open_target(o, path)) == -1)
-		return -1;
-	if (staged(df, t))
-		errno = EDEADLK;	/* see why() */
-	else if ((tree = mnt_clone(f->fd, "", MOUNT_ATTR_RDONLY |
-	    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC, 0)) != -1)
-		ok = move_mount(tree, "", t, "", MOVE_MOUNT_F_EMPTY_PATH |
-		    MOVE_MOUNT_T_EMPTY_PATH) == 0;
-	e = errno;
-	if (tree != -1)
-		(void)close(tree);
+		return strerror(errno);
+	if ((why = unfit(df, t)) == NULL) {
+		if ((tree = mnt_clone(f->fd, "", MOUNT_ATTR_RDONLY |
+		    MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC,
+		    0)) == -1 || move_mount(tree, "", t, "",
+		    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) == -1)
+			why = strerror(errno);
+		if (tree != -1)
+			(void)close(tree);
+	}
 	(void)close(t);
-	errno = e;
-	if (ok)
+	if (why == NULL)
 		vlog("dns: %s", path);
-	return ok ? 0 : -1;
+	return why;
 }
 
 static char *
@@ -355,19 +353,21 @@ unstage(const struct dns_files *df, struct dns_file *f)
 int
 dns_install(const struct opts *o, struct dns_files *df)
 {
+	const char *why;
 	int hosts = df->hosts.fd;
 
-	if (hosts != -1 && place(o, df, &df->hosts, "", "/etc/hosts") == -1) {
+	if (hosts != -1 &&
+	    (why = place(o, df, &df->hosts, "", "/etc/hosts")) != NULL) {
 		/* A tree without /etc/hosts is a choice: only -v says it. */
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
-		    why(errno));
+		    why);
 		hosts = -1;
 	}
-	if (df->resolv.fd != -1 && place(o, df, &df->resolv, o->resolv,
-	    "/etc/resolv.conf") == -1)
+	if (df->resolv.fd != -1 && (why = place(o, df, &df->resolv,
+	    o->resolv, "/etc/resolv.conf")) != NULL)
 		notice("/etc/resolv.conf: %s: the jail cannot resolve names "
 		    "(bind a file there with --ro-bind FILE:/etc/resolv.conf)",
-		    why(errno));
+		    why);
 	unstage(df, &df->hosts);
 	unstage(df, &df->resolv);
 	if (hosts == -1 && df->hosts.fd != -1)

@@ -63,23 +63,34 @@ tree_stat(const char *root, const char *path, struct stat *st)
 	return r;
 }
 
-/* dir is path or one of its ancestors. */
+/*
+ * If dir is path or one of its ancestors, compared as the kernel reads
+ * them ("/run/./h/" is "/run/h"): the rest of path under dir, in buf
+ * ("" or from a '/'); else NULL.
+ */
+static const char *
+path_under(const char *path, const char *dir, char buf[PATH_MAX])
+{
+	char d[PATH_MAX];
+	size_t n;
+
+	if (str_copy(buf, path, PATH_MAX) >= PATH_MAX ||
+	    str_copy(d, dir, sizeof(d)) >= sizeof(d))
+		return NULL;
+	path_lexical(buf);
+	path_lexical(d);
+	n = strcmp(d, "/") == 0 ? 0 : strlen(d);
+	if (strncmp(buf, d, n) != 0 || (buf[n] != '\0' && buf[n] != '/'))
+		return NULL;
+	return buf + n;
+}
+
 static int
 is_under(const char *path, const char *dir)
 {
-	char p[PATH_MAX], d[PATH_MAX];
-	size_t n;
+	char buf[PATH_MAX];
 
-	/* As the kernel reads them: "/run/./h/" is "/run/h". */
-	if (str_copy(p, path, sizeof(p)) >= sizeof(p) ||
-	    str_copy(d, dir, sizeof(d)) >= sizeof(d))
-		return 0;
-	path_lexical(p);
-	path_lexical(d);
-	if (strcmp(d, "/") == 0)
-		return 1;
-	n = strlen(d);
-	return strncmp(p, d, n) == 0 && (p[n] == '\0' || p[n] == '/');
+	return path_under(path, dir, buf) != NULL;
 }
 
 /*
@@ -171,18 +182,18 @@ tree_check_mountpoints(const struct opts *o)
 int
 tree_has_command(const struct opts *o, const char *path)
 {
-	char host[PATH_MAX];
+	char host[PATH_MAX], buf[PATH_MAX];
+	const char *rest;
 	struct stat st;
 	size_t i;
 	int r;
 
 	for (i = o->nmnts; i-- > 0;) {
-		if (!is_under(path, o->mnts[i].dst))
+		if ((rest = path_under(path, o->mnts[i].dst, buf)) == NULL)
 			continue;
 		if (o->mnts[i].kind == MNT_TMPFS ||
 		    (size_t)snprintf(host, sizeof(host), "%s/%s",
-		    o->mnts[i].src, path + strlen(o->mnts[i].dst)) >=
-		    sizeof(host))
+		    o->mnts[i].src, rest) >= sizeof(host))
 			return 0;
 		r = stat(host, &st);
 		return r == 0 && S_ISREG(st.st_mode) && (st.st_mode & 0111);

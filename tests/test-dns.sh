@@ -202,6 +202,14 @@ is "$?:$out:$(cat "$ERR")" "0::capjail: /etc/resolv.conf: it leads to a file \
 capjail itself binds: the jail cannot resolve names (bind a file there with \
 --ro-bind FILE:/etc/resolv.conf)" \
     "a tree's resolv.conf -> hosts: refused, said, /dev clean"
+# A link to something other than a regular file: not bound over it (a
+# tree's /etc/hosts -> /dev/null left the jail's /dev/null read-only).
+ln -sfn /dev/null "$R5/etc/hosts"
+out=$(njail -v --root "$R5" --ro-bind /usr:/usr -- sh -c \
+    'echo x >/dev/null && echo writable')
+is "$out" "writable" "/etc/hosts -> /dev/null: /dev/null stays the device"
+like "$(cat "$ERR")" "dns: /etc/hosts: it is not a regular file" \
+    "... and -v says why /etc/hosts is not capjail's"
 # A bind destination spelled with "." or a trailing "/" is the same
 # directory of the host's: nothing is made in it.
 ln -sfn /run/h/hosts "$R5/etc/hosts"

@@ -263,4 +263,12 @@ is $? 125 "--subids without newuidmap: exit 125"
 like "$out" "^capjail: --subids: newuidmap not found" \
     "--subids without newuidmap: message"
 
+# The login shell looked up under a --ro-bind whose destination is
+# spelled with "." components: the rest of its path is taken from the
+# same lexical form (a longer spelling read past the shell's path).
+out=$(echo 'echo "shell: $0"' | jail -v --ro-bind /usr/bin:/bin/./././././.)
+is "$out" "shell: $(getent passwd "$T_USER" | cut -d: -f7)" \
+    "--ro-bind /usr/bin:/bin/./././././.: the login shell runs"
+unlike "$(cat "$ERR")" "is not in /: running" "... found under that bind"
+
 done_testing

@@ -165,14 +165,19 @@ def wait():
 threading.stack_size(65536)
 for i in range(4100):
     threading.Thread(target=wait, daemon=True).start()
-time.sleep(2)
+# Ready once the waiters have queued: their line is over 4 KiB (bounded).
+for i in range(600):
+    with open("/proc/locks") as f:
+        if max(len(l) for l in f) > 4096:
+            break
+    time.sleep(0.05)
 open(sys.argv[1] + "/ready", "w").close()
 time.sleep(60)' "$W2") 2>>"$ERR" &
 waiters=$!
 bg_pid "$waiters"
 hold_locks 20
 i=0
-while [ ! -e "$W2/ready" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+while [ ! -e "$W2/ready" ] && [ $i -lt 800 ]; do sleep 0.05; i=$((i + 1)); done
 is "$(awk '{ if (length($0) > m) m = length($0) } END { print (m > 4096) }' \
     /proc/locks)" 1 "a line of /proc/locks is longer than 4 KiB (control)"
 first_tried 21 "another user's 4 KiB line of /proc/locks"
