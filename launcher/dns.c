@@ -153,18 +153,11 @@ dns_prepare(struct opts *o)
 static int
 user_mounted(const struct opts *o, const char *path)
 {
-	char dst[PATH_MAX];
-	size_t i, n;
+	size_t i;
 
-	for (i = 0; i < o->nmnts; i++) {
-		if (str_copy(dst, o->mnts[i].dst, sizeof(dst)) >= sizeof(dst))
-			continue;
-		path_lexical(dst);
-		n = strlen(dst);
-		if (strncmp(path, dst, n) == 0 &&
-		    (path[n] == '\0' || path[n] == '/' || n == 1))
+	for (i = 0; i < o->nmnts; i++)
+		if (tree_is_under(path, o->mnts[i].dst))
 			return 1;
-	}
 	return 0;
 }
 

@@ -315,6 +315,7 @@ int	 tree_has_command(const struct opts *, const char *);
 int	 tree_on_jail_tmpfs(const struct opts *, const char *);
 char	*tree_read(const char *, const char *, size_t);
 void	 tree_check_mountpoints(const struct opts *);
+int	 tree_is_under(const char *, const char *);
 
 /* dns.c */
 void	 dns_prepare(struct opts *);

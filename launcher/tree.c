@@ -85,8 +85,9 @@ path_under(const char *path, const char *dir, char buf[PATH_MAX])
 	return buf + n;
 }
 
-static int
-is_under(const char *path, const char *dir)
+/* dir is path or one of its ancestors, compared as path_under does. */
+int
+tree_is_under(const char *path, const char *dir)
 {
 	char buf[PATH_MAX];
 
@@ -104,11 +105,11 @@ tree_on_jail_tmpfs(const struct opts *o, const char *path)
 	int on = 0;
 
 	for (i = 0; i < NELEM(std_tmpfs); i++)
-		if (is_under(path, std_tmpfs[i]) && strcmp(std_tmpfs[i],
+		if (tree_is_under(path, std_tmpfs[i]) && strcmp(std_tmpfs[i],
 		    "/dev") != 0)
 			on = 1;
 	for (i = 0; i < o->nmnts; i++)
-		if (is_under(path, o->mnts[i].dst))
+		if (tree_is_under(path, o->mnts[i].dst))
 			on = o->mnts[i].kind == MNT_TMPFS;
 	return on;
 }
@@ -129,10 +130,10 @@ cannot_make(const struct opts *o, size_t idx)
 	if (tree_stat(o->root, dst, &st) == 0)
 		return 0;
 	for (i = 0; i < NELEM(std_tmpfs); i++)
-		if (is_under(dst, std_tmpfs[i]))
+		if (tree_is_under(dst, std_tmpfs[i]))
 			return 0;
 	for (i = 0; i < idx; i++)
-		if (is_under(dst, o->mnts[i].dst))
+		if (tree_is_under(dst, o->mnts[i].dst))
 			return 0;
 	return 1;
 }
