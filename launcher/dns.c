@@ -10,8 +10,13 @@
  * the texts go to files on the jail's own /dev tmpfs, bound read-only
  * onto /etc/hosts and /etc/resolv.conf, then unlinked (the target of a
  * dangling symlink there is made first, when it lies on a writable tmpfs
- * such as /run): the host's files are never written.  Trusts nothing in
- * the files it reads beyond their being the caller's to read.
+ * such as /run): the host's own files are never written.  Whether a path
+ * lies on a tmpfs is judged by the mounts' destinations as the caller
+ * spelled them, lexically: a --bind of a host directory reached through
+ * a symlink in the tree (/var/run -> /run) is not seen, and the link's
+ * target may then be made in that directory, which is the caller's to
+ * write anyway.  Trusts nothing in the files it reads beyond their being
+ * the caller's to read.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
