@@ -4,10 +4,11 @@
 # cjtest1, every contender side by side in one run:
 #   true         /bin/true alone (the cost of starting any process)
 #   capjail      capjail -- /bin/true                       start to exit
-#   capjail-net  capjail --net=capjail0 -p 8080:80 -- /bin/echo up
+#   capjail-net  capjail --net=capjail0 -p 8080:80 -- /bin/true
 #                (a veth, the firewall and one published port): start to
-#                exit, and capjail-net-ready: start until "up" arrives,
-#                i.e. until the command runs with its network up
+#                exit; and, in a run of its own, capjail-net-ready: the
+#                same with /bin/echo up, from the start until "up"
+#                arrives, i.e. until the command runs with its network up
 #   bwrap        bwrap --unshare-all --ro-bind / / --proc /proc --dev /dev
 #                --tmpfs /tmp /bin/true                    (the anchor)
 #   unshare      unshare -Urnm --pid --fork --mount-proc /bin/true
@@ -15,13 +16,17 @@
 #   slirp4netns-ready  unshare -Urn, slirp4netns --configure on it, and
 #                the command started once slirp4netns says it is ready:
 #                start until the command's "up" arrives
-#   pasta        pasta -f -q --config-net -- /bin/echo up: start to exit,
-#                and pasta-ready: until "up" arrives
+#   pasta        pasta -f -q --config-net -- /bin/true: start to exit;
+#                and, in a run of its own, pasta-ready: with /bin/echo up,
+#                until "up" arrives
 # RUNS rounds (default 50); each round runs every contender once, in an
 # order rotated every round (ABAB...), timed with bash's $EPOCHREALTIME
 # around the command (no extra process inside the interval).  Samples
 # (microseconds) go to $OUT/start.tsv as "SERIES ROUND US"; a summary is
 # printed; bench/report.sh makes the report's table from the samples.
+# A "ready" run's own end is not a sample: reading "up" from a pipe keeps
+# the reader waiting for the pipe's end, which a start to exit of
+# /bin/true does not measure.
 #
 # Runs as root; the contenders run as cjtest1 in the seed topology's HOST
 # namespace (cjc-st*), in a private mount namespace whose /dev/net/tun is
@@ -55,8 +60,9 @@ shopt -s lastpipe	# the reads below run in this shell and set r
 mkfifo "$d/up" "$d/go" "$d/rdy" || exit 1
 # Opened read-write: no open ever blocks, no read ever sees EOF.
 exec {uf}<>"$d/up" {gf}<>"$d/go" {rf}<>"$d/rdy"
-# upto: read "up" from the command, note when it came, drain the rest.
-upto() { read -r _; r=$EPOCHREALTIME; cat >/dev/null; }
+# upto: read "up" from the command, note when it came, drain the rest
+# with the shell itself (a cat would be one more process start timed).
+upto() { read -r _; r=$EPOCHREALTIME; while read -r _; do :; done; }
 # slirp: the namespace first, then slirp4netns on it, then the command
 # once slirp4netns has configured tap0 (--ready-fd).
 slirp() {
@@ -76,16 +82,19 @@ run() {
 	case $1 in
 	true)		/bin/true ;;
 	capjail)	"$cj" -- /bin/true ;;
-	capjail-net)	"$cj" --net=capjail0 -p 8080:80 -- /bin/echo up | upto ;;
+	capjail-net)	"$cj" --net=capjail0 -p 8080:80 -- /bin/true ;;
+	capjail-net-up)	"$cj" --net=capjail0 -p 8080:80 -- /bin/echo up | upto ;;
 	bwrap)		bwrap --unshare-all --ro-bind / / --proc /proc \
 			    --dev /dev --tmpfs /tmp /bin/true ;;
 	unshare)	unshare -Urnm --pid --fork --mount-proc /bin/true ;;
 	firejail)	firejail --noprofile --quiet /bin/true ;;
 	slirp4netns)	slirp ;;
-	pasta)		pasta -f -q --config-net -- /bin/echo up 2>/dev/null | upto ;;
+	pasta)		pasta -f -q --config-net -- /bin/true 2>/dev/null ;;
+	pasta-up)	pasta -f -q --config-net -- /bin/echo up 2>/dev/null | upto ;;
 	esac
 }
-set -- true capjail capjail-net bwrap unshare firejail slirp4netns pasta
+set -- true capjail capjail-net capjail-net-up bwrap unshare firejail \
+    slirp4netns pasta pasta-up
 for n; do	# a warm-up round, which also checks that each one works
 	r=""; run "$n" >/dev/null || { echo "$n fails" >&2; exit 1; }
 done
@@ -94,11 +103,14 @@ for ((k = 0; k < runs; k++)); do
 		s=$EPOCHREALTIME r=""
 		run "$n" || { echo "$n fails in round $k" >&2; exit 1; }
 		e=$EPOCHREALTIME
-		case $n:$r in (capjail-net: | slirp4netns: | pasta:)
+		case $n:$r in (*-up: | slirp4netns:)
 			echo "$n never said up (round $k)" >&2; exit 1 ;;
 		esac
-		[ -n "$r" ] && echo "$n-ready $k $(( ${r/./} - ${s/./} ))"
-		[ "$n" = slirp4netns ] || echo "$n $k $(( ${e/./} - ${s/./} ))"
+		case $n in
+		*-up | slirp4netns)
+			echo "${n%-up}-ready $k $(( ${r/./} - ${s/./} ))" ;;
+		*)	echo "$n $k $(( ${e/./} - ${s/./} ))" ;;
+		esac
 	done
 	set -- "${@:2}" "$1"	# rotate the order each round
 done'
