@@ -8,15 +8,14 @@
  * /run/systemd/resolve/resolv.conf are taken instead, as podman does; the
  * jail routes IPv4 only, so IPv6 servers are dropped too.  In the child,
  * the texts go to files on the jail's own /dev tmpfs, bound read-only
- * onto /etc/hosts and /etc/resolv.conf, then unlinked (the target of a
- * dangling symlink there is made first, when it lies on a writable tmpfs
- * such as /run): the host's own files are never written.  Whether a path
- * lies on a tmpfs is judged by the mounts' destinations as the caller
- * spelled them, lexically: a --bind of a host directory reached through
- * a symlink in the tree (/var/run -> /run) is not seen, and the link's
- * target may then be made in that directory, which is the caller's to
- * write anyway.  Trusts nothing in the files it reads beyond their being
- * the caller's to read.
+ * onto /etc/hosts and /etc/resolv.conf, then unlinked.  The target of a
+ * dangling symlink there is made first, but only in directories on a
+ * tmpfs capjail made for the jail (/run, a --tmpfs), each judged by its
+ * device as the kernel's lookup reaches it, never by its name: nothing
+ * is written in the host's files or in a directory bound from the host,
+ * whatever symlinks the tree has on the way (/var/run -> /run).  Trusts
+ * nothing in the files it reads beyond their being the caller's to
+ * read.
  */
 #include <sys/mount.h>
 #include <sys/stat.h>
@@ -166,13 +165,94 @@ user_mounted(const struct opts *o, const char *path)
 	return 0;
 }
 
+/* Is the directory fd on a tmpfs capjail made for the jail, but /dev? */
+static int
+own_tmpfs(const struct opts *o, const struct dns_files *df, int fd)
+{
+	struct stat st;
+	size_t i;
+
+	if (fstat(fd, &st) == -1)
+		return 0;
+	for (i = 0; i < df->ntmpfs; i++)
+		if (df->tmpfs[i] == st.st_dev)
+			return 1;
+	for (i = 0; i < o->nmnts; i++)
+		if (o->mnts[i].kind == MNT_TMPFS && o->mnts[i].dev == st.st_dev)
+			return 1;
+	return 0;
+}
+
+/*
+ * The directory name in dir, made if missing and dir is on a tmpfs of
+ * the jail's own; -1 with errno (EROFS: not there).
+ */
+static int
+own_dir(const struct opts *o, const struct dns_files *df, int dir,
+    const char *name)
+{
+	int fd;
+
+	if ((fd = openat(dir, name, O_PATH | O_DIRECTORY | O_CLOEXEC)) != -1 ||
+	    errno != ENOENT)
+		return fd;
+	if (!own_tmpfs(o, df, dir)) {
+		errno = EROFS;
+		return -1;
+	}
+	if (mkdirat(dir, name, 0755) == -1 && errno != EEXIST)
+		return -1;
+	return openat(dir, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/*
+ * Make the file path (absolute, lexical) and the directories it needs,
+ * each in a directory on a tmpfs of the jail's own.  The kernel looks up
+ * one name at a time and each directory it reaches is judged by its
+ * device, so no symlink on the way (/var/run -> /run) leads it into a
+ * directory bound from the host, whatever the names say.
+ */
+static int
+make_on_tmpfs(const struct opts *o, const struct dns_files *df,
+    const char *path)
+{
+	char buf[PATH_MAX], *name, *slash;
+	int dir, next, fd, r = -1;
+
+	if (str_copy(buf, path, sizeof(buf)) >= sizeof(buf)) {
+		errno = ENAMETOOLONG;
+		return -1;
+	}
+	if ((dir = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC)) == -1)
+		return -1;
+	for (name = buf + 1; dir != -1 && (slash = strchr(name, '/')) != NULL;
+	    name = slash + 1) {
+		*slash = '\0';
+		next = own_dir(o, df, dir, name);
+		(void)close(dir);
+		dir = next;
+	}
+	if (dir == -1)
+		return -1;
+	if (!own_tmpfs(o, df, dir))
+		errno = EROFS;
+	else if ((fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL |
+	    O_NOFOLLOW | O_CLOEXEC, 0644)) != -1)
+		r = close(fd);
+	else if (errno == EEXIST)
+		r = 0;
+	(void)close(dir);
+	return r;
+}
+
 /*
  * A dangling symlink at path (resolv.conf -> /run/systemd/...): make its
  * target, only where it lies on a tmpfs of the jail's own (never in a
  * directory bound from the host: nothing is written there).
  */
 static int
-make_link_target(const struct opts *o, const char *path)
+make_link_target(const struct opts *o, const struct dns_files *df,
+    const char *path)
 {
 	char cur[PATH_MAX], link[PATH_MAX], next[PATH_MAX], dir[PATH_MAX];
 	ssize_t n;
@@ -184,11 +264,7 @@ make_link_target(const struct opts *o, const char *path)
 		if ((n = readlink(cur, link, sizeof(link) - 1)) == -1) {
 			if (errno != EINVAL && errno != ENOENT)
 				return -1;
-			if (!tree_on_jail_tmpfs(o, cur)) {
-				errno = EROFS;
-				return -1;
-			}
-			return mnt_make_point(cur, 0);
+			return make_on_tmpfs(o, df, cur);
 		}
 		link[n] = '\0';
 		(void)str_copy(dir, cur, sizeof(dir));
@@ -232,12 +308,13 @@ unfit(const struct dns_files *df, int t)
 
 /* The target, resolved once (the tree may change under us); -1 if none. */
 static int
-open_target(const struct opts *o, const char *path)
+open_target(const struct opts *o, const struct dns_files *df,
+    const char *path)
 {
 	int t;
 
 	if ((t = open(path, O_PATH | O_CLOEXEC)) == -1 &&
-	    make_link_target(o, path) == 0)
+	    make_link_target(o, df, path) == 0)
 		t = open(path, O_PATH | O_CLOEXEC);
 	return t;
 }
@@ -257,7 +334,7 @@ place(const struct opts *o, const struct dns_files *df,
 	int t, tree;
 
 	if (write(f->fd, text, strlen(text)) != (ssize_t)strlen(text) ||
-	    (t = open_target(o, path)) == -1)
+	    (t = open_target(o, df, path)) == -1)
 		return strerror(errno);
 	if ((why = unfit(df, t)) == NULL) {
 		if ((tree = mnt_clone(f->fd, "", MOUNT_ATTR_RDONLY |

@@ -31,6 +31,8 @@
 
 #define SUBID_COUNT	65536u	/* ids mapped from /etc/subuid, /etc/subgid */
 
+#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
+
 enum mnt_kind { MNT_BIND, MNT_RO_BIND, MNT_TMPFS };
 
 /* One --bind, --ro-bind or --tmpfs, applied in command-line order. */
@@ -39,6 +41,7 @@ struct mnt_req {
 	char		 src[PATH_MAX];	/* host path; empty for tmpfs */
 	const char	*dst;		/* path inside the jail */
 	int		 fd;		/* detached clone of src (child only) */
+	dev_t		 dev;		/* tmpfs: its device, once mounted */
 };
 
 /* One --setenv, --unsetenv or --clearenv, applied in command-line order. */
@@ -205,12 +208,13 @@ struct dns_file {
 struct dns_files {
 	int	dir;		/* the jail's /dev, where they are made */
 	struct dns_file hosts, resolv;
+	dev_t	tmpfs[4];	/* /tmp, /var/tmp, /run, /dev/shm (mount.c) */
+	size_t	ntmpfs;
 };
 
 /* mount.c */
 void	 mnt_build_root(struct opts *, struct dns_files *);
 int	 mnt_clone(int, const char *, uint64_t, int);
-int	 mnt_make_point(const char *, int);
 
 /* pid1.c */
 void	 pid1_run(const struct opts *) __attribute__((noreturn));
@@ -312,7 +316,6 @@ void	 jail_seccomp_load(const struct opts *);
 int	 tree_open(const char *, const char *, int);
 int	 tree_stat(const char *, const char *, struct stat *);
 int	 tree_has_command(const struct opts *, const char *);
-int	 tree_on_jail_tmpfs(const struct opts *, const char *);
 char	*tree_read(const char *, const char *, size_t);
 void	 tree_check_mountpoints(const struct opts *);
 int	 tree_is_under(const char *, const char *);

@@ -172,8 +172,13 @@ enter_root(int rootfd)
 		err(EXIT_CAPJAIL, "chdir /");
 }
 
+/*
+ * The kernel's file systems and the jail's tmpfs mounts; the devices of
+ * those a dangling /etc link may lead into go to df (dns.c makes files
+ * only on them).
+ */
 static void
-mount_std(const int kfd[NKFS])
+mount_std(const int kfd[NKFS], struct dns_files *df)
 {
 	struct stat st;
 	size_t i;
@@ -193,6 +198,10 @@ mount_std(const int kfd[NKFS])
 			err(EXIT_CAPJAIL, "mkdir %s", m->path);
 		if (mount(m->type, m->path, m->type, m->flags, m->data) == -1)
 			err(EXIT_CAPJAIL, "mount %s on %s", m->type, m->path);
+		if (strcmp(m->type, "tmpfs") != 0 || strcmp(m->path, "/dev") == 0)
+			continue;
+		if (df->ntmpfs < NELEM(df->tmpfs) && stat(m->path, &st) == 0)
+			df->tmpfs[df->ntmpfs++] = st.st_dev;
 	}
 	/* /var/run is usually a link to /run; a real directory gets it too. */
 	if (lstat("/var/run", &st) == 0 && S_ISDIR(st.st_mode) &&
@@ -238,7 +247,7 @@ no_mountpoint(const char *dst)
  * mkdir -p for a mount point, or an empty file for a file bind; 0, or -1
  * with errno.
  */
-int
+static int
 mnt_make_point(const char *dst, int isdir)
 {
 	char path[PATH_MAX], *p;
@@ -267,7 +276,7 @@ mnt_make_point(const char *dst, int isdir)
 }
 
 static void
-apply_mount(const struct mnt_req *m)
+apply_mount(struct mnt_req *m)
 {
 	struct stat st;
 
@@ -276,8 +285,9 @@ apply_mount(const struct mnt_req *m)
 		if (mnt_make_point(m->dst, 1) == -1)
 			no_mountpoint(m->dst);
 		if (mount("tmpfs", m->dst, "tmpfs", MS_NOSUID | MS_NODEV,
-		    "mode=0755") == -1)
+		    "mode=0755") == -1 || stat(m->dst, &st) == -1)
 			err(EXIT_CAPJAIL, "--tmpfs %s", m->dst);
+		m->dev = st.st_dev;
 		return;
 	}
 	vlog("%s %s on %s", m->kind == MNT_BIND ? "bind" : "ro-bind", m->src,
@@ -345,7 +355,8 @@ mnt_build_root(struct opts *o, struct dns_files *df)
 	clone_sources(o, devfd, kfd);
 	enter_root(rootfd);
 	vlog("mount: /proc, /sys, tmpfs /tmp /var/tmp /run, minimal /dev");
-	mount_std(kfd);
+	df->ntmpfs = 0;
+	mount_std(kfd, df);
 	build_dev(devfd);
 	/* While /dev is surely the jail's own tmpfs: no user mount yet. */
 	dns_stage(o, df);

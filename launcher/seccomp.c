@@ -30,8 +30,6 @@
  */
 #include "seccomp-default.h"
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
 _Static_assert(NELEM(seccomp_default) <= BPF_MAXINSNS,
     "the default seccomp filter is longer than the kernel accepts");
 

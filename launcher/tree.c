@@ -29,8 +29,6 @@ static const char *const std_points[] = {
 };
 static const char *const std_tmpfs[] = { "/dev", "/tmp", "/var/tmp", "/run" };
 
-#define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
-
 /* path (absolute, as inside) opened in root; -1 with errno. */
 int
 tree_open(const char *root, const char *path, int flags)
@@ -92,26 +90,6 @@ tree_is_under(const char *path, const char *dir)
 	char buf[PATH_MAX];
 
 	return path_under(path, dir, buf) != NULL;
-}
-
-/*
- * Is path on a tmpfs the jail made (/tmp, /var/tmp, /run or a --tmpfs),
- * not on a --bind of a host directory?  The last mount covering it says.
- */
-int
-tree_on_jail_tmpfs(const struct opts *o, const char *path)
-{
-	size_t i;
-	int on = 0;
-
-	for (i = 0; i < NELEM(std_tmpfs); i++)
-		if (tree_is_under(path, std_tmpfs[i]) && strcmp(std_tmpfs[i],
-		    "/dev") != 0)
-			on = 1;
-	for (i = 0; i < o->nmnts; i++)
-		if (tree_is_under(path, o->mnts[i].dst))
-			on = o->mnts[i].kind == MNT_TMPFS;
-	return on;
 }
 
 /*

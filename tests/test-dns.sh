@@ -220,6 +220,26 @@ for d in /run/./h /run/h/ /run//h; do
 done
 is "$(ls -A "$WORK/hd2")" "" \
     "/etc/hosts -> a --bind DIR as /run/./h, /run/h/, /run//h: DIR untouched"
+# ... nor reached through a symlink of the tree's (/var/run -> /run, with
+# run/h in the tree so that /var/run/h is a mount point) or the jail's
+# (/dev/fd -> /proc/self/fd): each directory is judged by its device.
+# The control: without the bind, the target is made on the jail's /run.
+ln -sfn /run "$R5/var/run"
+mkdir -p "$R5/run/h"
+chmod a+rx "$R5/run/h"
+is "$(njail --root "$R5" --ro-bind /usr:/usr -- sh -c \
+    'ls /run/h; getent hosts capjail' | tr -s ' ' | tr '\n' '|')" \
+    "hosts|127.0.1.1 capjail|" \
+    "/etc/hosts -> /run/h/hosts, dangling: made on the jail's /run, bound"
+njail --root "$R5" --ro-bind /usr:/usr --bind "$WORK/hd2:/var/run/h" -- true
+is "$?:$(ls -A "$WORK/hd2")" "0:" \
+    "... --bind DIR:/var/run/h (/var/run -> /run): the jail runs, DIR untouched"
+ln -sfn /dev/fd/../../proc/self/root/run/h/hosts "$R5/etc/hosts"
+mkdir -p "$WORK/hd3"
+chown "$T_USER:" "$WORK/hd3"
+njail --root "$R5" --ro-bind /usr:/usr --bind "$WORK/hd3:/run/h" -- true
+is "$?:$(ls -A "$WORK/hd3")" "0:" \
+    "... /etc/hosts -> /dev/fd/../../proc/self/root/run/h/hosts: DIR untouched"
 
 out=$(njail --net=capjail0 -- cat /etc/resolv.conf)
 like "$out" "^# written by capjail" "the default root: resolv.conf is written"
