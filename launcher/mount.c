@@ -50,20 +50,22 @@ static const struct kernel_fs {
 };
 #define NKFS	(sizeof(kernel_fs) / sizeof(kernel_fs[0]))
 
-/* The rest, mounted in this order after pivot_root. */
-static const struct std_mount {
+/*
+ * The jail's tmpfs mounts, in this order after pivot_root, then devpts;
+ * own: a dangling /etc link may lead into it (dns.c makes files there).
+ */
+#define TMPFS_ATTRS	(MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV)
+static const struct jail_tmpfs {
 	const char	*path;
-	const char	*type;
-	unsigned long	 flags;
-	const char	*data;
-} std_mounts[] = {
-	{ "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
-	{ "/var/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
-	{ "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755" },
-	{ "/dev", "tmpfs", MS_NOSUID, "mode=0755" },
-	{ "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777" },
-	{ "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
-	    "newinstance,ptmxmode=0666,mode=620" },
+	const char	*mode;
+	unsigned int	 attrs;
+	int		 own;
+} jail_tmpfs[] = {
+	{ "/tmp", "1777", TMPFS_ATTRS, 1 },
+	{ "/var/tmp", "1777", TMPFS_ATTRS, 1 },
+	{ "/run", "0755", TMPFS_ATTRS, 1 },
+	{ "/dev", "0755", MOUNT_ATTR_NOSUID, 0 },
+	{ "/dev/shm", "1777", TMPFS_ATTRS, 1 },
 };
 
 static const struct dev_link {
@@ -102,15 +104,16 @@ mnt_clone(int dirfd, const char *path, uint64_t attrs, int recursive)
 	return fd;
 }
 
-/* A new, detached instance of a filesystem that takes no options. */
+/* A new, detached instance of a filesystem: its mode, if not NULL. */
 static int
-new_fs(const char *type, unsigned int attrs)
+new_fs(const char *type, const char *mode, unsigned int attrs)
 {
 	int fsfd, fd, saved;
 
 	if ((fsfd = fsopen(type, FSOPEN_CLOEXEC)) == -1)
 		return -1;
-	if (fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == -1)
+	if ((mode != NULL && fsconfig(fsfd, FSCONFIG_SET_STRING, "mode", mode,
+	    0) == -1) || fsconfig(fsfd, FSCONFIG_CMD_CREATE, NULL, NULL, 0) == -1)
 		fd = -1;
 	else
 		fd = fsmount(fsfd, FSMOUNT_CLOEXEC, attrs);
@@ -127,7 +130,7 @@ clone_sources(struct opts *o, int devfd[NDEV], int kfd[NKFS])
 	size_t i;
 
 	for (i = 0; i < NKFS; i++)
-		if ((kfd[i] = new_fs(kernel_fs[i].type,
+		if ((kfd[i] = new_fs(kernel_fs[i].type, NULL,
 		    kernel_fs[i].attrs)) == -1)
 			err(EXIT_CAPJAIL, "new %s", kernel_fs[i].type);
 
@@ -173,6 +176,31 @@ enter_root(int rootfd)
 }
 
 /*
+ * A new tmpfs on path (a symlink there is followed, as by mount(2)); its
+ * device, taken from the mount itself: a second look-up of path could
+ * reach another file system (a magic link, a rename in the tree).  0, or
+ * -1 with errno.
+ */
+static int
+put_tmpfs(const char *path, const char *mode, unsigned int attrs, dev_t *dev)
+{
+	struct stat st;
+	int fd, r = -1, saved;
+
+	if ((fd = new_fs("tmpfs", mode, attrs)) == -1)
+		return -1;
+	if (fstat(fd, &st) == 0 && move_mount(fd, "", AT_FDCWD, path,
+	    MOVE_MOUNT_F_EMPTY_PATH) == 0) {
+		*dev = st.st_dev;
+		r = 0;
+	}
+	saved = errno;
+	(void)close(fd);
+	errno = saved;
+	return r;
+}
+
+/*
  * The kernel's file systems and the jail's tmpfs mounts; the devices of
  * those a dangling /etc link may lead into go to df (dns.c makes files
  * only on them).
@@ -181,6 +209,7 @@ static void
 mount_std(const int kfd[NKFS], struct dns_files *df)
 {
 	struct stat st;
+	dev_t dev;
 	size_t i;
 
 	for (i = 0; i < NKFS; i++) {
@@ -190,19 +219,22 @@ mount_std(const int kfd[NKFS], struct dns_files *df)
 			    kernel_fs[i].path);
 		(void)close(kfd[i]);
 	}
-	for (i = 0; i < sizeof(std_mounts) / sizeof(std_mounts[0]); i++) {
-		const struct std_mount *m = &std_mounts[i];
+	df->ntmpfs = 0;
+	for (i = 0; i < NELEM(jail_tmpfs); i++) {
+		const struct jail_tmpfs *t = &jail_tmpfs[i];
 
-		if (strncmp(m->path, "/dev/", 5) == 0 &&
-		    mkdir(m->path, 0755) == -1)
-			err(EXIT_CAPJAIL, "mkdir %s", m->path);
-		if (mount(m->type, m->path, m->type, m->flags, m->data) == -1)
-			err(EXIT_CAPJAIL, "mount %s on %s", m->type, m->path);
-		if (strcmp(m->type, "tmpfs") != 0 || strcmp(m->path, "/dev") == 0)
-			continue;
-		if (df->ntmpfs < NELEM(df->tmpfs) && stat(m->path, &st) == 0)
-			df->tmpfs[df->ntmpfs++] = st.st_dev;
+		if (strncmp(t->path, "/dev/", 5) == 0 &&
+		    mkdir(t->path, 0755) == -1)
+			err(EXIT_CAPJAIL, "mkdir %s", t->path);
+		if (put_tmpfs(t->path, t->mode, t->attrs, &dev) == -1)
+			err(EXIT_CAPJAIL, "mount tmpfs on %s", t->path);
+		if (t->own && df->ntmpfs < NELEM(df->tmpfs))
+			df->tmpfs[df->ntmpfs++] = dev;
 	}
+	if (mkdir("/dev/pts", 0755) == -1 || mount("devpts", "/dev/pts",
+	    "devpts", MS_NOSUID | MS_NOEXEC,
+	    "newinstance,ptmxmode=0666,mode=620") == -1)
+		err(EXIT_CAPJAIL, "mount devpts on /dev/pts");
 	/* /var/run is usually a link to /run; a real directory gets it too. */
 	if (lstat("/var/run", &st) == 0 && S_ISDIR(st.st_mode) &&
 	    mount("/run", "/var/run", NULL, MS_BIND, NULL) == -1)
@@ -284,10 +316,8 @@ apply_mount(struct mnt_req *m)
 		vlog("tmpfs on %s", m->dst);
 		if (mnt_make_point(m->dst, 1) == -1)
 			no_mountpoint(m->dst);
-		if (mount("tmpfs", m->dst, "tmpfs", MS_NOSUID | MS_NODEV,
-		    "mode=0755") == -1 || stat(m->dst, &st) == -1)
+		if (put_tmpfs(m->dst, "0755", TMPFS_ATTRS, &m->dev) == -1)
 			err(EXIT_CAPJAIL, "--tmpfs %s", m->dst);
-		m->dev = st.st_dev;
 		return;
 	}
 	vlog("%s %s on %s", m->kind == MNT_BIND ? "bind" : "ro-bind", m->src,
@@ -355,7 +385,6 @@ mnt_build_root(struct opts *o, struct dns_files *df)
 	clone_sources(o, devfd, kfd);
 	enter_root(rootfd);
 	vlog("mount: /proc, /sys, tmpfs /tmp /var/tmp /run, minimal /dev");
-	df->ntmpfs = 0;
 	mount_std(kfd, df);
 	build_dev(devfd);
 	/* While /dev is surely the jail's own tmpfs: no user mount yet. */

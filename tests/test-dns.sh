@@ -240,6 +240,27 @@ chown "$T_USER:" "$WORK/hd3"
 njail --root "$R5" --ro-bind /usr:/usr --bind "$WORK/hd3:/run/h" -- true
 is "$?:$(ls -A "$WORK/hd3")" "0:" \
     "... /etc/hosts -> /dev/fd/../../proc/self/root/run/h/hosts: DIR untouched"
+# A tmpfs that lands elsewhere than its path says (the path is a magic
+# link, the caller's or the tree's): its device is the mount's own, so
+# the directory under it still counts as the host's.
+R6=$WORK/t6
+tree "$R6"
+mkdir -p "$R6/h" "$WORK/hd4" "$WORK/hd5"
+ln -s /h/hosts "$R6/etc/hosts"
+ln -s /proc/self/root "$WORK/hd4/l"
+chown -h "$T_USER:" "$WORK/hd4" "$WORK/hd4/l" "$WORK/hd5"
+chmod -R a+rX "$R6"
+njail --root "$R6" --ro-bind /usr:/usr --bind "$WORK/hd4:/h" --tmpfs /h/l \
+    -- true
+is "$(ls -A "$WORK/hd4")" "l" \
+    "--tmpfs /h/l, l -> /proc/self/root in the --bind DIR: nothing made in DIR"
+rmdir "$R6/tmp"
+ln -s /proc/self/root "$R6/tmp"
+mkdir -p "$R6/proc/self/root"
+chmod -R a+rX "$R6"
+njail --root "$R6" --ro-bind /usr:/usr --bind "$WORK/hd5:/h" -- true
+is "$(ls -A "$WORK/hd5")" "" \
+    "the tree's /tmp -> /proc/self/root, --bind DIR:/h: nothing made in DIR"
 
 out=$(njail --net=capjail0 -- cat /etc/resolv.conf)
 like "$out" "^# written by capjail" "the default root: resolv.conf is written"
