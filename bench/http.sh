@@ -13,11 +13,11 @@
 # root; only throwaway network namespaces named cjc-*.
 #
 # Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
-# REQUESTS (default 10000), ROUNDS (default 3), OUT.
+# REQUESTS (default 10000), ROUNDS (default 5), OUT.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 REQUESTS=${REQUESTS:-10000}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 100 ] &&
     [ "$REQUESTS" -ge 100 ] && [ "$REQUESTS" -le 1000000 ] ||
     { echo "http: ROUNDS 1..100, REQUESTS 100..1000000" >&2; exit 1; }

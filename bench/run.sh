@@ -39,7 +39,7 @@ if [ "${QUICK:-0}" = 1 ]; then
 	mode="in quick mode (QUICK=1: $RUNS start rounds, 1 round of ${DURATION}s iperf3 and $REQUESTS-request ab runs, $JAILS jails): a check of the harness, not a measurement"
 else
 	DIR=$top/bench/results
-	export RUNS=${RUNS:-100} ROUNDS=${ROUNDS:-3} DURATION=${DURATION:-5}
+	export RUNS=${RUNS:-100} ROUNDS=${ROUNDS:-5} DURATION=${DURATION:-5}
 	export REQUESTS=${REQUESTS:-10000} JAILS=${JAILS:-500}
 	mode="($RUNS start rounds, $ROUNDS rounds of ${DURATION}s iperf3 and $REQUESTS-request ab runs, $JAILS jails)"
 fi

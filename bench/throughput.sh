@@ -15,12 +15,12 @@
 # nothing here touches the machine's own interfaces, routes or firewall.
 #
 # Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
-# DURATION seconds per direction (default 5), ROUNDS (default 3), OUT,
+# DURATION seconds per direction (default 5), ROUNDS (default 5), OUT,
 # BENCH_PATHS (bench/paths.sh).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-5}
-ROUNDS=${ROUNDS:-3}
+ROUNDS=${ROUNDS:-5}
 [ "$ROUNDS" -ge 1 ] && [ "$ROUNDS" -le 100 ] &&
     [ "$DURATION" -ge 1 ] && [ "$DURATION" -le 60 ] ||
     { echo "throughput: ROUNDS 1..100, DURATION 1..60" >&2; exit 1; }
