@@ -165,7 +165,18 @@ user_mounted(const struct opts *o, const char *path)
 	return 0;
 }
 
-/* Is the directory fd on a tmpfs capjail made for the jail, but /dev? */
+static int
+same_fs(const struct stat *st, int fd)
+{
+	struct stat t;
+
+	return fd != -1 && fstat(fd, &t) == 0 && t.st_dev == st->st_dev;
+}
+
+/*
+ * Is the directory fd on a tmpfs capjail made for the jail, but /dev?
+ * Asked of the mounts themselves (their fds, from mount.c).
+ */
 static int
 own_tmpfs(const struct opts *o, const struct dns_files *df, int fd)
 {
@@ -175,12 +186,29 @@ own_tmpfs(const struct opts *o, const struct dns_files *df, int fd)
 	if (fstat(fd, &st) == -1)
 		return 0;
 	for (i = 0; i < df->ntmpfs; i++)
-		if (df->tmpfs[i] == st.st_dev)
+		if (same_fs(&st, df->tmpfs[i]))
 			return 1;
 	for (i = 0; i < o->nmnts; i++)
-		if (o->mnts[i].kind == MNT_TMPFS && o->mnts[i].dev == st.st_dev)
+		if (o->mnts[i].kind == MNT_TMPFS &&
+		    same_fs(&st, o->mnts[i].fd))
 			return 1;
 	return 0;
+}
+
+/* The tmpfs fds mount.c left for own_tmpfs: not needed after this. */
+static void
+release_tmpfs(struct opts *o, struct dns_files *df)
+{
+	size_t i;
+
+	for (i = 0; i < df->ntmpfs; i++)
+		(void)close(df->tmpfs[i]);
+	df->ntmpfs = 0;
+	for (i = 0; i < o->nmnts; i++)
+		if (o->mnts[i].kind == MNT_TMPFS && o->mnts[i].fd != -1) {
+			(void)close(o->mnts[i].fd);
+			o->mnts[i].fd = -1;
+		}
 }
 
 /*
@@ -426,7 +454,7 @@ unstage(const struct dns_files *df, struct dns_file *f)
  * warning: the jail still runs.  The names go from /dev either way.
  */
 int
-dns_install(const struct opts *o, struct dns_files *df)
+dns_install(struct opts *o, struct dns_files *df)
 {
 	const char *why;
 	int hosts = df->hosts.fd;
@@ -450,6 +478,7 @@ dns_install(const struct opts *o, struct dns_files *df)
 	if (df->resolv.fd != -1)
 		(void)close(df->resolv.fd);
 	(void)close(df->dir);
+	release_tmpfs(o, df);
 	return hosts;
 }
 

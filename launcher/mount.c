@@ -176,41 +176,38 @@ enter_root(int rootfd)
 }
 
 /*
- * A new tmpfs on path (a symlink there is followed, as by mount(2)); its
- * device, taken from the mount itself: a second look-up of path could
- * reach another file system (a magic link, a rename in the tree).  0, or
- * -1 with errno.
+ * A new tmpfs on path (a symlink there is followed, as by mount(2)).
+ * Returns the mount's fd, or -1 with errno.  dns.c knows the jail's own
+ * tmpfs by these fds, never by a second look-up of path, which could
+ * reach another file system (a magic link, a rename in the tree); held,
+ * they keep each tmpfs's device number from going to another mount.
  */
 static int
-put_tmpfs(const char *path, const char *mode, unsigned int attrs, dev_t *dev)
+put_tmpfs(const char *path, const char *mode, unsigned int attrs)
 {
-	struct stat st;
-	int fd, r = -1, saved;
+	int fd, saved;
 
 	if ((fd = new_fs("tmpfs", mode, attrs)) == -1)
 		return -1;
-	if (fstat(fd, &st) == 0 && move_mount(fd, "", AT_FDCWD, path,
-	    MOVE_MOUNT_F_EMPTY_PATH) == 0) {
-		*dev = st.st_dev;
-		r = 0;
-	}
+	if (move_mount(fd, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH |
+	    MOVE_MOUNT_T_SYMLINKS) == 0)
+		return fd;
 	saved = errno;
 	(void)close(fd);
 	errno = saved;
-	return r;
+	return -1;
 }
 
 /*
- * The kernel's file systems and the jail's tmpfs mounts; the devices of
- * those a dangling /etc link may lead into go to df (dns.c makes files
- * only on them).
+ * The kernel's file systems and the jail's tmpfs mounts; those a dangling
+ * /etc link may lead into go to df (dns.c makes files only on them).
  */
 static void
 mount_std(const int kfd[NKFS], struct dns_files *df)
 {
 	struct stat st;
-	dev_t dev;
 	size_t i;
+	int fd;
 
 	for (i = 0; i < NKFS; i++) {
 		if (move_mount(kfd[i], "", AT_FDCWD, kernel_fs[i].path,
@@ -226,10 +223,12 @@ mount_std(const int kfd[NKFS], struct dns_files *df)
 		if (strncmp(t->path, "/dev/", 5) == 0 &&
 		    mkdir(t->path, 0755) == -1)
 			err(EXIT_CAPJAIL, "mkdir %s", t->path);
-		if (put_tmpfs(t->path, t->mode, t->attrs, &dev) == -1)
+		if ((fd = put_tmpfs(t->path, t->mode, t->attrs)) == -1)
 			err(EXIT_CAPJAIL, "mount tmpfs on %s", t->path);
 		if (t->own && df->ntmpfs < NELEM(df->tmpfs))
-			df->tmpfs[df->ntmpfs++] = dev;
+			df->tmpfs[df->ntmpfs++] = fd;
+		else
+			(void)close(fd);
 	}
 	if (mkdir("/dev/pts", 0755) == -1 || mount("devpts", "/dev/pts",
 	    "devpts", MS_NOSUID | MS_NOEXEC,
@@ -316,7 +315,7 @@ apply_mount(struct mnt_req *m)
 		vlog("tmpfs on %s", m->dst);
 		if (mnt_make_point(m->dst, 1) == -1)
 			no_mountpoint(m->dst);
-		if (put_tmpfs(m->dst, "0755", TMPFS_ATTRS, &m->dev) == -1)
+		if ((m->fd = put_tmpfs(m->dst, "0755", TMPFS_ATTRS)) == -1)
 			err(EXIT_CAPJAIL, "--tmpfs %s", m->dst);
 		return;
 	}

@@ -250,17 +250,33 @@ ln -s /h/hosts "$R6/etc/hosts"
 ln -s /proc/self/root "$WORK/hd4/l"
 chown -h "$T_USER:" "$WORK/hd4" "$WORK/hd4/l" "$WORK/hd5"
 chmod -R a+rX "$R6"
-njail --root "$R6" --ro-bind /usr:/usr --bind "$WORK/hd4:/h" --tmpfs /h/l \
-    -- true
-is "$(ls -A "$WORK/hd4")" "l" \
-    "--tmpfs /h/l, l -> /proc/self/root in the --bind DIR: nothing made in DIR"
+for d in /h/l /h/l/.; do
+	njail --root "$R6" --ro-bind /usr:/usr --bind "$WORK/hd4:/h" \
+	    --tmpfs "$d" -- true
+	is "$?:$(ls -A "$WORK/hd4")" "0:l" \
+	    "--tmpfs $d, l -> /proc/self/root in the --bind DIR: nothing made in DIR"
+done
 rmdir "$R6/tmp"
 ln -s /proc/self/root "$R6/tmp"
 mkdir -p "$R6/proc/self/root"
 chmod -R a+rX "$R6"
 njail --root "$R6" --ro-bind /usr:/usr --bind "$WORK/hd5:/h" -- true
-is "$(ls -A "$WORK/hd5")" "" \
+is "$?:$(ls -A "$WORK/hd5")" "0:" \
     "the tree's /tmp -> /proc/self/root, --bind DIR:/h: nothing made in DIR"
+# Made from an fd and moved into place, a tmpfs still follows a symlink
+# at its path, as mount(2) did: the tree's var/tmp -> ../tmp, --tmpfs on
+# a link.
+R7=$WORK/t7
+tree "$R7"
+rmdir "$R7/var/tmp"
+ln -s ../tmp "$R7/var/tmp"
+mkdir -p "$R7/opt/t"
+ln -s /opt/t "$R7/x"
+chmod -R a+rX "$R7"
+out=$(njail --root "$R7" --ro-bind /usr:/usr --tmpfs /x -- sh -c \
+    'touch /var/tmp/a /opt/t/b && ls /tmp && ls /opt/t')
+is "$?:$(echo $out)" "0:a b" \
+    "a tmpfs on a symlink (var/tmp -> ../tmp, --tmpfs /x -> /opt/t) lands where it leads"
 
 out=$(njail --net=capjail0 -- cat /etc/resolv.conf)
 like "$out" "^# written by capjail" "the default root: resolv.conf is written"
