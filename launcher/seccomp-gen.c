@@ -108,7 +108,12 @@ add_rules(scmp_filter_ctx ctx)
 /*
  * Only the native ABI is allowed: a system call made through another one
  * (i386's int 0x80, x32 on x86_64) is the bad-architecture case, and
- * fails with EPERM as well.
+ * fails with EPERM as well.  The rules are laid out as a binary tree by
+ * system call number (as runc does; libseccomp >= 2.5.4 for a filter
+ * with rules): the same decisions, ~10 compares to reach one instead of
+ * up to ~90.  Loading it is cheaper too, because the kernel runs the
+ * filter once per system call number to cache what is always allowed:
+ * 244 against 306 us per load here (median of 300 interleaved loads).
  */
 int
 main(void)
@@ -122,6 +127,8 @@ main(void)
 	    SCMP_ACT_ERRNO(EPERM));
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
+	if (r == 0)
+		r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2);
 	if (r != 0)
 		errc(1, -r, "seccomp_attr_set");
 	add_rules(ctx);
