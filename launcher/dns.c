@@ -165,50 +165,35 @@ user_mounted(const struct opts *o, const char *path)
 	return 0;
 }
 
-static int
-same_fs(const struct stat *st, int fd)
-{
-	struct stat t;
-
-	return fd != -1 && fstat(fd, &t) == 0 && t.st_dev == st->st_dev;
-}
-
 /*
  * Is the directory fd on a tmpfs capjail made for the jail, but /dev?
  * Asked of the mounts themselves (their fds, from mount.c).
  */
 static int
-own_tmpfs(const struct opts *o, const struct dns_files *df, int fd)
+own_tmpfs(const struct dns_files *df, int fd)
 {
-	struct stat st;
+	struct stat st, t;
 	size_t i;
 
 	if (fstat(fd, &st) == -1)
 		return 0;
 	for (i = 0; i < df->ntmpfs; i++)
-		if (same_fs(&st, df->tmpfs[i]))
-			return 1;
-	for (i = 0; i < o->nmnts; i++)
-		if (o->mnts[i].kind == MNT_TMPFS &&
-		    same_fs(&st, o->mnts[i].fd))
+		if (fstat(df->tmpfs[i], &t) == 0 && t.st_dev == st.st_dev)
 			return 1;
 	return 0;
 }
 
 /* The tmpfs fds mount.c left for own_tmpfs: not needed after this. */
 static void
-release_tmpfs(struct opts *o, struct dns_files *df)
+release_tmpfs(struct dns_files *df)
 {
 	size_t i;
 
 	for (i = 0; i < df->ntmpfs; i++)
 		(void)close(df->tmpfs[i]);
+	free(df->tmpfs);
+	df->tmpfs = NULL;
 	df->ntmpfs = 0;
-	for (i = 0; i < o->nmnts; i++)
-		if (o->mnts[i].kind == MNT_TMPFS && o->mnts[i].fd != -1) {
-			(void)close(o->mnts[i].fd);
-			o->mnts[i].fd = -1;
-		}
 }
 
 /*
@@ -216,15 +201,14 @@ release_tmpfs(struct opts *o, struct dns_files *df)
  * the jail's own; -1 with errno (EROFS: not there).
  */
 static int
-own_dir(const struct opts *o, const struct dns_files *df, int dir,
-    const char *name)
+own_dir(const struct dns_files *df, int dir, const char *name)
 {
 	int fd;
 
 	if ((fd = openat(dir, name, O_PATH | O_DIRECTORY | O_CLOEXEC)) != -1 ||
 	    errno != ENOENT)
 		return fd;
-	if (!own_tmpfs(o, df, dir)) {
+	if (!own_tmpfs(df, dir)) {
 		errno = EROFS;
 		return -1;
 	}
@@ -241,8 +225,7 @@ own_dir(const struct opts *o, const struct dns_files *df, int dir,
  * directory bound from the host, whatever the names say.
  */
 static int
-make_on_tmpfs(const struct opts *o, const struct dns_files *df,
-    const char *path)
+make_on_tmpfs(const struct dns_files *df, const char *path)
 {
 	char buf[PATH_MAX], *name, *slash;
 	int dir, next, fd, r = -1;
@@ -256,13 +239,13 @@ make_on_tmpfs(const struct opts *o, const struct dns_files *df,
 	for (name = buf + 1; dir != -1 && (slash = strchr(name, '/')) != NULL;
 	    name = slash + 1) {
 		*slash = '\0';
-		next = own_dir(o, df, dir, name);
+		next = own_dir(df, dir, name);
 		(void)close(dir);
 		dir = next;
 	}
 	if (dir == -1)
 		return -1;
-	if (!own_tmpfs(o, df, dir))
+	if (!own_tmpfs(df, dir))
 		errno = EROFS;
 	else if ((fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL |
 	    O_NOFOLLOW | O_CLOEXEC, 0644)) != -1)
@@ -279,8 +262,7 @@ make_on_tmpfs(const struct opts *o, const struct dns_files *df,
  * directory bound from the host: nothing is written there).
  */
 static int
-make_link_target(const struct opts *o, const struct dns_files *df,
-    const char *path)
+make_link_target(const struct dns_files *df, const char *path)
 {
 	char cur[PATH_MAX], link[PATH_MAX], next[PATH_MAX], dir[PATH_MAX];
 	ssize_t n;
@@ -292,7 +274,7 @@ make_link_target(const struct opts *o, const struct dns_files *df,
 		if ((n = readlink(cur, link, sizeof(link) - 1)) == -1) {
 			if (errno != EINVAL && errno != ENOENT)
 				return -1;
-			return make_on_tmpfs(o, df, cur);
+			return make_on_tmpfs(df, cur);
 		}
 		link[n] = '\0';
 		(void)str_copy(dir, cur, sizeof(dir));
@@ -336,13 +318,12 @@ unfit(const struct dns_files *df, int t)
 
 /* The target, resolved once (the tree may change under us); -1 if none. */
 static int
-open_target(const struct opts *o, const struct dns_files *df,
-    const char *path)
+open_target(const struct dns_files *df, const char *path)
 {
 	int t;
 
 	if ((t = open(path, O_PATH | O_CLOEXEC)) == -1 &&
-	    make_link_target(o, df, path) == 0)
+	    make_link_target(df, path) == 0)
 		t = open(path, O_PATH | O_CLOEXEC);
 	return t;
 }
@@ -355,14 +336,14 @@ open_target(const struct opts *o, const struct dns_files *df,
  * Returns NULL, or why not.
  */
 static const char *
-place(const struct opts *o, const struct dns_files *df,
-    const struct dns_file *f, const char *text, const char *path)
+place(const struct dns_files *df, const struct dns_file *f,
+    const char *text, const char *path)
 {
 	const char *why;
 	int t, tree;
 
 	if (write(f->fd, text, strlen(text)) != (ssize_t)strlen(text) ||
-	    (t = open_target(o, df, path)) == -1)
+	    (t = open_target(df, path)) == -1)
 		return strerror(errno);
 	if ((why = unfit(df, t)) == NULL) {
 		if ((tree = mnt_clone(f->fd, "", MOUNT_ATTR_RDONLY |
@@ -454,19 +435,19 @@ unstage(const struct dns_files *df, struct dns_file *f)
  * warning: the jail still runs.  The names go from /dev either way.
  */
 int
-dns_install(struct opts *o, struct dns_files *df)
+dns_install(const struct opts *o, struct dns_files *df)
 {
 	const char *why;
 	int hosts = df->hosts.fd;
 
 	if (hosts != -1 &&
-	    (why = place(o, df, &df->hosts, "", "/etc/hosts")) != NULL) {
+	    (why = place(df, &df->hosts, "", "/etc/hosts")) != NULL) {
 		/* A tree without /etc/hosts is a choice: only -v says it. */
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
 		    why);
 		hosts = -1;
 	}
-	if (df->resolv.fd != -1 && (why = place(o, df, &df->resolv,
+	if (df->resolv.fd != -1 && (why = place(df, &df->resolv,
 	    o->resolv, "/etc/resolv.conf")) != NULL)
 		notice("/etc/resolv.conf: %s: the jail cannot resolve names "
 		    "(bind a file there with --ro-bind FILE:/etc/resolv.conf)",
@@ -478,7 +459,7 @@ dns_install(struct opts *o, struct dns_files *df)
 	if (df->resolv.fd != -1)
 		(void)close(df->resolv.fd);
 	(void)close(df->dir);
-	release_tmpfs(o, df);
+	release_tmpfs(df);
 	return hosts;
 }
 

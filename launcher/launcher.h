@@ -40,8 +40,7 @@ struct mnt_req {
 	enum mnt_kind	 kind;
 	char		 src[PATH_MAX];	/* host path; empty for tmpfs */
 	const char	*dst;		/* path inside the jail */
-	int		 fd;		/* child: detached clone of src; the */
-					/* tmpfs, mounted, until dns_install */
+	int		 fd;		/* detached clone of src (child only) */
 };
 
 /* One --setenv, --unsetenv or --clearenv, applied in command-line order. */
@@ -208,8 +207,8 @@ struct dns_file {
 struct dns_files {
 	int	dir;		/* the jail's /dev, where they are made */
 	struct dns_file hosts, resolv;
-	int	tmpfs[4];	/* /tmp, /var/tmp, /run, /dev/shm, mounted */
-	size_t	ntmpfs;		/* (mount.c), held until dns_install */
+	int	*tmpfs;		/* the jail's tmpfs mounts but /dev, */
+	size_t	ntmpfs;		/* from mount.c, held until dns_install */
 };
 
 /* mount.c */
@@ -323,7 +322,7 @@ int	 tree_is_under(const char *, const char *);
 /* dns.c */
 void	 dns_prepare(struct opts *);
 void	 dns_stage(const struct opts *, struct dns_files *);
-int	 dns_install(struct opts *, struct dns_files *);
+int	 dns_install(const struct opts *, struct dns_files *);
 void	 dns_hosts(const struct opts *, int, uint32_t);
 
 /* check.c */

@@ -216,7 +216,6 @@ mount_std(const int kfd[NKFS], struct dns_files *df)
 			    kernel_fs[i].path);
 		(void)close(kfd[i]);
 	}
-	df->ntmpfs = 0;
 	for (i = 0; i < NELEM(jail_tmpfs); i++) {
 		const struct jail_tmpfs *t = &jail_tmpfs[i];
 
@@ -225,7 +224,7 @@ mount_std(const int kfd[NKFS], struct dns_files *df)
 			err(EXIT_CAPJAIL, "mkdir %s", t->path);
 		if ((fd = put_tmpfs(t->path, t->mode, t->attrs)) == -1)
 			err(EXIT_CAPJAIL, "mount tmpfs on %s", t->path);
-		if (t->own && df->ntmpfs < NELEM(df->tmpfs))
+		if (t->own)
 			df->tmpfs[df->ntmpfs++] = fd;
 		else
 			(void)close(fd);
@@ -307,7 +306,7 @@ mnt_make_point(const char *dst, int isdir)
 }
 
 static void
-apply_mount(struct mnt_req *m)
+apply_mount(struct mnt_req *m, struct dns_files *df)
 {
 	struct stat st;
 
@@ -315,8 +314,10 @@ apply_mount(struct mnt_req *m)
 		vlog("tmpfs on %s", m->dst);
 		if (mnt_make_point(m->dst, 1) == -1)
 			no_mountpoint(m->dst);
-		if ((m->fd = put_tmpfs(m->dst, "0755", TMPFS_ATTRS)) == -1)
+		if ((df->tmpfs[df->ntmpfs] = put_tmpfs(m->dst, "0755",
+		    TMPFS_ATTRS)) == -1)
 			err(EXIT_CAPJAIL, "--tmpfs %s", m->dst);
+		df->ntmpfs++;
 		return;
 	}
 	vlog("%s %s on %s", m->kind == MNT_BIND ? "bind" : "ro-bind", m->src,
@@ -384,11 +385,16 @@ mnt_build_root(struct opts *o, struct dns_files *df)
 	clone_sources(o, devfd, kfd);
 	enter_root(rootfd);
 	vlog("mount: /proc, /sys, tmpfs /tmp /var/tmp /run, minimal /dev");
+	/* Room for every tmpfs mount_std and apply_mount make. */
+	if ((df->tmpfs = calloc(NELEM(jail_tmpfs) + o->nmnts,
+	    sizeof(df->tmpfs[0]))) == NULL)
+		err(EXIT_CAPJAIL, "calloc");
+	df->ntmpfs = 0;
 	mount_std(kfd, df);
 	build_dev(devfd);
 	/* While /dev is surely the jail's own tmpfs: no user mount yet. */
 	dns_stage(o, df);
 	for (i = 0; i < o->nmnts; i++)
-		apply_mount(&o->mnts[i]);
+		apply_mount(&o->mnts[i], df);
 	enter_cwd(o);
 }
