@@ -18,6 +18,7 @@
  * read.
  */
 #include <sys/mount.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -360,19 +361,67 @@ place(const struct dns_files *df, const struct dns_file *f,
 	return why;
 }
 
-static char *
-build_hosts(const struct opts *o, uint32_t addr)
+/* All of s to fd; 0, or -1 with errno. */
+static int
+put(int fd, const char *s)
 {
-	struct in_addr in = { .s_addr = addr != 0 ? addr :
-	    htonl(0x7f000101) };
-	char *text;
+	size_t len = strlen(s);
+	ssize_t n = write(fd, s, len);
 
-	if (asprintf(&text, "127.0.0.1\tlocalhost\n"
-	    "::1\tlocalhost ip6-localhost ip6-loopback\n%s\t%s\n%s",
-	    inet_ntoa(in), o->hostname, o->hosts != NULL ? o->hosts : "")
-	    == -1)
-		err(EXIT_CAPJAIL, "asprintf");
-	return text;
+	if (n >= 0 && (size_t)n != len)
+		errno = ENOSPC;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* The dotted quad of addr (network order), without printf. */
+static const char *
+ip4_text(char *buf, size_t size, uint32_t addr)
+{
+	uint32_t a = ntohl(addr);
+	char *p = buf + size;
+	int i;
+
+	*--p = '\0';
+	for (i = 0; i < 4; i++, a >>= 8) {
+		if (i > 0)
+			*--p = '.';
+		p = fmt_ulong(p, a & 0xff);
+	}
+	return p;
+}
+
+/*
+ * Create "/dev/.capjail-" and 12 random letters and digits, as mkostemp
+ * would (a file of mode 0600, O_EXCL), with getrandom's names.  Not
+ * mkostemp itself: glibc draws its names from the clock, and the clock's
+ * first read in the child faults in pages of the vDSO (see fmt_ulong).
+ * Where getrandom is refused (a caller's seccomp filter), mkostemp it is.
+ */
+static int
+stage_create(char *name, size_t size)
+{
+	static const char set[] = "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	unsigned char r[12];
+	size_t i, len;
+	int fd, tries;
+
+	for (tries = 0; tries < 16; tries++) {
+		if (getrandom(r, sizeof(r), GRND_NONBLOCK) !=
+		    (ssize_t)sizeof(r)) {
+			(void)str_copy(name, "/dev/.capjail-XXXXXX", size);
+			return mkostemp(name, O_CLOEXEC);
+		}
+		len = str_copy(name, "/dev/.capjail-", size);
+		for (i = 0; i < sizeof(r) && len + i + 1 < size; i++)
+			name[len + i] = set[r[i] % (sizeof(set) - 1)];
+		name[len + i] = '\0';
+		fd = open(name, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW |
+		    O_CLOEXEC, 0600);
+		if (fd != -1 || errno != EEXIST)
+			return fd;
+	}
+	return -1;
 }
 
 /*
@@ -383,8 +432,7 @@ build_hosts(const struct opts *o, uint32_t addr)
 static void
 stage_file(struct dns_file *f, const char *path)
 {
-	(void)snprintf(f->name, sizeof(f->name), "/dev/.capjail-XXXXXX");
-	if ((f->fd = mkostemp(f->name, O_CLOEXEC)) != -1 &&
+	if ((f->fd = stage_create(f->name, sizeof(f->name))) != -1 &&
 	    fchmod(f->fd, 0644) == 0)
 		return;
 	notice("dns: a file for %s on the jail's /dev: %s: it stays the "
@@ -471,14 +519,18 @@ dns_install(const struct opts *o, struct dns_files *df)
 void
 dns_hosts(const struct opts *o, int fd, uint32_t addr)
 {
-	char *text;
+	char ip[sizeof("255.255.255.255")];
 
 	if (fd == -1)
 		return;
-	text = build_hosts(o, addr);
-	if (write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+	/* Written in pieces: the child has no printf (see fmt_ulong). */
+	if (put(fd, "127.0.0.1\tlocalhost\n"
+	    "::1\tlocalhost ip6-localhost ip6-loopback\n") == -1 ||
+	    put(fd, ip4_text(ip, sizeof(ip), addr != 0 ? addr :
+	    htonl(0x7f000101))) == -1 || put(fd, "\t") == -1 ||
+	    put(fd, o->hostname) == -1 || put(fd, "\n") == -1 ||
+	    (o->hosts != NULL && put(fd, o->hosts) == -1))
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
 		    strerror(errno));
-	free(text);
 	(void)close(fd);
 }

@@ -118,7 +118,7 @@ struct opts {
 	uid_t		 uid;		/* inside ids of the command */
 	gid_t		 gid;
 	uid_t		 outer_uid;	/* the caller's, before any clone */
-	char		 hide[HIDE_MAX][PATH_MAX]; /* the record dir, inside */
+	char		*hide[HIDE_MAX];	/* the record dir, inside */
 	size_t		 nhide;
 	gid_t		 outer_gid;
 	uint32_t	 subuid;	/* first subordinate ids (--subids) */
@@ -175,6 +175,7 @@ extern int verbose, quiet;
 /* util.c */
 void	 vlog(const char *, ...) __attribute__((format(printf, 1, 2)));
 double	 since_start_ms(void);
+char	*fmt_ulong(char *, unsigned long);
 void	 notice(const char *, ...) __attribute__((format(printf, 1, 2)));
 void	*xreallocarray(void *, size_t, size_t);
 size_t	 str_copy(char *, const char *, size_t);
@@ -212,6 +213,7 @@ struct dns_files {
 };
 
 /* mount.c */
+void	 mnt_prepare(const struct opts *, struct dns_files *);
 void	 mnt_build_root(struct opts *, struct dns_files *);
 int	 mnt_clone(int, const char *, uint64_t, int);
 
@@ -231,7 +233,7 @@ int	 broker_reaped(struct broker *, pid_t, int);
 
 /* recdir.c */
 int	 recdir_open(int);
-size_t	 recdir_hide(const struct opts *, char (*)[PATH_MAX], size_t);
+size_t	 recdir_hide(const struct opts *, char *[HIDE_MAX]);
 void	 mnt_hide(const struct opts *);
 
 /* record.c */

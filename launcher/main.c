@@ -211,7 +211,7 @@ record_begin(struct opts *o, struct jail_rec *r)
 	}
 	r->lockfd = record_reserve(r->dfd, o, r->name);
 	o->join_fd = record_listen(r->dfd, o->name);
-	o->nhide = recdir_hide(o, o->hide, HIDE_MAX);
+	o->nhide = recdir_hide(o, o->hide);
 }
 
 /* The clone, with every signal PID 1 forwards (set) blocked across it. */
@@ -265,7 +265,6 @@ main(int argc, char *argv[])
 	int sync[2], status;
 	pid_t pid, parent = getppid();
 
-	(void)since_start_ms();		/* -v's clock starts here */
 	/* Messages start "capjail:" whatever name we were run by. */
 	program_invocation_short_name = "capjail";
 	if (argc > 1 && strcmp(argv[1], "--check-config") == 0) {

@@ -31,6 +31,14 @@ static const char *const dev_nodes[] = {
 };
 #define NDEV	(sizeof(dev_nodes) / sizeof(dev_nodes[0]))
 
+/* "/dev/NAME", without printf: this is the child (see fmt_ulong). */
+static void
+dev_path(char *path, size_t size, const char *name)
+{
+	(void)str_copy(path, "/dev/", size);
+	(void)str_append(path, name, size);
+}
+
 /*
  * proc and sysfs are created before pivot_root, as detached mounts: the
  * kernel lets a user namespace mount them only while a fully visible
@@ -146,7 +154,7 @@ clone_sources(struct opts *o, int devfd[NDEV], int kfd[NKFS])
 			    "bind" : "ro-bind", m->src);
 	}
 	for (i = 0; i < NDEV; i++) {
-		(void)snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		dev_path(path, sizeof(path), dev_nodes[i]);
 		if ((devfd[i] = mnt_clone(AT_FDCWD, path, 0, 0)) == -1)
 			err(EXIT_CAPJAIL, "%s", path);
 	}
@@ -248,7 +256,7 @@ build_dev(const int devfd[NDEV])
 	int fd;
 
 	for (i = 0; i < NDEV; i++) {
-		(void)snprintf(path, sizeof(path), "/dev/%s", dev_nodes[i]);
+		dev_path(path, sizeof(path), dev_nodes[i]);
 		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
 		if (fd == -1)
 			err(EXIT_CAPJAIL, "create %s", path);
@@ -368,6 +376,20 @@ mnt_hide(const struct opts *o)
 	}
 }
 
+/*
+ * In the parent, before the clone: room for every tmpfs mount_std and
+ * apply_mount make.  The child's first malloc would fault in pages of
+ * the allocator's (see fmt_ulong); it inherits this one.
+ */
+void
+mnt_prepare(const struct opts *o, struct dns_files *df)
+{
+	if ((df->tmpfs = calloc(NELEM(jail_tmpfs) + o->nmnts,
+	    sizeof(df->tmpfs[0]))) == NULL)
+		err(EXIT_CAPJAIL, "calloc");
+	df->ntmpfs = 0;
+}
+
 void
 mnt_build_root(struct opts *o, struct dns_files *df)
 {
@@ -385,11 +407,6 @@ mnt_build_root(struct opts *o, struct dns_files *df)
 	clone_sources(o, devfd, kfd);
 	enter_root(rootfd);
 	vlog("mount: /proc, /sys, tmpfs /tmp /var/tmp /run, minimal /dev");
-	/* Room for every tmpfs mount_std and apply_mount make. */
-	if ((df->tmpfs = calloc(NELEM(jail_tmpfs) + o->nmnts,
-	    sizeof(df->tmpfs[0]))) == NULL)
-		err(EXIT_CAPJAIL, "calloc");
-	df->ntmpfs = 0;
 	mount_std(kfd, df);
 	build_dev(devfd);
 	/* While /dev is surely the jail's own tmpfs: no user mount yet. */

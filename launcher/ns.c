@@ -235,22 +235,36 @@ sync_wait(int sock, enum sync_step step, struct sync_msg *m)
 		errx(EXIT_CAPJAIL, "sync with the launcher failed");
 }
 
+/* "INNER OUTER 1\n" in buf, without printf (see fmt_ulong). */
+static const char *
+map_line(char *buf, size_t size, unsigned int inner, unsigned int outer)
+{
+	char *p = buf + size;
+
+	*--p = '\0';
+	p -= 3;
+	memcpy(p, " 1\n", 3);
+	p = fmt_ulong(p, outer);
+	*--p = ' ';
+	return fmt_ulong(p, inner);
+}
+
 /* Without --subids the child maps itself: one id each, its own. */
 static void
 map_self(const struct opts *o)
 {
-	char buf[64];
+	char buf[2 * 20 + 8];
 
 	vlog("uid_map %u -> %u, gid_map %u -> %u", o->uid, o->outer_uid,
 	    o->gid, o->outer_gid);
-	(void)snprintf(buf, sizeof(buf), "%u %u 1\n", o->uid, o->outer_uid);
-	if (write_file("/proc/self/uid_map", buf) == -1)
+	if (write_file("/proc/self/uid_map", map_line(buf, sizeof(buf),
+	    o->uid, o->outer_uid)) == -1)
 		ns_explain(errno);
 	/* Required before an unprivileged gid_map (Linux 3.19). */
 	if (write_file("/proc/self/setgroups", "deny") == -1)
 		err(EXIT_CAPJAIL, "/proc/self/setgroups");
-	(void)snprintf(buf, sizeof(buf), "%u %u 1\n", o->gid, o->outer_gid);
-	if (write_file("/proc/self/gid_map", buf) == -1)
+	if (write_file("/proc/self/gid_map", map_line(buf, sizeof(buf),
+	    o->gid, o->outer_gid)) == -1)
 		err(EXIT_CAPJAIL, "/proc/self/gid_map");
 }
 
@@ -298,11 +312,10 @@ child_net(const struct opts *o, int sync)
  * new user namespace and none outside it.
  */
 static void __attribute__((noreturn))
-child_main(struct opts *o, int sync)
+child_main(struct opts *o, int sync, struct dns_files *df)
 {
 	struct sync_msg m;
 	struct pollfd pfd = { .fd = sync, .events = POLLIN };
-	struct dns_files df;
 	int ttyfd, hosts;
 
 	/* Set first, then check: a parent that died before this is gone. */
@@ -318,11 +331,11 @@ child_main(struct opts *o, int sync)
 	else
 		map_self(o);
 	ttyfd = tty_clone();
-	mnt_build_root(o, &df);
+	mnt_build_root(o, df);
 	mnt_hide(o);
 	tty_attach(ttyfd);
 	env_apply(o);
-	hosts = dns_install(o, &df);
+	hosts = dns_install(o, df);
 	drop_bounding_set();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
 		err(EXIT_CAPJAIL, "PR_SET_NO_NEW_PRIVS");
@@ -351,9 +364,11 @@ child_main(struct opts *o, int sync)
 pid_t
 ns_clone(struct opts *o, int sync[2])
 {
+	struct dns_files df;
 	pid_t pid;
 	int fd;
 
+	mnt_prepare(o, &df);
 	vlog("clone: new user, mount, pid, net, uts and ipc namespaces");
 	pid = (pid_t)syscall(SYS_clone, NS_FLAGS | SIGCHLD, NULL, NULL, NULL,
 	    NULL);
@@ -367,8 +382,9 @@ ns_clone(struct opts *o, int sync[2])
 		for (fd = 3; fd < sync[1]; fd++)
 			(void)close(fd);
 		closefrom(sync[1] + (o->join_fd != -1 ? 2 : 1));
-		child_main(o, sync[1]);
+		child_main(o, sync[1], &df);
 	}
+	free(df.tmpfs);
 	if (pid == -1)
 		return -1;
 	(void)close(sync[1]);

@@ -93,23 +93,31 @@ private_dir(int base, const char *name, const char *shown, int create)
 static char recdir_path[PATH_MAX];	/* as opened, for recdir_hide */
 
 /*
+ * recdir_hide's paths, here rather than a PATH_MAX array each in struct
+ * opts: that was 32 KiB of main's stack frame, and the stack probes
+ * fault in every page of it (see fmt_ulong) for the one or two paths
+ * there usually are.  Static pages are faulted in only where written.
+ */
+static char hide_path[HIDE_MAX][PATH_MAX];
+
+/*
  * Where the jail would see the record directory (it holds the join socket
  * of every jail of the user: a jail that reached one could join another):
  * its own path when the root is the host's, and under every --bind or
  * --ro-bind whose source holds it.  The child mounts an empty read-only
- * tmpfs on each (mnt_hide).  Returns how many, at most max.
+ * tmpfs on each (mnt_hide).  Returns how many, at most HIDE_MAX.
  */
 size_t
-recdir_hide(const struct opts *o, char (*out)[PATH_MAX], size_t max)
+recdir_hide(const struct opts *o, char *out[HIDE_MAX])
 {
 	char rec[PATH_MAX], src[PATH_MAX];
 	size_t i, n, k = 0;
 
 	if (recdir_path[0] == '\0' || realpath(recdir_path, rec) == NULL)
 		return 0;
-	if (strcmp(o->root, "/") == 0 && k < max)
-		(void)str_copy(out[k++], rec, PATH_MAX);
-	for (i = 0; i < o->nmnts && k < max; i++) {
+	if (strcmp(o->root, "/") == 0)
+		(void)str_copy(hide_path[k++], rec, PATH_MAX);
+	for (i = 0; i < o->nmnts && k < HIDE_MAX; i++) {
 		if (o->mnts[i].kind == MNT_TMPFS ||
 		    realpath(o->mnts[i].src, src) == NULL)
 			continue;
@@ -117,10 +125,12 @@ recdir_hide(const struct opts *o, char (*out)[PATH_MAX], size_t max)
 		if (strcmp(src, "/") == 0)
 			n = 0;
 		if (strncmp(rec, src, n) == 0 && (rec[n] == '/' ||
-		    rec[n] == '\0') && (size_t)snprintf(out[k], PATH_MAX,
+		    rec[n] == '\0') && (size_t)snprintf(hide_path[k], PATH_MAX,
 		    "%s%s", o->mnts[i].dst, rec + n) < PATH_MAX)
 			k++;
 	}
+	for (i = 0; i < k; i++)
+		out[i] = hide_path[i];
 	return k;
 }
 

@@ -18,6 +18,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -179,6 +180,41 @@ fill(struct record *r, pid_t pid, const struct opts *o,
 	return 0;
 }
 
+/* Append to the n bytes of text in buf; the new length, size if full. */
+static size_t __attribute__((format(printf, 4, 5)))
+appendf(char *buf, size_t size, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+	int k;
+
+	if (n >= size)
+		return size;
+	va_start(ap, fmt);
+	k = vsnprintf(buf + n, size - n, fmt, ap);
+	va_end(ap);
+	return k < 0 || (size_t)k >= size - n ? size : n + (size_t)k;
+}
+
+/*
+ * The record's text in buf; its length, or 0 if it does not fit.  Built
+ * whole and written at once: dprintf allocates a stdio buffer per call.
+ */
+static size_t
+record_text(char *buf, size_t size, const struct record *r)
+{
+	size_t i, n;
+
+	n = appendf(buf, size, 0, "pid %ld\nstart %llu\n", (long)r->pid,
+	    r->start);
+	for (i = 0; i < REC_NNS; i++)
+		n = appendf(buf, size, n, "ns %s %llu %llu\n", rec_ns[i],
+		    (unsigned long long)r->ns_dev[i],
+		    (unsigned long long)r->ns_ino[i]);
+	n = appendf(buf, size, n, "bridge %s\naddr %s\nports %s\ncmd %s\n",
+	    r->bridge, r->addr, r->ports, r->cmd);
+	return n < size ? n : 0;
+}
+
 /*
  * The record of a jail that is up, written whole, then renamed in place.
  * Without it (dfd -1: no record directory) the jail still runs, but
@@ -188,13 +224,19 @@ void
 record_publish(int dfd, pid_t pid, const struct opts *o,
     const struct proto_attach_rep *net)
 {
-	char tmp[NAME_LEN_MAX + 8];
+	char tmp[NAME_LEN_MAX + 8], text[2048];
 	struct record r;
-	size_t i;
+	size_t len;
+	ssize_t n;
 	int fd;
 
 	if (dfd == -1 || fill(&r, pid, o, net) == -1)
 		return;
+	if ((len = record_text(text, sizeof(text), &r)) == 0) {
+		notice("record %s: too long: --list and --join will not see "
+		    "it", o->name);
+		return;
+	}
 	(void)snprintf(tmp, sizeof(tmp), ".%s.new", o->name);
 	(void)unlinkat(dfd, tmp, 0);
 	fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW |
@@ -204,13 +246,13 @@ record_publish(int dfd, pid_t pid, const struct opts *o,
 		    o->name, strerror(errno));
 		return;
 	}
-	dprintf(fd, "pid %ld\nstart %llu\n", (long)pid, r.start);
-	for (i = 0; i < REC_NNS; i++)
-		dprintf(fd, "ns %s %llu %llu\n", rec_ns[i],
-		    (unsigned long long)r.ns_dev[i],
-		    (unsigned long long)r.ns_ino[i]);
-	dprintf(fd, "bridge %s\naddr %s\nports %s\ncmd %s\n", r.bridge,
-	    r.addr, r.ports, r.cmd);
+	if ((n = write(fd, text, len)) != (ssize_t)len) {
+		notice("record %s: %s: --list and --join will not see it",
+		    o->name, strerror(n == -1 ? errno : ENOSPC));
+		(void)close(fd);
+		(void)unlinkat(dfd, tmp, 0);
+		return;
+	}
 	if (close(fd) == -1 || renameat(dfd, tmp, dfd, o->name) == -1)
 		notice("record %s: %s: --list and --join will not see it",
 		    o->name, strerror(errno));

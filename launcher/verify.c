@@ -13,6 +13,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,27 +22,36 @@
 
 #include "launcher.h"
 
-/* Field 22 of /proc/PID/stat, after the command in parentheses; 0 if gone. */
+/*
+ * Field 22 of /proc/PID/stat, after the command in parentheses; 0 if gone.
+ * Every start reads its PID 1's: one read and no stdio, whose buffer and
+ * code would be pages touched for the first time (see fmt_ulong).
+ */
 unsigned long long
 record_start_time(pid_t pid)
 {
 	char path[32], buf[1024], *p;
 	unsigned long long t = 0;
-	FILE *f;
-	int i;
+	ssize_t n;
+	int fd, i;
 
 	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((f = fopen(path, "re")) == NULL)
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
 		return 0;
-	if (fgets(buf, sizeof(buf), f) != NULL &&
-	    (p = strrchr(buf, ')')) != NULL) {
-		/* The space before field 3 is the first after ')'. */
-		for (i = 2; i < 22 && p != NULL; i++)
-			p = strchr(p + 1, ' ');
-		if (p != NULL)
-			t = strtoull(p + 1, NULL, 10);
-	}
-	(void)fclose(f);
+	n = read(fd, buf, sizeof(buf) - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	if ((p = strrchr(buf, ')')) == NULL)
+		return 0;
+	/* The space before field 3 is the first after ')'. */
+	for (i = 2; i < 22 && p != NULL; i++)
+		p = strchr(p + 1, ' ');
+	if (p == NULL)
+		return 0;
+	for (p++; *p >= '0' && *p <= '9'; p++)
+		t = t * 10 + (unsigned long long)(*p - '0');
 	return t;
 }
 

@@ -83,6 +83,17 @@ printf '%s\n' "nameserver 2001:db8::53" "nameserver 192.0.2.53" \
 chmod -R a+rX "$R"
 out=$(njail --root "$R" --ro-bind /usr:/usr -- getent hosts fixture-host)
 like "$out" "^192\.0\.2\.80 +fixture-host$" "the root's own hosts entries stay"
+# The whole text, byte for byte: capjail's lines, then the root's.
+is "$(njail --root "$R" --ro-bind /usr:/usr --net=capjail0 --ip 10.89.0.254 \
+    --hostname web3 -- cat /etc/hosts | od -An -c | tr -s ' ')" \
+    "$(printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n10.89.0.254\tweb3\n192.0.2.80\tfixture-host\n' |
+    od -An -c | tr -s ' ')" \
+    "/etc/hosts on a bridge: localhost, the jail's address, the root's lines"
+is "$(njail --root "$R" --ro-bind /usr:/usr -- cat /etc/hosts |
+    od -An -c | tr -s ' ')" \
+    "$(printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n127.0.1.1\tcapjail\n192.0.2.80\tfixture-host\n' |
+    od -An -c | tr -s ' ')" \
+    "/etc/hosts without a network: the hostname is 127.0.1.1"
 
 # --- /etc/resolv.conf
 out=$(njail --root "$R" --ro-bind /usr:/usr --net=capjail0 -- \
