@@ -209,9 +209,10 @@ record_begin(struct opts *o, struct jail_rec *r)
 		r->lockfd = -1;
 		return;
 	}
+	/* First: it may refuse the jail, and nothing is made yet. */
+	o->nhide = recdir_hide(o, o->hide);
 	r->lockfd = record_reserve(r->dfd, o, r->name);
 	o->join_fd = record_listen(r->dfd, o->name);
-	o->nhide = recdir_hide(o, o->hide);
 }
 
 /* The clone, with every signal PID 1 forwards (set) blocked across it. */

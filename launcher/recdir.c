@@ -105,7 +105,8 @@ static char hide_path[HIDE_MAX][PATH_MAX];
  * of every jail of the user: a jail that reached one could join another):
  * its own path when the root is the host's, and under every --bind or
  * --ro-bind whose source holds it.  The child mounts an empty read-only
- * tmpfs on each (mnt_hide).  Returns how many, at most HIDE_MAX.
+ * tmpfs on each (mnt_hide).  Returns how many; where there are more than
+ * HIDE_MAX, or one is too long a path to mount on, refuses the jail.
  */
 size_t
 recdir_hide(const struct opts *o, char *out[HIDE_MAX])
@@ -117,17 +118,23 @@ recdir_hide(const struct opts *o, char *out[HIDE_MAX])
 		return 0;
 	if (strcmp(o->root, "/") == 0)
 		(void)str_copy(hide_path[k++], rec, PATH_MAX);
-	for (i = 0; i < o->nmnts && k < HIDE_MAX; i++) {
+	for (i = 0; i < o->nmnts; i++) {
 		if (o->mnts[i].kind == MNT_TMPFS ||
 		    realpath(o->mnts[i].src, src) == NULL)
 			continue;
-		n = strlen(src);
-		if (strcmp(src, "/") == 0)
-			n = 0;
-		if (strncmp(rec, src, n) == 0 && (rec[n] == '/' ||
-		    rec[n] == '\0') && (size_t)snprintf(hide_path[k], PATH_MAX,
-		    "%s%s", o->mnts[i].dst, rec + n) < PATH_MAX)
-			k++;
+		n = strcmp(src, "/") == 0 ? 0 : strlen(src);
+		if (strncmp(rec, src, n) != 0 ||
+		    (rec[n] != '/' && rec[n] != '\0'))
+			continue;
+		if (k == HIDE_MAX || (size_t)snprintf(hide_path[k], PATH_MAX,
+		    "%s%s", o->mnts[i].dst, rec + n) >= PATH_MAX)
+			errx(EXIT_CAPJAIL, "--%s %s:%s: the jail would see "
+			    "the record directory %s, and capjail hides it at "
+			    "%d places at most, each shorter than PATH_MAX: "
+			    "bind fewer directories that hold it",
+			    o->mnts[i].kind == MNT_BIND ? "bind" : "ro-bind",
+			    o->mnts[i].src, o->mnts[i].dst, rec, HIDE_MAX);
+		k++;
 	}
 	for (i = 0; i < k; i++)
 		out[i] = hide_path[i];

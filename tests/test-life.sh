@@ -231,6 +231,29 @@ ok $? "control: conf's join socket is in the record directory"
 is "$(cj --ro-bind "$X:$X" -- sh -c "ls -A $RD; test -S $RD/conf.sock &&
     echo reachable")" "" \
     "a jail that binds the runtime directory sees no record, no join socket"
+# binds N: N --ro-bind of the runtime directory, at /tmp/h1.../tmp/hN.
+binds() {
+	_i=1
+	while [ "$_i" -le "$1" ]; do
+		printf ' --ro-bind %s:/tmp/h%s' "$X" "$_i"
+		_i=$((_i + 1))
+	done
+}
+# As many places as capjail hides (8: its own path and 7 binds): all of
+# them empty.  One more: refused, where it once showed the join sockets.
+# shellcheck disable=SC2046
+is "$(cj $(binds 7) -- sh -c 'for d in /tmp/h*/capjail; do ls -A "$d"
+    test -S "$d/conf.sock" && echo "reachable at $d"; done')" "" \
+    "seven binds of the runtime directory: the record directory is empty at each"
+n_rec=$(ls -A "$RD" | wc -l)
+# shellcheck disable=SC2046
+out=$(cj $(binds 8) -- sh -c 'test -S /tmp/h8/capjail/conf.sock &&
+    echo reachable')
+is "$?:$out" "125:" \
+    "eight binds: refused, not run with the join sockets in sight"
+like "$(cat "$ERR")" "^capjail: --ro-bind $X:/tmp/h8: the jail would see the record directory .*: bind fewer directories that hold it$" \
+    "... saying which bind and what to do, in one line"
+is "$(ls -A "$RD" | wc -l)" "$n_rec" "... and leaving no record behind"
 # kill(0) in a jail with no terminal must not reach the caller's group.
 is "$(as_user "$T_USER" sh -c "sleep 30 & n=\$!
     $CAPJAIL -- sh -c 'kill -KILL 0' </dev/null
