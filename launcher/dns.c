@@ -361,7 +361,7 @@ place(const struct dns_files *df, const struct dns_file *f,
 	return why;
 }
 
-/* All of s to fd; 0, or -1 with errno. */
+/* All of s to fd; 0, or -1 with errno (0 for a short write). */
 static int
 put(int fd, const char *s)
 {
@@ -369,7 +369,7 @@ put(int fd, const char *s)
 	ssize_t n = write(fd, s, len);
 
 	if (n >= 0 && (size_t)n != len)
-		errno = ENOSPC;
+		errno = 0;
 	return n == (ssize_t)len ? 0 : -1;
 }
 
@@ -531,6 +531,6 @@ dns_hosts(const struct opts *o, int fd, uint32_t addr)
 	    put(fd, o->hostname) == -1 || put(fd, "\n") == -1 ||
 	    (o->hosts != NULL && put(fd, o->hosts) == -1))
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
-		    strerror(errno));
+		    errno != 0 ? strerror(errno) : "short write");
 	(void)close(fd);
 }

@@ -366,7 +366,7 @@ ns_clone(struct opts *o, int sync[2])
 {
 	struct dns_files df;
 	pid_t pid;
-	int fd;
+	int fd, e;
 
 	mnt_prepare(o, &df);
 	vlog("clone: new user, mount, pid, net, uts and ipc namespaces");
@@ -384,9 +384,12 @@ ns_clone(struct opts *o, int sync[2])
 		closefrom(sync[1] + (o->join_fd != -1 ? 2 : 1));
 		child_main(o, sync[1], &df);
 	}
+	e = errno;
 	free(df.tmpfs);
-	if (pid == -1)
+	if (pid == -1) {
+		errno = e;	/* the caller explains the clone's */
 		return -1;
+	}
 	(void)close(sync[1]);
 	return pid;
 }

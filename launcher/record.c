@@ -248,7 +248,7 @@ record_publish(int dfd, pid_t pid, const struct opts *o,
 	}
 	if ((n = write(fd, text, len)) != (ssize_t)len) {
 		notice("record %s: %s: --list and --join will not see it",
-		    o->name, strerror(n == -1 ? errno : ENOSPC));
+		    o->name, n == -1 ? strerror(errno) : "short write");
 		(void)close(fd);
 		(void)unlinkat(dfd, tmp, 0);
 		return;

@@ -21,8 +21,9 @@ int verbose, quiet;
 
 /*
  * -v: one line per setup step, on stderr like every other message, with
- * the milliseconds since capjail began (main's first call sets the start;
- * the jail's processes are forks and keep it), so a slow step shows.
+ * the milliseconds since -v was parsed, the first thing capjail does
+ * (the jail's processes are forks and keep the start), so a slow step
+ * shows.
  */
 void
 vlog(const char *fmt, ...)
