@@ -114,8 +114,14 @@ recdir_hide(const struct opts *o, char *out[HIDE_MAX])
 	char rec[PATH_MAX], src[PATH_MAX];
 	size_t i, n, k = 0;
 
-	if (recdir_path[0] == '\0' || realpath(recdir_path, rec) == NULL)
+	if (recdir_path[0] == '\0')
 		return 0;
+	/* A record directory there but not resolved: nothing could be
+	 * hidden, so no jail. */
+	if (realpath(recdir_path, rec) == NULL)
+		err(EXIT_CAPJAIL, "the record directory %s cannot be hidden "
+		    "from the jail; use a shorter XDG_RUNTIME_DIR",
+		    recdir_path);
 	if (strcmp(o->root, "/") == 0)
 		(void)str_copy(hide_path[k++], rec, PATH_MAX);
 	for (i = 0; i < o->nmnts; i++) {
@@ -134,7 +140,8 @@ recdir_hide(const struct opts *o, char *out[HIDE_MAX])
 			    "bind fewer directories that hold it",
 			    o->mnts[i].kind == MNT_BIND ? "bind" : "ro-bind",
 			    o->mnts[i].src, o->mnts[i].dst, rec, HIDE_MAX);
-		k++;
+		/* As the bind lands: "dst/y/.." is dst once y is a mount. */
+		path_lexical(hide_path[k++]);
 	}
 	for (i = 0; i < k; i++)
 		out[i] = hide_path[i];

@@ -254,6 +254,24 @@ is "$?:$out" "125:" \
 like "$(cat "$ERR")" "^capjail: --ro-bind $X:/tmp/h8: the jail would see the record directory .*: bind fewer directories that hold it$" \
     "... saying which bind and what to do, in one line"
 is "$(ls -A "$RD" | wc -l)" "$n_rec" "... and leaving no record behind"
+# A destination with "..": the bind lands on /tmp/a, and so does the
+# hiding (it once looked for /tmp/a/y/../capjail after the mount).
+is "$(cj --ro-bind "$X:/tmp/a/y/.." -- sh -c 'ls -A /tmp/a/capjail
+    test -S /tmp/a/capjail/conf.sock && echo reachable')" "" \
+    "--ro-bind RUNTIME:/tmp/a/y/..: the record directory is empty there"
+# A runtime directory so long that the record directory's path does not
+# fit: it cannot be hidden, so the jail is refused (it once ran unhidden).
+# 4090 characters: "/capjail" no longer fits PATH_MAX (4096).
+LX=$WORK/lx
+_seg=$(printf '%0200d' 0)
+while [ $((${#LX} + 201)) -lt 4090 ]; do LX=$LX/$_seg; done
+LX=$LX/$(printf "%0$((4090 - ${#LX} - 1))d" 0)
+mkdir -p "$LX" && chown "$T_USER" "$LX" && chmod 0700 "$LX"
+as_user "$T_USER" env XDG_RUNTIME_DIR="$LX" "$CAPJAIL" -- true 2>"$ERR"
+is $? 125 "a record directory too long a path to hide: refused"
+like "$(cat "$ERR")" "cannot be hidden from the jail; use a shorter XDG_RUNTIME_DIR" \
+    "... saying what to do"
+rm -rf "$WORK/lx"
 # kill(0) in a jail with no terminal must not reach the caller's group.
 is "$(as_user "$T_USER" sh -c "sleep 30 & n=\$!
     $CAPJAIL -- sh -c 'kill -KILL 0' </dev/null
