@@ -361,18 +361,6 @@ place(const struct dns_files *df, const struct dns_file *f,
 	return why;
 }
 
-/* All of s to fd; 0, or -1 with errno (0 for a short write). */
-static int
-put(int fd, const char *s)
-{
-	size_t len = strlen(s);
-	ssize_t n = write(fd, s, len);
-
-	if (n >= 0 && (size_t)n != len)
-		errno = 0;
-	return n == (ssize_t)len ? 0 : -1;
-}
-
 /* The dotted quad of addr (network order), without printf. */
 static const char *
 ip4_text(char *buf, size_t size, uint32_t addr)
@@ -524,13 +512,13 @@ dns_hosts(const struct opts *o, int fd, uint32_t addr)
 	if (fd == -1)
 		return;
 	/* Written in pieces: the child has no printf (see fmt_ulong). */
-	if (put(fd, "127.0.0.1\tlocalhost\n"
+	if (write_str(fd, "127.0.0.1\tlocalhost\n"
 	    "::1\tlocalhost ip6-localhost ip6-loopback\n") == -1 ||
-	    put(fd, ip4_text(ip, sizeof(ip), addr != 0 ? addr :
-	    htonl(0x7f000101))) == -1 || put(fd, "\t") == -1 ||
-	    put(fd, o->hostname) == -1 || put(fd, "\n") == -1 ||
-	    (o->hosts != NULL && put(fd, o->hosts) == -1))
+	    write_str(fd, ip4_text(ip, sizeof(ip), addr != 0 ? addr :
+	    htonl(0x7f000101))) == -1 || write_str(fd, "\t") == -1 ||
+	    write_str(fd, o->hostname) == -1 || write_str(fd, "\n") == -1 ||
+	    (o->hosts != NULL && write_str(fd, o->hosts) == -1))
 		vlog("dns: /etc/hosts: %s: the hostname will not resolve",
-		    errno != 0 ? strerror(errno) : "short write");
+		    strerror(errno));
 	(void)close(fd);
 }

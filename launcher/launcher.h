@@ -182,6 +182,7 @@ size_t	 str_copy(char *, const char *, size_t);
 #define NS_PATH_MAX	64
 void	 ns_path(char *, pid_t, const char *);
 size_t	 str_append(char *, const char *, size_t);
+int	 write_str(int, const char *);
 int	 write_file(const char *, const char *);
 void	 path_lexical(char *);
 const char *helper_path(void);

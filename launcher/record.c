@@ -226,13 +226,11 @@ record_publish(int dfd, pid_t pid, const struct opts *o,
 {
 	char tmp[NAME_LEN_MAX + 8], text[2048];
 	struct record r;
-	size_t len;
-	ssize_t n;
 	int fd;
 
 	if (dfd == -1 || fill(&r, pid, o, net) == -1)
 		return;
-	if ((len = record_text(text, sizeof(text), &r)) == 0) {
+	if (record_text(text, sizeof(text), &r) == 0) {
 		notice("record %s: too long: --list and --join will not see "
 		    "it", o->name);
 		return;
@@ -246,9 +244,9 @@ record_publish(int dfd, pid_t pid, const struct opts *o,
 		    o->name, strerror(errno));
 		return;
 	}
-	if ((n = write(fd, text, len)) != (ssize_t)len) {
+	if (write_str(fd, text) == -1) {
 		notice("record %s: %s: --list and --join will not see it",
-		    o->name, n == -1 ? strerror(errno) : "short write");
+		    o->name, strerror(errno));
 		(void)close(fd);
 		(void)unlinkat(dfd, tmp, 0);
 		return;

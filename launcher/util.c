@@ -135,28 +135,31 @@ str_append(char *dst, const char *src, size_t size)
 	return used + str_copy(dst + used, src, size - used);
 }
 
+/* All of s in one write; 0, or -1 with errno (EIO for a short write). */
+int
+write_str(int fd, const char *s)
+{
+	size_t len = strlen(s);
+	ssize_t n = write(fd, s, len);
+
+	if (n >= 0 && (size_t)n != len)
+		errno = EIO;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
 /* Returns 0 or -1 with errno; proc files want the whole string at once. */
 int
 write_file(const char *path, const char *s)
 {
-	size_t len = strlen(s);
-	ssize_t n;
-	int fd, saved;
+	int fd, r, saved;
 
 	if ((fd = open(path, O_WRONLY | O_CLOEXEC)) == -1)
 		return -1;
-	n = write(fd, s, len);
+	r = write_str(fd, s);
 	saved = errno;
 	(void)close(fd);
-	if (n == -1) {
-		errno = saved;
-		return -1;
-	}
-	if ((size_t)n != len) {
-		errno = EIO;
-		return -1;
-	}
-	return 0;
+	errno = saved;
+	return r;
 }
 
 /*
