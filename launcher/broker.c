@@ -3,12 +3,14 @@
  * The join broker, run by the jail's PID 1: it listens on the join socket
  * the launcher bound before the clone, and for each peer that is the
  * jail's own user (SO_PEERCRED, as mapped into the jail's user namespace)
- * forks a child that runs the joined command through pid1_exec, exactly as
- * the jail's command was run: so it has every namespace, the root, the
- * cwd, the ids, the bounding set, NO_NEW_PRIVS and any seccomp filter of
- * the jail, because it inherits them from PID 1 rather than entering them
- * from outside.  Its stdin, stdout and stderr are the joiner's (passed
- * with SCM_RIGHTS).  Trusts a peer only as far as the jail's own user.
+ * and outside every jail (the launcher says so: joinauth.c) forks a child
+ * that runs the joined command through pid1_exec, exactly as the jail's
+ * command was run: so it has every namespace, the root, the cwd, the ids,
+ * the bounding set, NO_NEW_PRIVS and any seccomp filter of the jail,
+ * because it inherits them from PID 1 rather than entering them from
+ * outside.  Its stdin, stdout and stderr are the joiner's (passed with
+ * SCM_RIGHTS).  Trusts a peer only as far as the jail's own user outside
+ * the jail.
  */
 #include <sys/param.h>
 #include <sys/socket.h>
@@ -25,12 +27,13 @@
 
 struct broker {
 	int	lfd;
+	int	ask;	/* the sync socket: the launcher vets joiners */
 	int	fd[JOIN_MAX];	/* the joiner's connection, -1 when gone */
 	pid_t	pid[JOIN_MAX];	/* the joined command, 0 when the slot is free */
 };
 
 struct broker *
-broker_new(int lfd)
+broker_new(int lfd, int ask)
 {
 	struct broker *b;
 	size_t i;
@@ -38,6 +41,7 @@ broker_new(int lfd)
 	if ((b = calloc(1, sizeof(*b))) == NULL)
 		err(EXIT_CAPJAIL, "calloc");
 	b->lfd = lfd;
+	b->ask = ask;
 	for (i = 0; i < JOIN_MAX; i++)
 		b->fd[i] = -1;
 	if (lfd != -1 && listen(lfd, 8) == -1)
@@ -170,9 +174,10 @@ spawn(const struct opts *o, char **argv, const int fds[3])
 
 /*
  * A joiner: the jail's own user (the record directory, 0700, keeps the
- * socket from other users, and no jail sees it: mnt_hide), and a free
- * slot.  Its request is read when it arrives: a joiner that connects and
- * says nothing must not hold up PID 1.
+ * socket from other users; mnt_hide keeps it from jails, though not in
+ * every case, hence start_one's question), and a free slot.  Its request
+ * is read when it arrives: a joiner that connects and says nothing must
+ * not hold up PID 1.
  */
 static void
 accept_one(struct broker *b)
@@ -202,19 +207,26 @@ start_one(struct broker *b, const struct opts *o, size_t s)
 	static struct join_msg m;
 	char **argv = NULL;
 	int fds[3] = { -1, -1, -1 }, i, r;
+	enum join_type no = JOIN_EXIT;
 	pid_t p = -1;
 
 	r = recv_run(b->fd[s], &m, fds);
 	if (r == -2)
 		return;
-	if (r == 0 && (argv = split_args(&m)) != NULL)
+	/*
+	 * Asked once the request is read: a close with it unread would
+	 * reset the connection before the joiner reads the answer.
+	 */
+	if (r == 0 && !joinauth_ask(b->ask, b->fd[s]))
+		no = JOIN_DENIED;
+	else if (r == 0 && (argv = split_args(&m)) != NULL)
 		p = spawn(o, argv, fds);
 	free(argv);
 	for (i = 0; i < 3; i++)
 		if (fds[i] != -1)
 			(void)close(fds[i]);
 	if (p == -1) {
-		send_msg(b->fd[s], JOIN_EXIT, EXIT_CAPJAIL);
+		send_msg(b->fd[s], no, EXIT_CAPJAIL);
 		(void)close(b->fd[s]);
 		b->fd[s] = -1;
 		return;

@@ -108,6 +108,11 @@ join_reply(int s, const struct opts *o)
 	n = recv(s, &m, JOIN_HDR, 0);
 	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_EXIT)
 		return m.value;
+	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_DENIED) {
+		warnx("jail %s refused the join: join from outside every jail, "
+		    "in the user namespace the jail was started from", o->name);
+		return EXIT_CAPJAIL;
+	}
 	if (n == -1 && errno == EINTR)
 		return -1;
 	warnx("jail %s ended before the command did", o->name);

@@ -79,12 +79,13 @@ struct record {
  * --join: the joiner and the jail's PID 1 (broker.c) talk in these over the
  * join socket.  JOIN_RUN carries the command's arguments, NUL-terminated,
  * and the joiner's stdin, stdout and stderr; JOIN_SIGNAL a signal to relay
- * to the joined command; JOIN_EXIT its exit status, as capjail returns it.
+ * to the joined command; JOIN_EXIT its exit status, as capjail returns it;
+ * JOIN_DENIED says the joiner is not outside every jail (joinauth.c).
  */
 #define JOIN_ARGS_MAX	32768
 #define JOIN_MAX	32	/* commands joined to one jail at once */
 
-enum join_type { JOIN_RUN = 1, JOIN_SIGNAL, JOIN_EXIT };
+enum join_type { JOIN_RUN = 1, JOIN_SIGNAL, JOIN_EXIT, JOIN_DENIED };
 
 struct join_msg {
 	uint32_t	type;
@@ -154,8 +155,14 @@ struct opts {
 	int		 jail_opts;	/* options that make a new jail: how many */
 };
 
-/* Parent to child over the sync socket: "maps written", "network ready". */
-enum sync_step { SYNC_MAPS = 1, SYNC_NET = 2 };
+/*
+ * Parent to child over the sync socket: "maps written", "network ready";
+ * then PID 1 asks whether a joiner may join, and the launcher answers
+ * (joinauth.c).
+ */
+enum sync_step {
+	SYNC_MAPS = 1, SYNC_NET, SYNC_JOIN_ASK, SYNC_JOIN_YES, SYNC_JOIN_NO
+};
 
 struct sync_msg {
 	uint32_t		step;
@@ -182,6 +189,7 @@ size_t	 str_copy(char *, const char *, size_t);
 #define NS_PATH_MAX	64
 void	 ns_path(char *, pid_t, const char *);
 size_t	 str_append(char *, const char *, size_t);
+size_t	 read_text(const char *, char *, size_t);
 int	 write_str(int, const char *);
 int	 write_file(const char *, const char *);
 void	 path_lexical(char *);
@@ -219,18 +227,22 @@ void	 mnt_build_root(struct opts *, struct dns_files *);
 int	 mnt_clone(int, const char *, uint64_t, int);
 
 /* pid1.c */
-void	 pid1_run(const struct opts *) __attribute__((noreturn));
+void	 pid1_run(const struct opts *, int) __attribute__((noreturn));
 void	 pid1_exec(const struct opts *, char *const *, char *const *)
 	    __attribute__((noreturn));
 int	 pid1_status(int);
 
 /* broker.c */
 struct broker;
-struct broker *broker_new(int);
+struct broker *broker_new(int, int);
 void	 broker_pollfds(const struct broker *, struct pollfd *, size_t *);
 void	 broker_serve(struct broker *, const struct opts *,
 	    const struct pollfd *, size_t);
 int	 broker_reaped(struct broker *, pid_t, int);
+
+/* joinauth.c */
+void	 joinauth_answer(int);
+int	 joinauth_ask(int, int);
 
 /* recdir.c */
 int	 recdir_open(int);

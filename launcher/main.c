@@ -12,6 +12,7 @@
  * Trusts only the caller's command line.
  */
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <arpa/inet.h>
@@ -19,6 +20,7 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -156,26 +158,39 @@ other_action(struct opts *o)
 /*
  * Forward what was sent to capjail to the jail's PID 1, which forwards it
  * to the command; a signal from the terminal (SI_KERNEL) reached the jail's
- * processes already.  Returns the jail's exit status.
+ * processes already.  Meanwhile answer PID 1's questions about joiners on
+ * the sync socket (joinauth.c).  Returns the jail's exit status.
  */
 static int
-wait_jail(pid_t pid, const sigset_t *set)
+wait_jail(pid_t pid, const sigset_t *set, int sync)
 {
-	siginfo_t si;
+	struct pollfd pfd[2] = { { .events = POLLIN },
+	    { .fd = sync, .events = POLLIN } };
+	struct signalfd_siginfo si;
 	pid_t p;
 	int status;
 
 	(void)sigprocmask(SIG_BLOCK, set, NULL);
+	if ((pfd[0].fd = signalfd(-1, set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
+		err(EXIT_CAPJAIL, "signalfd");
 	for (;;) {
 		if ((p = waitpid(pid, &status, WNOHANG)) == pid)
-			return pid1_status(status);
+			break;
 		if (p == -1 && errno != EINTR)
 			err(EXIT_CAPJAIL, "waitpid");
-		if (sigwaitinfo(set, &si) == -1)
+		if (poll(pfd, 2, -1) <= 0)
 			continue;
-		if (si.si_signo != SIGCHLD && si.si_code != SI_KERNEL)
-			(void)kill(pid, si.si_signo);
+		if (pfd[1].revents & POLLIN)
+			joinauth_answer(sync);
+		else if (pfd[1].revents != 0)
+			pfd[1].fd = -1;		/* PID 1 is gone */
+		while (read(pfd[0].fd, &si, sizeof(si)) == sizeof(si))
+			if (si.ssi_signo != SIGCHLD &&
+			    si.ssi_code != SI_KERNEL)
+				(void)kill(pid, (int)si.ssi_signo);
 	}
+	(void)close(pfd[0].fd);
+	return pid1_status(status);
 }
 
 #ifdef CAPJAIL_SANITIZE
@@ -307,7 +322,7 @@ main(int argc, char *argv[])
 	if (o.bridge != NULL)
 		net_setup(&cl, pid, &o, sync[0], &net, &ld);
 	record_publish(rec.dfd, pid, &o, &net);
-	status = wait_jail(pid, &set);
+	status = wait_jail(pid, &set, sync[0]);
 	if (o.bridge != NULL)
 		linkdel_go(&ld, o.ifname);
 	(void)close(sync[0]);

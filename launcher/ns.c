@@ -349,10 +349,10 @@ child_main(struct opts *o, int sync, struct dns_files *df)
 	if (!o->seccomp_user)
 		jail_seccomp_load(o);
 	dns_hosts(o, hosts, child_net(o, sync));
-	(void)close(sync);
 	if (o->seccomp_user)
 		jail_seccomp_load(o);
-	pid1_run(o);
+	/* The sync socket stays: PID 1 asks the launcher about joiners. */
+	pid1_run(o, sync);
 }
 
 /*

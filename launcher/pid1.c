@@ -168,7 +168,7 @@ start_command(const struct opts *o)
  * apply to them; they are read from a signalfd, beside the join socket.
  */
 void
-pid1_run(const struct opts *o)
+pid1_run(const struct opts *o, int ask)
 {
 	struct pollfd pfd[JOIN_MAX + 2];
 	struct pid1 st = { .o = o };
@@ -181,7 +181,7 @@ pid1_run(const struct opts *o)
 	(void)sigprocmask(SIG_BLOCK, &set, NULL);
 	if ((sfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK)) == -1)
 		err(EXIT_CAPJAIL, "signalfd");
-	st.b = broker_new(o->join_fd);
+	st.b = broker_new(o->join_fd, ask);
 	st.cmd = start_command(o);
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };

@@ -135,6 +135,27 @@ str_append(char *dst, const char *src, size_t size)
 	return used + str_copy(dst + used, src, size - used);
 }
 
+/*
+ * A small file (a /proc one) in one read, NUL-terminated in buf; its
+ * length, or 0 if it cannot be read or is empty.  No stdio: see
+ * fmt_ulong.
+ */
+size_t
+read_text(const char *path, char *buf, size_t size)
+{
+	ssize_t n;
+	int fd;
+
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return 0;
+	n = read(fd, buf, size - 1);
+	(void)close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = '\0';
+	return (size_t)n;
+}
+
 /* All of s in one write; 0, or -1 with errno (EIO for a short write). */
 int
 write_str(int fd, const char *s)

@@ -32,18 +32,11 @@ record_start_time(pid_t pid)
 {
 	char path[32], buf[1024], *p;
 	unsigned long long t = 0;
-	ssize_t n;
-	int fd, i;
+	int i;
 
 	(void)snprintf(path, sizeof(path), "/proc/%ld/stat", (long)pid);
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	(void)close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = '\0';
-	if ((p = strrchr(buf, ')')) == NULL)
+	if (read_text(path, buf, sizeof(buf)) == 0 ||
+	    (p = strrchr(buf, ')')) == NULL)
 		return 0;
 	/* The space before field 3 is the first after ')'. */
 	for (i = 2; i < 22 && p != NULL; i++)

@@ -272,6 +272,19 @@ is $? 125 "a record directory too long a path to hide: refused"
 like "$(cat "$ERR")" "cannot be hidden from the jail; use a shorter XDG_RUNTIME_DIR" \
     "... saying what to do"
 rm -rf "$WORK/lx"
+# A jail that reaches another jail's join socket (here by binding the
+# socket itself, one of the ways SECURITY.md lists) is refused by that
+# jail's PID 1: only a joiner in capjail's own user namespace may join.
+# cj-join speaks the join protocol without capjail's record checks, as
+# such a jail would.
+out=$(as_user "$T_USER" "$TBIN/cj-join" "$RD/conf.sock" sh -c \
+    'echo joined-from-host' 2>&1)
+is "$out" "joined-from-host
+join exit 0" "control: a bare join client outside every jail joins conf"
+out=$(cj --ro-bind "$TBIN:/tmp/tb" --ro-bind "$RD/conf.sock:/tmp/c.sock" -- \
+    /tmp/tb/cj-join /tmp/c.sock sh -c 'echo joined-from-jail')
+is "$out:$(cat "$ERR")" ":join denied" \
+    "a jail that binds another jail's join socket: its join is refused"
 # kill(0) in a jail with no terminal must not reach the caller's group.
 is "$(as_user "$T_USER" sh -c "sleep 30 & n=\$!
     $CAPJAIL -- sh -c 'kill -KILL 0' </dev/null
