@@ -40,7 +40,14 @@ scale_start() {
 	echo "| median of jails 1–10 (p10–p90) | $2 ms ($(kth start 1 10 | stats | awk '{ printf "%.1f–%.1f", $2, $3 }')) | |"
 	echo "| median of jails $(($1 - 9))–$1 (p10–p90) | $3 ms ($(kth start $(($1 - 9)) "$1" | stats | awk '{ printf "%.1f–%.1f", $2, $3 }')) | |"
 	echo "| ratio last 10 / first 10 | $_r | <= 1.25 $(verdict "$_r" "<=" 1.25) |"
+	_kd=$(awk '$1 == "kdamond" { printf "%s%s %%", s, $3; s = " / " }' \
+	    "$RAW/scale.tsv")
+	[ -z "$_kd" ] ||
+	    echo "| the machine's DAMON (kdamond), share of one CPU, first / last tenth of the jails | $_kd | |"
 	echo
+	[ -z "$_kd" ] ||
+	    echo "kdamond is the kernel's DAMON, which this machine runs; it samples the pages of every process, so its share grows with the processes the jails add, and each start shares the CPUs with it."
+	[ -z "$_kd" ] || echo
 	awk '$1 == "start" { print $2, $3 }' "$RAW/scale.tsv" >"$PLOTS/scale.dat"
 	gp scale.png "set title 'start latency of the k-th concurrent jail'
 	    set xlabel 'k (jails already running: k-1)'; set ylabel 'ms'

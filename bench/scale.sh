@@ -22,7 +22,10 @@
 # k-th jail's start latency (start K MS), its helper's private memory
 # (mem K KIB), the live jails, every set and map of the capjail tables
 # with the jails running (live:SET) and after the teardown (after:SET),
-# and the teardown times (teardown-gone, teardown-clean, in seconds).
+# the teardown times (teardown-gone, teardown-clean, in seconds), and the
+# share of one CPU the machine's DAMON threads (kdamond) took over the
+# first and the last tenth of the jails (kdamond 1 and 2, in %), if it
+# runs them.
 #
 # Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
 # JAILS (default 500, at most 600: the quota in the config below), OUT.
@@ -101,12 +104,20 @@ say "config: $(tr '\n' ';' <"$CONF")"
 # The loop runs as cjtest1 in HOST, in bash for $EPOCHREALTIME (no fork to
 # read the clock).  Each jail's stdout is a fifo; "up" on it ends the
 # timing.  A jail that does not say "up" within 30 s (or exits) stops it.
-# Output: "I PID T0 T1" per jail, or "I PID fail".
+# Output: "I PID T0 T1 K" per jail, or "I PID fail".  K is the CPU time
+# (clock ticks) the machine's DAMON threads (kdamond, given as $4) have
+# used so far, read before T0: their share grows with the number of
+# processes, and so is part of what a later start costs on this machine.
 LOOP='
-d=$1 n=$2 cj=$3 i=1
+d=$1 n=$2 cj=$3 kd=$4 i=1
 while [ $i -le $n ]; do
 	f=$d/fifo.$i
 	mkfifo "$f" || exit 1
+	k=0
+	for p in $kd; do
+		read -r -a s <"/proc/$p/stat" 2>/dev/null &&
+		    k=$((k + ${s[13]} + ${s[14]}))
+	done
 	t0=$EPOCHREALTIME
 	"$cj" --net=capjail0 -- sh -c "echo up; exec sleep 600" \
 	    >"$f" 2>"$d/err.$i" </dev/null &
@@ -117,13 +128,16 @@ while [ $i -le $n ]; do
 	t1=$EPOCHREALTIME
 	rm -f "$f"
 	if [ "$line" != up ]; then echo "$i $pid fail"; exit 1; fi
-	echo "$i $pid $t0 $t1"
+	echo "$i $pid $t0 $t1 $k"
 	i=$((i + 1))
 done'
+kdamonds=$(for c in /proc/[0-9]*/comm; do
+	case $(cat "$c" 2>/dev/null) in kdamond*) p=${c#/proc/}; echo "${p%/comm}" ;; esac
+done | tr '\n' ' ')
 say "starting $JAILS jails one after another ..."
 # In the background, so that a signal to this script ends it at once.
 in_host "$T_USER" bash -c "$LOOP" bash "$SD" "$JAILS" "$CAPJAIL" \
-    >"$SD/times" 2>"$SD/loop.err" &
+    "$kdamonds" >"$SD/times" 2>"$SD/loop.err" &
 LOOP_PID=$!
 wait "$LOOP_PID"
 LOOP_PID=""
@@ -140,6 +154,17 @@ awk '$3 != "fail" { printf "%.3f\n", ($4 - $3) * 1000 }' "$SD/times" \
 median() { stats | awk '{ print $1 }'; }
 rm -f "$OUT/scale.tsv"
 awk '{ print "start", NR, $1 }' "$SD/ms" >"$OUT/scale.tsv"
+# kdamond's share of one CPU over the first and the last tenth of the
+# jails (a tenth, not ten, for the clock ticks' resolution): "kdamond 1 %"
+# and "kdamond 2 %"; none without a kdamond.
+tick=$(getconf CLK_TCK)
+if [ -n "$kdamonds" ] && [ "$started" -ge 20 ]; then
+	awk -v n="$started" -v hz="$tick" '$3 != "fail" { t[$1] = $3; k[$1] = $5 }
+	    END { w = int(n / 10)
+		printf "kdamond 1 %.1f\n", 100 * (k[w + 1] - k[1]) / hz / (t[w + 1] - t[1])
+		printf "kdamond 2 %.1f\n", 100 * (k[n] - k[n - w]) / hz / (t[n] - t[n - w]) }' \
+	    "$SD/times" >>"$OUT/scale.tsv"
+fi
 first=$(sed -n 1p "$SD/ms")
 last=$(sed -n "${started}p" "$SD/ms")
 med_first=$(head -n 10 "$SD/ms" | median)
@@ -289,6 +314,8 @@ awk -v a="$last" -v b="$first" -v c="$med_last" -v d="$med_first" 'BEGIN {
     printf "%-34s %10.3f  (target <= 1.25: %s)\n", "ratio last/1st", a / b,
 	(a / b <= 1.25) ? "met" : "NOT met"
     printf "%-34s %10.3f\n", "ratio median last 10/first 10", c / d }'
+grep -q '^kdamond' "$OUT/scale.tsv" &&
+    echo "kdamond (the machine's DAMON), % of one CPU: $(awk '$1 == "kdamond" { printf "%s%s", s, $3; s = " -> " }' "$OUT/scale.tsv") (first tenth -> last tenth of the jails)"
 echo "medians by hundred:"
 awk '{ h = int((NR - 1) / 100); v[h] = v[h] " " $1; n[h]++ }
     END { for (k = 0; k in n; k++) print k * 100 + 1, k * 100 + n[k], v[k] }' \
