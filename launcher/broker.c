@@ -18,6 +18,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,10 +27,12 @@
 #include "launcher.h"
 
 struct broker {
-	int	lfd;
-	int	ask;	/* the sync socket: the launcher vets joiners */
-	int	fd[JOIN_MAX];	/* the joiner's connection, -1 when gone */
-	pid_t	pid[JOIN_MAX];	/* the joined command, 0 when the slot is free */
+	int		lfd;
+	int		ask;	/* the sync socket: the launcher vets joiners */
+	uint32_t	last;	/* the id of the last question asked */
+	int		fd[JOIN_MAX];	/* the joiner's connection, -1 if none */
+	uint32_t	asked[JOIN_MAX];	/* its question's id, 0 if none */
+	pid_t		pid[JOIN_MAX];	/* the joined command, 0 if none */
 };
 
 struct broker *
@@ -58,7 +61,11 @@ add_pollfd(struct pollfd *pfd, size_t *n, int fd)
 	(*n)++;
 }
 
-/* The join socket and every live connection; pfd has JOIN_MAX + 1 free. */
+/*
+ * The join socket, the launcher's answers, and every connection not
+ * waiting for one: a joiner is not heard before it is vetted.  pfd has
+ * JOIN_MAX + 2 free.
+ */
 void
 broker_pollfds(const struct broker *b, struct pollfd *pfd, size_t *n)
 {
@@ -66,8 +73,10 @@ broker_pollfds(const struct broker *b, struct pollfd *pfd, size_t *n)
 
 	if (b->lfd != -1)
 		add_pollfd(pfd, n, b->lfd);
+	if (b->lfd != -1 && b->ask != -1)
+		add_pollfd(pfd, n, b->ask);
 	for (i = 0; i < JOIN_MAX; i++)
-		if (b->fd[i] != -1)
+		if (b->fd[i] != -1 && b->asked[i] == 0)
 			add_pollfd(pfd, n, b->fd[i]);
 }
 
@@ -173,11 +182,45 @@ spawn(const struct opts *o, char **argv, const int fds[3])
 }
 
 /*
+ * Say no, and hang up, from a throwaway child: the last close of c, and
+ * of what a joiner left queued on it, can block for as long as the joiner
+ * likes (the fds of a request: a TCP socket with SO_LINGER and unsent
+ * data, say), and a joiner not yet vetted may be another jail.  The child
+ * holds c until we have closed our copy, so that the last close is its.
+ */
+static void
+hang_up(int c, enum join_type why)
+{
+	int gate[2] = { -1, -1 };
+	char x;
+
+	send_msg(c, why, EXIT_CAPJAIL);
+	if (pipe2(gate, O_CLOEXEC) == 0 && fork() == 0) {
+		(void)close(gate[1]);
+		_exit(read(gate[0], &x, 1) == 0 ? 0 : 1);	/* our close */
+	}
+	(void)close(c);		/* where fork failed, here */
+	if (gate[0] != -1) {
+		(void)close(gate[0]);
+		(void)close(gate[1]);
+	}
+}
+
+static void
+free_slot(struct broker *b, size_t s, enum join_type why)
+{
+	hang_up(b->fd[s], why);
+	b->fd[s] = -1;
+	b->asked[s] = 0;
+}
+
+/*
  * A joiner: the jail's own user (the record directory, 0700, keeps the
  * socket from other users; mnt_hide keeps it from jails, though not in
- * every case, hence start_one's question), and a free slot.  Its request
- * is read when it arrives: a joiner that connects and says nothing must
- * not hold up PID 1.
+ * every case), and a free slot; then the launcher is asked whether it is
+ * outside every jail (joinauth.c).  Its request is read once it is vetted
+ * and has arrived: a joiner that connects and says nothing must not hold
+ * up PID 1.
  */
 static void
 accept_one(struct broker *b)
@@ -185,7 +228,7 @@ accept_one(struct broker *b)
 	struct ucred cr;
 	socklen_t len = sizeof(cr);
 	size_t s;
-	int c;
+	int c, r;
 
 	if ((c = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
 		return;
@@ -193,42 +236,66 @@ accept_one(struct broker *b)
 		;
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
 	    cr.uid != getuid() || s == JOIN_MAX) {
-		send_msg(c, JOIN_EXIT, EXIT_CAPJAIL);
-		(void)close(c);
+		hang_up(c, s == JOIN_MAX ? JOIN_BUSY : JOIN_EXIT);
 		return;
 	}
+	if (++b->last == 0)
+		b->last = 1;
 	b->fd[s] = c;
+	if ((r = joinauth_ask(b->ask, c, b->last)) == 0)
+		b->asked[s] = b->last;
+	else if (r == -1)
+		free_slot(b, s, JOIN_DENIED);
 }
 
-/* The request of the joiner in slot s: run it, or say no and hang up. */
+/*
+ * The launcher's answers: a joiner it vouches for is heard from now on,
+ * any other is told no.  Once it is gone, so is every joiner waiting.
+ */
+static void
+take_answers(struct broker *b)
+{
+	uint32_t id;
+	size_t s;
+	int r;
+
+	while ((r = joinauth_reply(b->ask, &id)) >= 0) {
+		for (s = 0; s < JOIN_MAX && (id == 0 || b->asked[s] != id);
+		    s++)
+			;
+		if (s < JOIN_MAX && r == 1)
+			b->asked[s] = 0;
+		else if (s < JOIN_MAX)
+			free_slot(b, s, JOIN_DENIED);
+	}
+	if (r == -2) {
+		b->ask = -1;
+		for (s = 0; s < JOIN_MAX; s++)
+			if (b->asked[s] != 0)
+				free_slot(b, s, JOIN_DENIED);
+	}
+}
+
+/* The request of the vetted joiner in slot s: run it, or hang up. */
 static void
 start_one(struct broker *b, const struct opts *o, size_t s)
 {
 	static struct join_msg m;
 	char **argv = NULL;
 	int fds[3] = { -1, -1, -1 }, i, r;
-	enum join_type no = JOIN_EXIT;
 	pid_t p = -1;
 
 	r = recv_run(b->fd[s], &m, fds);
 	if (r == -2)
 		return;
-	/*
-	 * Asked once the request is read: a close with it unread would
-	 * reset the connection before the joiner reads the answer.
-	 */
-	if (r == 0 && !joinauth_ask(b->ask, b->fd[s]))
-		no = JOIN_DENIED;
-	else if (r == 0 && (argv = split_args(&m)) != NULL)
+	if (r == 0 && (argv = split_args(&m)) != NULL)
 		p = spawn(o, argv, fds);
 	free(argv);
 	for (i = 0; i < 3; i++)
 		if (fds[i] != -1)
 			(void)close(fds[i]);
 	if (p == -1) {
-		send_msg(b->fd[s], no, EXIT_CAPJAIL);
-		(void)close(b->fd[s]);
-		b->fd[s] = -1;
+		free_slot(b, s, JOIN_EXIT);
 		return;
 	}
 	b->pid[s] = p;
@@ -274,6 +341,10 @@ broker_serve(struct broker *b, const struct opts *o,
 			continue;
 		if (pfd[i].fd == b->lfd) {
 			accept_one(b);
+			continue;
+		}
+		if (pfd[i].fd == b->ask) {
+			take_answers(b);
 			continue;
 		}
 		for (s = 0; s < JOIN_MAX && b->fd[s] != pfd[i].fd; s++)

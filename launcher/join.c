@@ -94,7 +94,9 @@ send_run(int s, char *const *argv, const int fds[3])
 	cm.hdr.cmsg_type = SCM_RIGHTS;
 	cm.hdr.cmsg_len = CMSG_LEN(sizeof(int) * 3);
 	memcpy(CMSG_DATA(&cm.hdr), fds, sizeof(int) * 3);
-	if (sendmsg(s, &mh, MSG_NOSIGNAL) == -1)
+	/* Hung up on before it was heard: why is waiting to be read. */
+	if (sendmsg(s, &mh, MSG_NOSIGNAL) == -1 && errno != EPIPE &&
+	    errno != ECONNRESET)
 		err(EXIT_CAPJAIL, "--join: send the command");
 }
 
@@ -106,11 +108,19 @@ join_reply(int s, const struct opts *o)
 	ssize_t n;
 
 	n = recv(s, &m, JOIN_HDR, 0);
+	/* A hang-up with our request unread is told before what came first. */
+	if (n == -1 && errno == ECONNRESET)
+		n = recv(s, &m, JOIN_HDR, MSG_DONTWAIT);
 	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_EXIT)
 		return m.value;
 	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_DENIED) {
 		warnx("jail %s refused the join: join from outside every jail, "
 		    "in the user namespace the jail was started from", o->name);
+		return EXIT_CAPJAIL;
+	}
+	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_BUSY) {
+		warnx("jail %s serves %d joins already; try again when one "
+		    "ends", o->name, JOIN_MAX);
 		return EXIT_CAPJAIL;
 	}
 	if (n == -1 && errno == EINTR)

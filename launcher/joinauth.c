@@ -14,8 +14,11 @@
  * So the broker asks the launcher, which waits outside: it sends the
  * peer's pidfd (SO_PEERPIDFD, the process that connected) over the sync
  * socket and the launcher answers whether that process is in its own
- * user namespace.  Kernels before 6.5 have no SO_PEERPIDFD; there the
- * uid alone decides, as SECURITY.md says.
+ * user namespace.  Each question has an id that its answer repeats, so an
+ * answer is never taken for another's, and PID 1 never waits for one: the
+ * joiner waits, its connection unread, and PID 1 goes on reaping.
+ * Kernels before 6.5 have no SO_PEERPIDFD; there the uid alone decides,
+ * as SECURITY.md says.
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -89,11 +92,14 @@ take_fds(struct msghdr *msg, int *fd, size_t max)
 }
 
 /*
- * The launcher's side: one question from PID 1 on sock, answered.  Never
- * blocks: the jail's processes could write to this socket through a
- * PID 1 they ptrace, and get no more than an answer about a pidfd.
+ * The launcher's side: one question from PID 1 on sock, answered; -1 once
+ * PID 1 has closed it (or it failed), else 0.  Never blocks: the jail's
+ * processes could write to this socket through a PID 1 they ptrace, and
+ * get no more than an answer about a pidfd.  Only a well-formed question
+ * is answered, with its id: an answer PID 1 did not ask for would be
+ * taken for the next one it asks.
  */
-void
+int
 joinauth_answer(int sock)
 {
 	union {
@@ -108,34 +114,40 @@ joinauth_answer(int sock)
 	size_t i, nfd;
 	int fd[2], yes;
 
-	if ((n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC)) == -1)
-		return;
+	n = recvmsg(sock, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC);
+	if (n == -1)
+		return errno == EAGAIN || errno == EINTR ? 0 : -1;
 	nfd = take_fds(&mh, fd, 2);
-	yes = n == (ssize_t)sizeof(m) && m.step == SYNC_JOIN_ASK &&
-	    !(mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)) && nfd == 1 &&
-	    peer_is_ours(fd[0]);
+	yes = nfd == 1 && peer_is_ours(fd[0]);
 	for (i = 0; i < nfd; i++)
 		(void)close(fd[i]);
 	if (n == 0)
-		return;
-	memset(&m, 0, sizeof(m));
+		return -1;
+	if (n != (ssize_t)sizeof(m) || m.step != SYNC_JOIN_ASK || m.id == 0 ||
+	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
+		return 0;
 	m.step = yes ? SYNC_JOIN_YES : SYNC_JOIN_NO;
+	memset(&m.net, 0, sizeof(m.net));
 	(void)send(sock, &m, sizeof(m), MSG_NOSIGNAL | MSG_DONTWAIT);
+	return 0;
 }
 
 /*
- * PID 1's side: 1 if the peer on conn may join, 0 if not.  The launcher
- * is waiting for the jail, so the answer comes at once; if it is gone,
- * so is this PID 1 (PDEATHSIG).
+ * PID 1's side, asking: 1 if the peer on conn may join at once (a kernel
+ * without SO_PEERPIDFD: the uid alone decides), 0 if question id is on its
+ * way to the launcher, -1 if it could not be asked.  The answer is read
+ * by joinauth_reply when it comes: PID 1 must not wait for it, as the
+ * launcher may be stopped (^Z) for as long as its user likes, and PID 1
+ * reaps and forwards signals meanwhile.
  */
 int
-joinauth_ask(int sock, int conn)
+joinauth_ask(int sock, int conn, uint32_t id)
 {
 	union {
 		struct cmsghdr	hdr;
 		char		buf[CMSG_SPACE(sizeof(int))];
 	} cm;
-	struct sync_msg m = { .step = SYNC_JOIN_ASK };
+	struct sync_msg m = { .step = SYNC_JOIN_ASK, .id = id };
 	struct iovec iov = { .iov_base = &m, .iov_len = sizeof(m) };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
 	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
@@ -144,18 +156,38 @@ joinauth_ask(int sock, int conn)
 	int pidfd;
 
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == -1)
-		return errno == ENOPROTOOPT;	/* before Linux 6.5 */
+		return errno == ENOPROTOOPT ? 1 : -1;	/* before Linux 6.5 */
+	if (sock == -1) {
+		(void)close(pidfd);
+		return -1;
+	}
 	memset(cm.buf, 0, sizeof(cm.buf));
 	cm.hdr.cmsg_level = SOL_SOCKET;
 	cm.hdr.cmsg_type = SCM_RIGHTS;
 	cm.hdr.cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(&cm.hdr), &pidfd, sizeof(int));
-	n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 	(void)close(pidfd);
-	if (n != (ssize_t)sizeof(m))
-		return 0;
-	do
-		n = recv(sock, &m, sizeof(m), 0);
-	while (n == -1 && errno == EINTR);
-	return n == (ssize_t)sizeof(m) && m.step == SYNC_JOIN_YES;
+	return n == (ssize_t)sizeof(m) ? 0 : -1;
+}
+
+/*
+ * PID 1's side, an answer: 1 (yes) or 0 (no) to question *id; -1 if none
+ * is waiting; -2 once the launcher is gone.
+ */
+int
+joinauth_reply(int sock, uint32_t *id)
+{
+	struct sync_msg m;
+	ssize_t n;
+
+	n = recv(sock, &m, sizeof(m), MSG_DONTWAIT);
+	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+		return -2;
+	if (n == -1)
+		return -1;
+	/* Anything else is an answer to no question: id 0 is never asked. */
+	*id = n == (ssize_t)sizeof(m) && (m.step == SYNC_JOIN_YES ||
+	    m.step == SYNC_JOIN_NO) ? m.id : 0;
+	return m.step == SYNC_JOIN_YES;
 }

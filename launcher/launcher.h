@@ -80,12 +80,15 @@ struct record {
  * join socket.  JOIN_RUN carries the command's arguments, NUL-terminated,
  * and the joiner's stdin, stdout and stderr; JOIN_SIGNAL a signal to relay
  * to the joined command; JOIN_EXIT its exit status, as capjail returns it;
- * JOIN_DENIED says the joiner is not outside every jail (joinauth.c).
+ * JOIN_DENIED says the joiner is not outside every jail (joinauth.c);
+ * JOIN_BUSY that JOIN_MAX joiners are served already.
  */
 #define JOIN_ARGS_MAX	32768
 #define JOIN_MAX	32	/* commands joined to one jail at once */
 
-enum join_type { JOIN_RUN = 1, JOIN_SIGNAL, JOIN_EXIT, JOIN_DENIED };
+enum join_type {
+	JOIN_RUN = 1, JOIN_SIGNAL, JOIN_EXIT, JOIN_DENIED, JOIN_BUSY
+};
 
 struct join_msg {
 	uint32_t	type;
@@ -166,7 +169,7 @@ enum sync_step {
 
 struct sync_msg {
 	uint32_t		step;
-	uint32_t		reserved;
+	uint32_t		id;	/* a question's, and its answer's */
 	struct proto_attach_rep	net;	/* SYNC_NET only */
 };
 
@@ -241,8 +244,9 @@ void	 broker_serve(struct broker *, const struct opts *,
 int	 broker_reaped(struct broker *, pid_t, int);
 
 /* joinauth.c */
-void	 joinauth_answer(int);
-int	 joinauth_ask(int, int);
+int	 joinauth_answer(int);
+int	 joinauth_ask(int, int, uint32_t);
+int	 joinauth_reply(int, uint32_t *);
 
 /* recdir.c */
 int	 recdir_open(int);

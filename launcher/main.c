@@ -180,10 +180,10 @@ wait_jail(pid_t pid, const sigset_t *set, int sync)
 			err(EXIT_CAPJAIL, "waitpid");
 		if (poll(pfd, 2, -1) <= 0)
 			continue;
-		if (pfd[1].revents & POLLIN)
-			joinauth_answer(sync);
-		else if (pfd[1].revents != 0)
-			pfd[1].fd = -1;		/* PID 1 is gone */
+		/* Till PID 1 is gone: POLLHUP, or an end of file. */
+		if (pfd[1].revents != 0 && (!(pfd[1].revents & POLLIN) ||
+		    joinauth_answer(sync) == -1))
+			pfd[1].fd = -1;
 		while (read(pfd[0].fd, &si, sizeof(si)) == sizeof(si))
 			if (si.ssi_signo != SIGCHLD &&
 			    si.ssi_code != SI_KERNEL)

@@ -285,6 +285,98 @@ out=$(cj --ro-bind "$TBIN:/tmp/tb" --ro-bind "$RD/conf.sock:/tmp/c.sock" -- \
     /tmp/tb/cj-join /tmp/c.sock sh -c 'echo joined-from-jail')
 is "$out:$(cat "$ERR")" ":join denied" \
     "a jail that binds another jail's join socket: its join is refused"
+# Such a jail is refused as soon as it connects, before it says anything:
+# a silent connection holds none of PID 1's 32 joiner slots.
+out=$(cj --ro-bind "$RD/conf.sock:/tmp/c.sock" -- python3 -c '
+import socket, struct
+s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+s.connect("/tmp/c.sock"); s.settimeout(5)
+try: print(struct.unpack("I", s.recv(16)[:4])[0])
+except OSError as e: print(e)')
+is "$out" 4 "a jail's silent connection to the join socket: refused at once"
+# Nor can it freeze PID 1 with what it sends: a request whose stdio is a
+# TCP socket lingering with unsent data blocks whoever closes it last.
+bg_user "$CAPJAIL" --ro-bind "$RD/conf.sock:/tmp/c.sock" \
+    --ro-bind "$TESTDIR/fixtures:/tmp/fx" -- \
+    python3 /tmp/fx/linger-join.py /tmp/c.sock >"$WORK/linger.out"
+lj=$jpid
+wait_file_text() {	# wait_file_text FILE: bounded wait (10 s) for text
+	_i=0
+	while [ ! -s "$1" ] && [ "$_i" -lt 200 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+}
+wait_file_text "$WORK/linger.out"
+is "$(cat "$WORK/linger.out")" "answer denied" \
+    "a jail's join with lingering stdio: refused"
+is "$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" timeout 10 "$CAPJAIL" \
+    --join conf -- echo served 2>&1)" served \
+    "... and PID 1 serves the next join at once, not after the linger"
+kill "$lj" 2>/dev/null
+# 32 joined commands at once; the 33rd is told so, not left hanging.
+i=0
+while [ "$i" -lt 32 ]; do
+	bg_user "$CAPJAIL" --join conf -- sh -c 'touch /tmp/j$$; sleep 30'
+	eval "j$i=\$jpid"
+	i=$((i + 1))
+done
+i=0
+while [ "$(cj --join conf -- sh -c 'ls /tmp/j* | wc -l' 2>&1)" != 32 ] &&
+    [ "$i" -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+cj --join conf -- true
+is $? 125 "a 33rd joined command at once: 125"
+like "$(cat "$ERR")" "jail conf serves 32 joins already; try again when one ends" \
+    "... saying why"
+i=0
+while [ "$i" -lt 32 ]; do eval "kill \$j$i"; i=$((i + 1)); done
+i=0
+while ! cj --join conf -- true && [ "$i" -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+ok $? "... and once they end, a join runs again"
+# The launcher vets joiners, and may be stopped (^Z) for as long as its
+# user likes: a join waits for it, and PID 1 goes on reaping meanwhile.
+claunch=$(ps -o ppid= -p "$cpid1" | tr -d ' ')
+kill -STOP "$claunch"
+bg_user "$CAPJAIL" --join conf -- echo joined-late >"$WORK/late.out"
+late=$jpid
+sleep 0.5
+as_user "$T_USER" nsenter -t "$cpid1" -U -p --preserve-credentials sh -c \
+    'sh -c "sleep 0.2; exit 0" & exit 0'
+sleep 1
+is "$(ps -o stat= --ppid "$cpid1" | grep -c Z)" 0 \
+    "launcher stopped: PID 1 still reaps an orphan that ended"
+is "$(cat "$WORK/late.out")" "" "... and a join waits, not run unvetted"
+kill -CONT "$claunch"
+wait_gone "$late"
+is "$(cat "$WORK/late.out")" joined-late "... and runs once it continues"
+# When PID 1 has ended but its PID namespace has not (a process put in it
+# from outside stays a zombie while its parent, stopped, cannot reap it),
+# the launcher waits for it without spinning on the sync socket it closed.
+spawn --name held --bind "$SHARE:/mnt" -- \
+    sh -c 'until [ -e /mnt/held-end ]; do sleep 0.05; done'
+held=$jpid
+wait_file "$RD/held"
+bg_user nsenter -t "$(recpid held)" -U -p --preserve-credentials sleep 60
+ns=$jpid
+sleep 0.3
+kill -STOP "$ns"
+touch "$SHARE/held-end"
+sleep 0.5
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
+t0=$(cpu "$held")
+sleep 1
+t1=$(cpu "$held")
+ended "$held"
+is $? 1 "control: the launcher still waits for the jail's last process"
+ok "$([ $((t1 - t0)) -lt 20 ]; echo $?)" \
+    "... using no CPU meanwhile ($((t1 - t0)) ticks in 1 s)"
+kill -CONT "$ns"
+wait_gone "$held"
+ok $? "... and ends once that process is reaped"
+rm -f "$SHARE/held-end"
 # kill(0) in a jail with no terminal must not reach the caller's group.
 is "$(as_user "$T_USER" sh -c "sleep 30 & n=\$!
     $CAPJAIL -- sh -c 'kill -KILL 0' </dev/null
