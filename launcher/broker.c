@@ -18,13 +18,19 @@
 
 #include <err.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "launcher.h"
+
+/*
+ * Refused connections whose last close is left to a throwaway child, while
+ * none can be forked: at most every slot's and one just accepted, beyond
+ * the JOIN_MAX the join socket is polled with (broker_pollfds).
+ */
+#define PARK_MAX	(2 * JOIN_MAX + 1)
 
 struct broker {
 	int		lfd;
@@ -33,6 +39,9 @@ struct broker {
 	int		fd[JOIN_MAX];	/* the joiner's connection, -1 if none */
 	uint32_t	asked[JOIN_MAX];	/* its question's id, 0 if none */
 	pid_t		pid[JOIN_MAX];	/* the joined command, 0 if none */
+	int		park[PARK_MAX];	/* hung up, not yet closed */
+	size_t		nparked;
+	int		stalled;	/* accept failed: out of fds */
 };
 
 struct broker *
@@ -62,22 +71,58 @@ add_pollfd(struct pollfd *pfd, size_t *n, int fd)
 }
 
 /*
+ * Close the parked connections from a throwaway child: their last close,
+ * and that of what a joiner left queued on them, can block for as long as
+ * the joiner likes (the fds of a request: a TCP socket with SO_LINGER and
+ * unsent data, say), and a joiner not yet vetted may be another jail.  The
+ * child holds them until we have closed our copies and killed it, so that
+ * the last close is at its exit, where the kernel does not linger.  It
+ * needs no fd of its own: a PID 1 at its fd limit still drains.  While no
+ * child can be forked (the user's RLIMIT_NPROC is full, which another
+ * jail of theirs can make so), they stay parked, and are retried.
+ */
+static void
+close_parked(struct broker *b)
+{
+	size_t i;
+	pid_t p;
+
+	if (b->nparked == 0 || (p = fork()) == -1)
+		return;
+	if (p == 0)
+		for (;;)
+			(void)pause();
+	for (i = 0; i < b->nparked; i++)
+		(void)close(b->park[i]);
+	b->nparked = 0;
+	(void)kill(p, SIGKILL);
+}
+
+/*
  * The join socket, the launcher's answers, and every connection not
  * waiting for one: a joiner is not heard before it is vetted.  pfd has
- * JOIN_MAX + 2 free.
+ * JOIN_MAX + 2 free.  No joiner is accepted while too many refused ones
+ * wait to be closed, or for a while after we ran out of fds.  Returns
+ * poll's timeout: a retry of those, if any.
  */
-void
-broker_pollfds(const struct broker *b, struct pollfd *pfd, size_t *n)
+int
+broker_pollfds(struct broker *b, struct pollfd *pfd, size_t *n)
 {
 	size_t i;
 
-	if (b->lfd != -1)
+	close_parked(b);
+	if (b->lfd != -1 && b->nparked <= JOIN_MAX && !b->stalled)
 		add_pollfd(pfd, n, b->lfd);
 	if (b->lfd != -1 && b->ask != -1)
 		add_pollfd(pfd, n, b->ask);
 	for (i = 0; i < JOIN_MAX; i++)
 		if (b->fd[i] != -1 && b->asked[i] == 0)
 			add_pollfd(pfd, n, b->fd[i]);
+	if (b->stalled) {
+		b->stalled = 0;
+		return 250;
+	}
+	return b->nparked > 0 ? 250 : -1;
 }
 
 /* Close every fd an SCM_RIGHTS header carries; returns 1. */
@@ -182,34 +227,23 @@ spawn(const struct opts *o, char **argv, const int fds[3])
 }
 
 /*
- * Say no, and hang up, from a throwaway child: the last close of c, and
- * of what a joiner left queued on it, can block for as long as the joiner
- * likes (the fds of a request: a TCP socket with SO_LINGER and unsent
- * data, say), and a joiner not yet vetted may be another jail.  The child
- * holds c until we have closed our copy, so that the last close is its.
+ * Say no (why, and value: a status, or an errno), and hang up: never here
+ * (close_parked).  The park cannot be full (PARK_MAX); were it, c would
+ * stay open until we exit.
  */
 static void
-hang_up(int c, enum join_type why)
+hang_up(struct broker *b, int c, enum join_type why, int value)
 {
-	int gate[2] = { -1, -1 };
-	char x;
-
-	send_msg(c, why, EXIT_CAPJAIL);
-	if (pipe2(gate, O_CLOEXEC) == 0 && fork() == 0) {
-		(void)close(gate[1]);
-		_exit(read(gate[0], &x, 1) == 0 ? 0 : 1);	/* our close */
-	}
-	(void)close(c);		/* where fork failed, here */
-	if (gate[0] != -1) {
-		(void)close(gate[0]);
-		(void)close(gate[1]);
-	}
+	send_msg(c, why, value);
+	if (b->nparked < PARK_MAX)
+		b->park[b->nparked++] = c;
+	close_parked(b);
 }
 
 static void
-free_slot(struct broker *b, size_t s, enum join_type why)
+free_slot(struct broker *b, size_t s, enum join_type why, int value)
 {
-	hang_up(b->fd[s], why);
+	hang_up(b, b->fd[s], why, value);
 	b->fd[s] = -1;
 	b->asked[s] = 0;
 }
@@ -230,13 +264,18 @@ accept_one(struct broker *b)
 	size_t s;
 	int c, r;
 
-	if ((c = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1)
+	/* Out of fds, the peer stays queued: poll would say so at once. */
+	if ((c = accept4(b->lfd, NULL, NULL, SOCK_CLOEXEC)) == -1) {
+		b->stalled = errno == EMFILE || errno == ENFILE ||
+		    errno == ENOBUFS || errno == ENOMEM;
 		return;
+	}
 	for (s = 0; s < JOIN_MAX && (b->fd[s] != -1 || b->pid[s] != 0); s++)
 		;
 	if (getsockopt(c, SOL_SOCKET, SO_PEERCRED, &cr, &len) == -1 ||
 	    cr.uid != getuid() || s == JOIN_MAX) {
-		hang_up(c, s == JOIN_MAX ? JOIN_BUSY : JOIN_EXIT);
+		hang_up(b, c, s == JOIN_MAX ? JOIN_BUSY : JOIN_EXIT,
+		    EXIT_CAPJAIL);
 		return;
 	}
 	if (++b->last == 0)
@@ -245,7 +284,7 @@ accept_one(struct broker *b)
 	if ((r = joinauth_ask(b->ask, c, b->last)) == 0)
 		b->asked[s] = b->last;
 	else if (r == -1)
-		free_slot(b, s, JOIN_DENIED);
+		free_slot(b, s, JOIN_DENIED, EXIT_CAPJAIL);
 }
 
 /*
@@ -266,39 +305,47 @@ take_answers(struct broker *b)
 		if (s < JOIN_MAX && r == 1)
 			b->asked[s] = 0;
 		else if (s < JOIN_MAX)
-			free_slot(b, s, JOIN_DENIED);
+			free_slot(b, s, JOIN_DENIED, EXIT_CAPJAIL);
 	}
 	if (r == -2) {
 		b->ask = -1;
 		for (s = 0; s < JOIN_MAX; s++)
 			if (b->asked[s] != 0)
-				free_slot(b, s, JOIN_DENIED);
+				free_slot(b, s, JOIN_DENIED, EXIT_CAPJAIL);
 	}
 }
 
-/* The request of the vetted joiner in slot s: run it, or hang up. */
+/*
+ * The request of the vetted joiner in slot s: run it, or hang up.  Not
+ * while refused connections are parked: the command's child would hold
+ * them until its closefrom, and could make the last close, and linger.
+ */
 static void
 start_one(struct broker *b, const struct opts *o, size_t s)
 {
 	static struct join_msg m;
 	char **argv = NULL;
-	int fds[3] = { -1, -1, -1 }, i, r;
+	int fds[3] = { -1, -1, -1 }, e = EAGAIN, i, r;
 	pid_t p = -1;
 
 	r = recv_run(b->fd[s], &m, fds);
 	if (r == -2)
 		return;
-	if (r == 0 && (argv = split_args(&m)) != NULL)
-		p = spawn(o, argv, fds);
-	free(argv);
+	if (r == 0 && (argv = split_args(&m)) != NULL) {
+		close_parked(b);
+		if (b->nparked == 0 && (p = spawn(o, argv, fds)) == -1)
+			e = errno;
+	}
 	for (i = 0; i < 3; i++)
 		if (fds[i] != -1)
 			(void)close(fds[i]);
-	if (p == -1) {
-		free_slot(b, s, JOIN_EXIT);
-		return;
-	}
-	b->pid[s] = p;
+	if (p == -1 && argv == NULL)
+		free_slot(b, s, JOIN_EXIT, EXIT_CAPJAIL);
+	else if (p == -1)
+		free_slot(b, s, JOIN_FAILED, e);
+	else
+		b->pid[s] = p;
+	free(argv);
 }
 
 /*

@@ -123,6 +123,11 @@ join_reply(int s, const struct opts *o)
 		    "ends", o->name, JOIN_MAX);
 		return EXIT_CAPJAIL;
 	}
+	if (n == (ssize_t)JOIN_HDR && m.type == JOIN_FAILED) {
+		warnx("jail %s could not start the command: %s; try again",
+		    o->name, strerror(m.value > 0 ? m.value : EIO));
+		return EXIT_CAPJAIL;
+	}
 	if (n == -1 && errno == EINTR)
 		return -1;
 	warnx("jail %s ended before the command did", o->name);

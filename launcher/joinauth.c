@@ -92,6 +92,20 @@ take_fds(struct msghdr *msg, int *fd, size_t max)
 }
 
 /*
+ * After a read of nothing from sock: whether its peer is gone.  A
+ * SEQPACKET socket also reads nothing from an empty message, which a
+ * process that ptraces the peer can send.
+ */
+static int
+peer_gone(int sock)
+{
+	struct pollfd p = { .fd = sock, .events = POLLRDHUP };
+
+	return poll(&p, 1, 0) == 1 &&
+	    (p.revents & (POLLHUP | POLLRDHUP | POLLERR)) != 0;
+}
+
+/*
  * The launcher's side: one question from PID 1 on sock, answered; -1 once
  * PID 1 has closed it (or it failed), else 0.  Never blocks: the jail's
  * processes could write to this socket through a PID 1 they ptrace, and
@@ -121,7 +135,7 @@ joinauth_answer(int sock)
 	yes = nfd == 1 && peer_is_ours(fd[0]);
 	for (i = 0; i < nfd; i++)
 		(void)close(fd[i]);
-	if (n == 0)
+	if (n == 0 && peer_gone(sock))
 		return -1;
 	if (n != (ssize_t)sizeof(m) || m.step != SYNC_JOIN_ASK || m.id == 0 ||
 	    (mh.msg_flags & (MSG_TRUNC | MSG_CTRUNC)))
@@ -178,11 +192,12 @@ joinauth_ask(int sock, int conn, uint32_t id)
 int
 joinauth_reply(int sock, uint32_t *id)
 {
-	struct sync_msg m;
+	struct sync_msg m = { 0 };
 	ssize_t n;
 
 	n = recv(sock, &m, sizeof(m), MSG_DONTWAIT);
-	if (n == 0 || (n == -1 && errno != EAGAIN && errno != EINTR))
+	if ((n == 0 && peer_gone(sock)) ||
+	    (n == -1 && errno != EAGAIN && errno != EINTR))
 		return -2;
 	if (n == -1)
 		return -1;

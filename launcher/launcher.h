@@ -81,13 +81,15 @@ struct record {
  * and the joiner's stdin, stdout and stderr; JOIN_SIGNAL a signal to relay
  * to the joined command; JOIN_EXIT its exit status, as capjail returns it;
  * JOIN_DENIED says the joiner is not outside every jail (joinauth.c);
- * JOIN_BUSY that JOIN_MAX joiners are served already.
+ * JOIN_BUSY that JOIN_MAX joiners are served already; JOIN_FAILED that
+ * the command could not be started, with the errno.
  */
 #define JOIN_ARGS_MAX	32768
 #define JOIN_MAX	32	/* commands joined to one jail at once */
 
 enum join_type {
-	JOIN_RUN = 1, JOIN_SIGNAL, JOIN_EXIT, JOIN_DENIED, JOIN_BUSY
+	JOIN_RUN = 1, JOIN_SIGNAL, JOIN_EXIT, JOIN_DENIED, JOIN_BUSY,
+	JOIN_FAILED
 };
 
 struct join_msg {
@@ -238,7 +240,7 @@ int	 pid1_status(int);
 /* broker.c */
 struct broker;
 struct broker *broker_new(int, int);
-void	 broker_pollfds(const struct broker *, struct pollfd *, size_t *);
+int	 broker_pollfds(struct broker *, struct pollfd *, size_t *);
 void	 broker_serve(struct broker *, const struct opts *,
 	    const struct pollfd *, size_t);
 int	 broker_reaped(struct broker *, pid_t, int);

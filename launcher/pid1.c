@@ -174,7 +174,7 @@ pid1_run(const struct opts *o, int ask)
 	struct pid1 st = { .o = o };
 	sigset_t set = o->fwd;
 	size_t n;
-	int sfd;
+	int sfd, ms;
 
 	sigaddset(&set, SIGCHLD);
 	sigaddset(&set, SIGCONT);
@@ -186,8 +186,8 @@ pid1_run(const struct opts *o, int ask)
 	for (;;) {
 		pfd[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 		n = 1;
-		broker_pollfds(st.b, pfd, &n);
-		if (poll(pfd, n, -1) <= 0)
+		ms = broker_pollfds(st.b, pfd, &n);
+		if (poll(pfd, n, ms) <= 0)
 			continue;
 		if (pfd[0].revents != 0)
 			take_signals(sfd, &st);

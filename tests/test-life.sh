@@ -56,6 +56,7 @@ wait_gone() {
 }
 
 recpid() { sed -n 's/^pid //p' "$RD/$1"; }
+cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }	# CPU ticks
 
 # --- names and --list
 spawn --name web --hostname hw -- sleep 60
@@ -296,33 +297,114 @@ except OSError as e: print(e)')
 is "$out" 4 "a jail's silent connection to the join socket: refused at once"
 # Nor can it freeze PID 1 with what it sends: a request whose stdio is a
 # TCP socket lingering with unsent data blocks whoever closes it last.
-bg_user "$CAPJAIL" --ro-bind "$RD/conf.sock:/tmp/c.sock" \
-    --ro-bind "$TESTDIR/fixtures:/tmp/fx" -- \
-    python3 /tmp/fx/linger-join.py /tmp/c.sock >"$WORK/linger.out"
-lj=$jpid
-wait_file_text() {	# wait_file_text FILE: bounded wait (10 s) for text
+# attack JAIL OUT ARGS...: from a jail of the user limited to 200
+# processes, linger-join.py ARGS on JAIL's join socket; its output in OUT,
+# when there is some (a bounded wait, 10 s).
+attack() {
+	_jail=$1 _out=$2
+	shift 2
+	: >"$_out"
+	bg_user prlimit --nproc=200:200 "$CAPJAIL" \
+	    --ro-bind "$RD/$_jail.sock:/tmp/c.sock" \
+	    --ro-bind "$TESTDIR/fixtures:/tmp/fx" -- \
+	    python3 /tmp/fx/linger-join.py /tmp/c.sock "$@" >"$_out"
+	lj=$jpid
 	_i=0
-	while [ ! -s "$1" ] && [ "$_i" -lt 200 ]; do
+	while [ ! -s "$_out" ] && [ "$_i" -lt 200 ]; do
 		sleep 0.05; _i=$((_i + 1))
 	done
 }
-wait_file_text "$WORK/linger.out"
+served() {	# served JAIL: a join of JAIL's, within 10 s
+	as_user "$T_USER" env XDG_RUNTIME_DIR="$X" timeout 10 "$CAPJAIL" \
+	    --join "$1" -- echo served 2>&1
+}
+nfds() { ls "/proc/$1/fd" | wc -l; }
+fds_back() {	# fds_back PID N: bounded wait (10 s) for PID to hold N fds
+	_i=0
+	while [ "$(nfds "$1")" -ne "$2" ] && [ "$_i" -lt 200 ]; do
+		sleep 0.05; _i=$((_i + 1))
+	done
+	nfds "$1"
+}
+attack conf "$WORK/linger.out"
 is "$(cat "$WORK/linger.out")" "answer denied" \
     "a jail's join with lingering stdio: refused"
-is "$(as_user "$T_USER" env XDG_RUNTIME_DIR="$X" timeout 10 "$CAPJAIL" \
-    --join conf -- echo served 2>&1)" served \
+is "$(served conf)" served \
     "... and PID 1 serves the next join at once, not after the linger"
 kill "$lj" 2>/dev/null
+# Nor when PID 1 can fork no child to close it with: another jail of the
+# user can fill the user's process limit for a moment (the limit counts
+# over every user namespace; each namespace's is its creator's).
+bg_user prlimit --nproc=200:200 "$CAPJAIL" --name np -- sleep 60
+np=$jpid
+wait_file "$RD/np"
+npfds=$(nfds "$(recpid np)")
+attack np "$WORK/nproc.out" fill
+is "$(cat "$WORK/nproc.out")" "answer denied" \
+    "a jail's lingering join while the user's process limit is full: refused"
+is "$(served np)" served \
+    "... and PID 1 serves the next join at once, not after the linger"
+is "$(fds_back "$(recpid np)" "$npfds")" "$npfds" \
+    "... and closes the refused connection once it can fork"
+kill "$lj" "$np" 2>/dev/null
+# And when PID 1 is at its fd limit too (the user's own RLIMIT_NOFILE):
+# it neither spins on the joiners it cannot accept, nor keeps the refused
+# ones once the process limit frees.
+bg_user prlimit --nofile=32:32 --nproc=200:200 "$CAPJAIL" --name nf -- \
+    sleep 60
+nf=$jpid
+wait_file "$RD/nf"
+nfpid1=$(recpid nf)
+nffds=$(nfds "$nfpid1")
+attack nf "$WORK/nofile.out" fill 40
+sleep 0.3
+t0=$(cpu "$nfpid1")
+sleep 1
+t1=$(cpu "$nfpid1")
+ok "$([ $((t1 - t0)) -lt 20 ]; echo $?)" \
+    "PID 1 out of fds, joiners queued: no spinning ($((t1 - t0)) ticks in 1 s)"
+is "$(fds_back "$nfpid1" "$nffds")" "$nffds" \
+    "... and once the process limit frees, it closes every refused one"
+is "$(sed 1d "$WORK/nofile.out")" "answer denied" "... each told no"
+is "$(served nf)" served "... and serves joins again"
+kill "$lj" "$nf" 2>/dev/null
+# A join PID 1 cannot fork for (the jail's own command filled the user's
+# process limit) is told why.
+rm -f "$SHARE/full"
+bg_user prlimit --nproc=200:200 "$CAPJAIL" --name full --bind "$SHARE:/mnt" \
+    -- python3 -c '
+import os, time
+kids = []
+while len(kids) < 10000:
+    try:
+        p = os.fork()
+    except BlockingIOError:
+        break
+    if p == 0:
+        time.sleep(3)
+        os._exit(0)
+    kids.append(p)
+open("/mnt/full", "w").close()
+for p in kids:
+    os.waitpid(p, 0)'
+full=$jpid
+wait_file "$SHARE/full"
+cj --join full -- true
+is $? 125 "a join PID 1 cannot fork for: 125"
+like "$(cat "$ERR")" \
+    "jail full could not start the command: Resource temporarily unavailable; try again" \
+    "... saying why"
+wait_gone "$full"
+rm -f "$SHARE/full"
 # 32 joined commands at once; the 33rd is told so, not left hanging.
 i=0
 while [ "$i" -lt 32 ]; do
-	bg_user "$CAPJAIL" --join conf -- sh -c 'touch /tmp/j$$; sleep 30'
+	bg_user "$CAPJAIL" --join conf -- sh -c 'touch /mnt/j$$; exec sleep 30'
 	eval "j$i=\$jpid"
 	i=$((i + 1))
 done
 i=0
-while [ "$(cj --join conf -- sh -c 'ls /tmp/j* | wc -l' 2>&1)" != 32 ] &&
-    [ "$i" -lt 100 ]; do
+while [ "$(ls "$SHARE" | grep -c '^j')" -lt 32 ] && [ "$i" -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
 done
 cj --join conf -- true
@@ -331,6 +413,7 @@ like "$(cat "$ERR")" "jail conf serves 32 joins already; try again when one ends
     "... saying why"
 i=0
 while [ "$i" -lt 32 ]; do eval "kill \$j$i"; i=$((i + 1)); done
+rm -f "$SHARE"/j*
 i=0
 while ! cj --join conf -- true && [ "$i" -lt 100 ]; do
 	sleep 0.1; i=$((i + 1))
@@ -365,7 +448,6 @@ sleep 0.3
 kill -STOP "$ns"
 touch "$SHARE/held-end"
 sleep 0.5
-cpu() { awk '{ print $14 + $15 }' "/proc/$1/stat"; }
 t0=$(cpu "$held")
 sleep 1
 t1=$(cpu "$held")
