@@ -18,6 +18,7 @@
 
 #include <err.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -210,20 +211,41 @@ send_msg(int fd, enum join_type type, int value)
 	(void)send(fd, &m, JOIN_HDR, MSG_NOSIGNAL);
 }
 
+/*
+ * The joined command, in a child that has every fd of ours, those of
+ * joiners not yet vetted too.  We hold ours until it has closed its own
+ * (the gate: the last fd it closes before the exec), so that no close of
+ * its is the last of a connection that another jail left lingering
+ * (close_parked).  The wait is the child's few steps to its exec, as a
+ * vfork's would be.
+ */
 static pid_t
 spawn(const struct opts *o, char **argv, const int fds[3])
 {
+	int gate[2], e, i;
 	pid_t p;
-	int i;
+	char x;
 
-	if ((p = fork()) != 0)
-		return p;
-	/* Its own session: not hit by what the jail's terminal sends. */
-	(void)setsid();
-	for (i = 0; i < 3; i++)
-		if (dup2(fds[i], i) == -1)
+	if (pipe2(gate, O_CLOEXEC) == -1)
+		return -1;
+	if ((p = fork()) == 0) {
+		/* Its own session: not hit by what the jail's terminal sends. */
+		(void)setsid();
+		for (i = 0; i < 3; i++)
+			if (dup2(fds[i], i) == -1)
+				_exit(EXIT_CAPJAIL);
+		if (dup2(gate[1], 3) == -1)
 			_exit(EXIT_CAPJAIL);
-	pid1_exec(o, argv, env_home_tmp());
+		closefrom(4);
+		pid1_exec(o, argv, env_home_tmp());	/* closes the gate */
+	}
+	e = errno;
+	(void)close(gate[1]);
+	while (p != -1 && read(gate[0], &x, 1) == -1 && errno == EINTR)
+		;
+	(void)close(gate[0]);
+	errno = e;
+	return p;
 }
 
 /*
@@ -283,8 +305,11 @@ accept_one(struct broker *b)
 	b->fd[s] = c;
 	if ((r = joinauth_ask(b->ask, c, b->last)) == 0)
 		b->asked[s] = b->last;
-	else if (r == -1)
+	else if (r == -1 && (b->ask == -1 || errno == EPIPE ||
+	    errno == ECONNRESET))	/* the launcher is gone */
 		free_slot(b, s, JOIN_DENIED, EXIT_CAPJAIL);
+	else if (r == -1)	/* not a no: say why, to try again */
+		free_slot(b, s, JOIN_FAILED, errno);
 }
 
 /*
@@ -315,27 +340,21 @@ take_answers(struct broker *b)
 	}
 }
 
-/*
- * The request of the vetted joiner in slot s: run it, or hang up.  Not
- * while refused connections are parked: the command's child would hold
- * them until its closefrom, and could make the last close, and linger.
- */
+/* The request of the vetted joiner in slot s: run it, or hang up. */
 static void
 start_one(struct broker *b, const struct opts *o, size_t s)
 {
 	static struct join_msg m;
 	char **argv = NULL;
-	int fds[3] = { -1, -1, -1 }, e = EAGAIN, i, r;
+	int fds[3] = { -1, -1, -1 }, e = 0, i, r;
 	pid_t p = -1;
 
 	r = recv_run(b->fd[s], &m, fds);
 	if (r == -2)
 		return;
-	if (r == 0 && (argv = split_args(&m)) != NULL) {
-		close_parked(b);
-		if (b->nparked == 0 && (p = spawn(o, argv, fds)) == -1)
-			e = errno;
-	}
+	if (r == 0 && (argv = split_args(&m)) != NULL &&
+	    (p = spawn(o, argv, fds)) == -1)
+		e = errno;
 	for (i = 0; i < 3; i++)
 		if (fds[i] != -1)
 			(void)close(fds[i]);

@@ -149,8 +149,8 @@ joinauth_answer(int sock)
 /*
  * PID 1's side, asking: 1 if the peer on conn may join at once (a kernel
  * without SO_PEERPIDFD: the uid alone decides), 0 if question id is on its
- * way to the launcher, -1 if it could not be asked.  The answer is read
- * by joinauth_reply when it comes: PID 1 must not wait for it, as the
+ * way to the launcher, -1 with errno if it could not be asked.  The answer
+ * is read by joinauth_reply when it comes: PID 1 must not wait for it, as the
  * launcher may be stopped (^Z) for as long as its user likes, and PID 1
  * reaps and forwards signals meanwhile.
  */
@@ -167,7 +167,7 @@ joinauth_ask(int sock, int conn, uint32_t id)
 	    .msg_control = cm.buf, .msg_controllen = sizeof(cm.buf) };
 	socklen_t len = sizeof(int);
 	ssize_t n;
-	int pidfd;
+	int e, pidfd;
 
 	if (getsockopt(conn, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == -1)
 		return errno == ENOPROTOOPT ? 1 : -1;	/* before Linux 6.5 */
@@ -181,8 +181,12 @@ joinauth_ask(int sock, int conn, uint32_t id)
 	cm.hdr.cmsg_len = CMSG_LEN(sizeof(int));
 	memcpy(CMSG_DATA(&cm.hdr), &pidfd, sizeof(int));
 	n = sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+	e = errno;
 	(void)close(pidfd);
-	return n == (ssize_t)sizeof(m) ? 0 : -1;
+	if (n == (ssize_t)sizeof(m))
+		return 0;
+	errno = n == -1 ? e : EIO;
+	return -1;
 }
 
 /*
