@@ -40,6 +40,7 @@ struct broker {
 	int		fd[JOIN_MAX];	/* the joiner's connection, -1 if none */
 	uint32_t	asked[JOIN_MAX];	/* its question's id, 0 if none */
 	pid_t		pid[JOIN_MAX];	/* the joined command, 0 if none */
+	int		gate[JOIN_MAX];	/* open till its fds are closed */
 	int		park[PARK_MAX];	/* hung up, not yet closed */
 	size_t		nparked;
 	int		stalled;	/* accept failed: out of fds */
@@ -56,7 +57,7 @@ broker_new(int lfd, int ask)
 	b->lfd = lfd;
 	b->ask = ask;
 	for (i = 0; i < JOIN_MAX; i++)
-		b->fd[i] = -1;
+		b->fd[i] = b->gate[i] = -1;
 	if (lfd != -1 && listen(lfd, 8) == -1)
 		err(EXIT_CAPJAIL, "listen on the join socket");
 	return b;
@@ -80,7 +81,8 @@ add_pollfd(struct pollfd *pfd, size_t *n, int fd)
  * the last close is at its exit, where the kernel does not linger.  It
  * needs no fd of its own: a PID 1 at its fd limit still drains.  While no
  * child can be forked (the user's RLIMIT_NPROC is full, which another
- * jail of theirs can make so), they stay parked, and are retried.
+ * jail of theirs can make so), they stay parked, and are retried; so too
+ * while a joined command's child has copies of them (spawn).
  */
 static void
 close_parked(struct broker *b)
@@ -88,7 +90,9 @@ close_parked(struct broker *b)
 	size_t i;
 	pid_t p;
 
-	if (b->nparked == 0 || (p = fork()) == -1)
+	for (i = 0; i < JOIN_MAX && b->gate[i] == -1; i++)
+		;
+	if (b->nparked == 0 || i < JOIN_MAX || (p = fork()) == -1)
 		return;
 	if (p == 0)
 		for (;;)
@@ -100,11 +104,11 @@ close_parked(struct broker *b)
 }
 
 /*
- * The join socket, the launcher's answers, and every connection not
- * waiting for one: a joiner is not heard before it is vetted.  pfd has
- * JOIN_MAX + 2 free.  No joiner is accepted while too many refused ones
- * wait to be closed, or for a while after we ran out of fds.  Returns
- * poll's timeout: a retry of those, if any.
+ * The join socket, the launcher's answers, every connection not waiting
+ * for one (a joiner is not heard before it is vetted), and every gate
+ * still open.  pfd has 2 * JOIN_MAX + 2 free.  No joiner is accepted
+ * while too many refused ones wait to be closed, or for a while after we
+ * ran out of fds.  Returns poll's timeout: a retry of those, if any.
  */
 int
 broker_pollfds(struct broker *b, struct pollfd *pfd, size_t *n)
@@ -116,9 +120,12 @@ broker_pollfds(struct broker *b, struct pollfd *pfd, size_t *n)
 		add_pollfd(pfd, n, b->lfd);
 	if (b->lfd != -1 && b->ask != -1)
 		add_pollfd(pfd, n, b->ask);
-	for (i = 0; i < JOIN_MAX; i++)
+	for (i = 0; i < JOIN_MAX; i++) {
 		if (b->fd[i] != -1 && b->asked[i] == 0)
 			add_pollfd(pfd, n, b->fd[i]);
+		if (b->gate[i] != -1)
+			add_pollfd(pfd, n, b->gate[i]);
+	}
 	if (b->stalled) {
 		b->stalled = 0;
 		return 250;
@@ -213,20 +220,19 @@ send_msg(int fd, enum join_type type, int value)
 
 /*
  * The joined command, in a child that has every fd of ours, those of
- * joiners not yet vetted too.  We hold ours until it has closed its own
- * (the gate: the last fd it closes before the exec), so that no close of
- * its is the last of a connection that another jail left lingering
- * (close_parked).  The wait is the child's few steps to its exec, as a
- * vfork's would be.
+ * joiners not yet vetted too.  We keep every connection we refuse until
+ * it has closed its own (*gate reads the end of file then: the gate is
+ * the last fd it closes before the exec), so that no close of its is the
+ * last of a connection that another jail left lingering (close_parked).
+ * We do not wait for that: the jail's command can stop the child.
  */
 static pid_t
-spawn(const struct opts *o, char **argv, const int fds[3])
+spawn(const struct opts *o, char **argv, const int fds[3], int *gate)
 {
-	int gate[2], e, i;
+	int g[2], e, i;
 	pid_t p;
-	char x;
 
-	if (pipe2(gate, O_CLOEXEC) == -1)
+	if (pipe2(g, O_CLOEXEC) == -1)
 		return -1;
 	if ((p = fork()) == 0) {
 		/* Its own session: not hit by what the jail's terminal sends. */
@@ -234,16 +240,17 @@ spawn(const struct opts *o, char **argv, const int fds[3])
 		for (i = 0; i < 3; i++)
 			if (dup2(fds[i], i) == -1)
 				_exit(EXIT_CAPJAIL);
-		if (dup2(gate[1], 3) == -1)
+		if (dup2(g[1], 3) == -1)
 			_exit(EXIT_CAPJAIL);
 		closefrom(4);
 		pid1_exec(o, argv, env_home_tmp());	/* closes the gate */
 	}
 	e = errno;
-	(void)close(gate[1]);
-	while (p != -1 && read(gate[0], &x, 1) == -1 && errno == EINTR)
-		;
-	(void)close(gate[0]);
+	(void)close(g[1]);
+	if (p == -1)
+		(void)close(g[0]);
+	else
+		*gate = g[0];
 	errno = e;
 	return p;
 }
@@ -353,7 +360,7 @@ start_one(struct broker *b, const struct opts *o, size_t s)
 	if (r == -2)
 		return;
 	if (r == 0 && (argv = split_args(&m)) != NULL &&
-	    (p = spawn(o, argv, fds)) == -1)
+	    (p = spawn(o, argv, fds, &b->gate[s])) == -1)
 		e = errno;
 	for (i = 0; i < 3; i++)
 		if (fds[i] != -1)
@@ -365,6 +372,15 @@ start_one(struct broker *b, const struct opts *o, size_t s)
 	else
 		b->pid[s] = p;
 	free(argv);
+}
+
+/* The joined command of slot s has closed its fds, or ended. */
+static void
+shut_gate(struct broker *b, size_t s)
+{
+	if (b->gate[s] != -1)
+		(void)close(b->gate[s]);
+	b->gate[s] = -1;
 }
 
 /*
@@ -413,9 +429,12 @@ broker_serve(struct broker *b, const struct opts *o,
 			take_answers(b);
 			continue;
 		}
-		for (s = 0; s < JOIN_MAX && b->fd[s] != pfd[i].fd; s++)
+		for (s = 0; s < JOIN_MAX && b->fd[s] != pfd[i].fd &&
+		    b->gate[s] != pfd[i].fd; s++)
 			;
-		if (s < JOIN_MAX)
+		if (s < JOIN_MAX && b->gate[s] == pfd[i].fd)
+			shut_gate(b, s);
+		else if (s < JOIN_MAX)
 			joiner_input(b, o, s);
 	}
 }
@@ -430,6 +449,7 @@ broker_reaped(struct broker *b, pid_t pid, int status)
 		;
 	if (s == JOIN_MAX)
 		return 0;
+	shut_gate(b, s);
 	if (b->fd[s] != -1) {
 		send_msg(b->fd[s], JOIN_EXIT, pid1_status(status));
 		(void)close(b->fd[s]);

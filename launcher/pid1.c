@@ -170,7 +170,7 @@ start_command(const struct opts *o)
 void
 pid1_run(const struct opts *o, int ask)
 {
-	struct pollfd pfd[JOIN_MAX + 3];
+	struct pollfd pfd[2 * JOIN_MAX + 3];
 	struct pid1 st = { .o = o };
 	sigset_t set = o->fwd;
 	size_t n;

@@ -314,9 +314,12 @@ attack() {
 		sleep 0.05; _i=$((_i + 1))
 	done
 }
-served() {	# served JAIL: a join of JAIL's, within 10 s
-	as_user "$T_USER" env XDG_RUNTIME_DIR="$X" timeout 10 "$CAPJAIL" \
-	    --join "$1" -- echo served 2>&1
+# served JAIL: the output of a join of JAIL's, killed after 10 s.  Through
+# a file: a joiner's fds that a stuck PID 1 never took would hold a pipe.
+served() {
+	as_user "$T_USER" env XDG_RUNTIME_DIR="$X" timeout -s KILL 10 \
+	    "$CAPJAIL" --join "$1" -- echo served >"$WORK/served" 2>&1
+	cat "$WORK/served"
 }
 nfds() { ls "/proc/$1/fd" | wc -l; }
 fds_back() {	# fds_back PID N: bounded wait (10 s) for PID to hold N fds
@@ -369,6 +372,29 @@ is "$(sed 1d "$WORK/nofile.out" | grep -v '^answer \(denied\|failed\)$')" "" \
     "... each told no, or to try again (out of fds)"
 is "$(served nf)" served "... and serves joins again"
 kill "$lj" "$nf" 2>/dev/null
+# The jail's own command can stop a joined command's child before its
+# exec: PID 1, which keeps refused joiners open until that child has
+# closed its copies, does not wait for it, and goes on reaping and serving.
+rm -f "$SHARE/caught"
+spawn --name st --bind "$SHARE:/mnt" --ro-bind "$TESTDIR/fixtures:/tmp/fx" \
+    -- python3 /tmp/fx/stop-spawn.py /mnt
+st=$jpid
+wait_file "$RD/st"
+i=0
+while [ ! -e "$SHARE/caught" ] && [ "$i" -lt 10 ]; do
+	bg_user timeout -s KILL 5 "$CAPJAIL" --join st -- true
+	sleep 0.5; i=$((i + 1))
+done
+ok "$([ -e "$SHARE/caught" ]; echo $?)" \
+    "the jail's command stops a joined command's child before its exec"
+is "$(served st)" served "... and PID 1 still serves joins"
+as_user "$T_USER" nsenter -t "$(recpid st)" -U -p --preserve-credentials \
+    sh -c 'sh -c "sleep 0.2; exit 0" & exit 0'
+sleep 1
+is "$(ps -o stat= --ppid "$(recpid st)" | grep -c Z)" 0 \
+    "... and reaps an orphan that ended"
+kill "$st" 2>/dev/null
+rm -f "$SHARE/caught"
 # A join PID 1 cannot fork for (the jail's own command filled the user's
 # process limit) is told why.
 rm -f "$SHARE/full"
