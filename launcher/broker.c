@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -33,6 +34,13 @@
  */
 #define PARK_MAX	(2 * JOIN_MAX + 1)
 
+/*
+ * How long a joined command's child may take to close its fds: only the
+ * jail's own processes can stop it before then, and while it has not,
+ * refused connections are kept (close_parked).
+ */
+#define GATE_MS		5000
+
 struct broker {
 	int		lfd;
 	int		ask;	/* the sync socket: the launcher vets joiners */
@@ -41,6 +49,7 @@ struct broker {
 	uint32_t	asked[JOIN_MAX];	/* its question's id, 0 if none */
 	pid_t		pid[JOIN_MAX];	/* the joined command, 0 if none */
 	int		gate[JOIN_MAX];	/* open till its fds are closed */
+	long long	gate_end[JOIN_MAX];	/* then, its child is killed */
 	int		park[PARK_MAX];	/* hung up, not yet closed */
 	size_t		nparked;
 	int		stalled;	/* accept failed: out of fds */
@@ -70,6 +79,15 @@ add_pollfd(struct pollfd *pfd, size_t *n, int fd)
 	pfd[*n].events = POLLIN;
 	pfd[*n].revents = 0;
 	(*n)++;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec t;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &t);
+	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /*
@@ -104,6 +122,29 @@ close_parked(struct broker *b)
 }
 
 /*
+ * Kill each joined command's child that has not closed its fds in
+ * GATE_MS; the poll timeout ms, or less, to the next such deadline.
+ */
+static int
+gates_due(struct broker *b, int ms)
+{
+	long long left, now = now_ms();
+	size_t i;
+
+	for (i = 0; i < JOIN_MAX; i++) {
+		if (b->gate[i] == -1)
+			continue;
+		if ((left = b->gate_end[i] - now) <= 0) {
+			(void)kill(b->pid[i], SIGKILL);
+			left = 250;	/* until it is reaped */
+		}
+		if (ms == -1 || left < ms)
+			ms = (int)left;
+	}
+	return ms;
+}
+
+/*
  * The join socket, the launcher's answers, every connection not waiting
  * for one (a joiner is not heard before it is vetted), and every gate
  * still open.  pfd has 2 * JOIN_MAX + 2 free.  No joiner is accepted
@@ -114,6 +155,7 @@ int
 broker_pollfds(struct broker *b, struct pollfd *pfd, size_t *n)
 {
 	size_t i;
+	int ms;
 
 	close_parked(b);
 	if (b->lfd != -1 && b->nparked <= JOIN_MAX && !b->stalled)
@@ -126,11 +168,9 @@ broker_pollfds(struct broker *b, struct pollfd *pfd, size_t *n)
 		if (b->gate[i] != -1)
 			add_pollfd(pfd, n, b->gate[i]);
 	}
-	if (b->stalled) {
-		b->stalled = 0;
-		return 250;
-	}
-	return b->nparked > 0 ? 250 : -1;
+	ms = b->stalled || b->nparked > 0 ? 250 : -1;
+	b->stalled = 0;
+	return gates_due(b, ms);
 }
 
 /* Close every fd an SCM_RIGHTS header carries; returns 1. */
@@ -369,8 +409,10 @@ start_one(struct broker *b, const struct opts *o, size_t s)
 		free_slot(b, s, JOIN_EXIT, EXIT_CAPJAIL);
 	else if (p == -1)
 		free_slot(b, s, JOIN_FAILED, e);
-	else
+	else {
 		b->pid[s] = p;
+		b->gate_end[s] = now_ms() + GATE_MS;
+	}
 	free(argv);
 }
 
@@ -417,6 +459,7 @@ broker_serve(struct broker *b, const struct opts *o,
     const struct pollfd *pfd, size_t n)
 {
 	size_t i, s;
+	char x;
 
 	for (i = 0; i < n; i++) {
 		if (pfd[i].revents == 0)
@@ -432,10 +475,12 @@ broker_serve(struct broker *b, const struct opts *o,
 		for (s = 0; s < JOIN_MAX && b->fd[s] != pfd[i].fd &&
 		    b->gate[s] != pfd[i].fd; s++)
 			;
-		if (s < JOIN_MAX && b->gate[s] == pfd[i].fd)
-			shut_gate(b, s);
-		else if (s < JOIN_MAX)
+		if (s == JOIN_MAX)
+			continue;
+		if (b->gate[s] != pfd[i].fd)
 			joiner_input(b, o, s);
+		else if (read(b->gate[s], &x, 1) != 1)	/* the end of file */
+			shut_gate(b, s);
 	}
 }
 

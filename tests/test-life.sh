@@ -393,6 +393,12 @@ as_user "$T_USER" nsenter -t "$(recpid st)" -U -p --preserve-credentials \
 sleep 1
 is "$(ps -o stat= --ppid "$(recpid st)" | grep -c Z)" 0 \
     "... and reaps an orphan that ended"
+i=0
+while ps -o stat= --ppid "$(recpid st)" | grep -q T && [ "$i" -lt 200 ]; do
+	sleep 0.05; i=$((i + 1))
+done
+is "$(ps -o stat= --ppid "$(recpid st)" | grep -c T)" 0 \
+    "... and kills that child once it has had 5 s to close its fds"
 kill "$st" 2>/dev/null
 rm -f "$SHARE/caught"
 # A join PID 1 cannot fork for (the jail's own command filled the user's
