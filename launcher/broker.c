@@ -272,7 +272,7 @@ spawn(const struct opts *o, char **argv, const int fds[3], int *gate)
 	int g[2], e, i;
 	pid_t p;
 
-	if (pipe2(g, O_CLOEXEC) == -1)
+	if (pipe2(g, O_CLOEXEC | O_NONBLOCK) == -1)	/* never wait on it */
 		return -1;
 	if ((p = fork()) == 0) {
 		/* Its own session: not hit by what the jail's terminal sends. */
@@ -459,6 +459,7 @@ broker_serve(struct broker *b, const struct opts *o,
     const struct pollfd *pfd, size_t n)
 {
 	size_t i, s;
+	ssize_t r;
 	char x;
 
 	for (i = 0; i < n; i++) {
@@ -479,7 +480,8 @@ broker_serve(struct broker *b, const struct opts *o,
 			continue;
 		if (b->gate[s] != pfd[i].fd)
 			joiner_input(b, o, s);
-		else if (read(b->gate[s], &x, 1) != 1)	/* the end of file */
+		else if ((r = read(b->gate[s], &x, 1)) == 0 ||
+		    (r == -1 && errno != EAGAIN))	/* the end of file */
 			shut_gate(b, s);
 	}
 }
