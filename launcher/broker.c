@@ -22,7 +22,6 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "launcher.h"
@@ -40,6 +39,7 @@
  * refused connections are kept (close_parked).
  */
 #define GATE_MS		5000
+#define RETRY_MS	250	/* a retry of what could not be done */
 
 struct broker {
 	int		lfd;
@@ -49,7 +49,7 @@ struct broker {
 	uint32_t	asked[JOIN_MAX];	/* its question's id, 0 if none */
 	pid_t		pid[JOIN_MAX];	/* the joined command, 0 if none */
 	int		gate[JOIN_MAX];	/* open till its fds are closed */
-	long long	gate_end[JOIN_MAX];	/* then, its child is killed */
+	double		gate_end[JOIN_MAX];	/* then, its child is killed */
 	int		park[PARK_MAX];	/* hung up, not yet closed */
 	size_t		nparked;
 	int		stalled;	/* accept failed: out of fds */
@@ -79,15 +79,6 @@ add_pollfd(struct pollfd *pfd, size_t *n, int fd)
 	pfd[*n].events = POLLIN;
 	pfd[*n].revents = 0;
 	(*n)++;
-}
-
-static long long
-now_ms(void)
-{
-	struct timespec t;
-
-	(void)clock_gettime(CLOCK_MONOTONIC, &t);
-	return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
 }
 
 /*
@@ -128,7 +119,7 @@ close_parked(struct broker *b)
 static int
 gates_due(struct broker *b, int ms)
 {
-	long long left, now = now_ms();
+	double left, now = since_start_ms();
 	size_t i;
 
 	for (i = 0; i < JOIN_MAX; i++) {
@@ -136,10 +127,10 @@ gates_due(struct broker *b, int ms)
 			continue;
 		if ((left = b->gate_end[i] - now) <= 0) {
 			(void)kill(b->pid[i], SIGKILL);
-			left = 250;	/* until it is reaped */
+			left = RETRY_MS;	/* until it is reaped */
 		}
 		if (ms == -1 || left < ms)
-			ms = (int)left;
+			ms = (int)left + 1;
 	}
 	return ms;
 }
@@ -168,7 +159,7 @@ broker_pollfds(struct broker *b, struct pollfd *pfd, size_t *n)
 		if (b->gate[i] != -1)
 			add_pollfd(pfd, n, b->gate[i]);
 	}
-	ms = b->stalled || b->nparked > 0 ? 250 : -1;
+	ms = b->stalled || b->nparked > 0 ? RETRY_MS : -1;
 	b->stalled = 0;
 	return gates_due(b, ms);
 }
@@ -411,7 +402,7 @@ start_one(struct broker *b, const struct opts *o, size_t s)
 		free_slot(b, s, JOIN_FAILED, e);
 	else {
 		b->pid[s] = p;
-		b->gate_end[s] = now_ms() + GATE_MS;
+		b->gate_end[s] = since_start_ms() + GATE_MS;
 	}
 	free(argv);
 }
