@@ -255,7 +255,7 @@ $(B)/fuzz/fuzz-dispatch: $(FUZZ_SRCS) fuzz/fuzz.h helper/helper.h proto/proto.h
 	    -Iproto -Ihelper -Ifuzz $(TEST_CFLAGS) -o $@ $(FUZZ_SRCS) \
 	    $(TEST_LIBS) $(FUZZ_WRAP)
 
-$(B)/fuzz/mkcorpus: fuzz/mkcorpus.c $(PROTO_OBJS) $(CONFIG_H)
+$(B)/fuzz/mkcorpus: fuzz/mkcorpus.c fuzz/fuzz.h $(PROTO_OBJS) $(CONFIG_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
 	    $(PROTO_OBJS) $(TEST_LIBS)

@@ -237,11 +237,11 @@ all_sets() {
 	    .nftables[] | (.set // .map // empty) | select(.table == "capjail") |
 	    "\(.family):\(.name) \((.elem // []) | length)"' 2>/dev/null
 }
-# jail_links: how many links named cj + 8 hex digits HOST holds, on the
-# bridge or not (yet).
+# jail_links: how many jail links (named for a quota slot: cj + uid, tag
+# and slot) HOST holds, on the bridge or not (yet).
 jail_links() {
 	ip -n "$HOST" -o link show 2>/dev/null |
-	    grep -c '^[0-9]*: cj[0-9a-f]\{8\}[@:]'
+	    grep -c '^[0-9]*: cj[0-9a-f]\{8\}[0-9a-z]\{2\}[0-9a-f]\{3\}[@:]'
 }
 # state: every count above, on one line.
 state() {

@@ -10,7 +10,11 @@
  *               set (IFLA_MTU, IFLA_GROUP, IFLA_TXQLEN, IFLA_ADDRESS), the
  *               netns of a veth's peer and the master; setlink (master,
  *               bridge port flags, IFLA_AF_SPEC), RTM_NEWADDR and bridge
- *               RTM_NEWNEIGH only check their target.
+ *               RTM_NEWNEIGH only check their target.  Alternative names
+ *               (RTM_NEWLINKPROP, IFLA_PROP_LIST): a link's names and
+ *               altnames share one namespace (EEXIST), a lookup by name
+ *               (IFLA_IFNAME, or IFLA_ALT_IFNAME for a long one) finds
+ *               either, and a link's altnames go with it.
  *   nftables    tables, chains (a netdev base chain needs its device, and
  *               outlives it, as newer kernels do), sets and their
  *               elements; a batch is atomic, the first error undoes it.
@@ -55,12 +59,17 @@
 #define FK_MAX_ELEMS	512
 #define FK_MAX_TABLES	8
 #define FK_PER_MSG	8		/* elements per dump message */
+#define FK_ALTNAMSIZ	128		/* ALTIFNAMSIZ, <linux/if.h> */
+#define FK_MAX_ALT	4		/* the helper gives a link two */
 
 struct fk_link {
 	char		name[IFNAMSIZ];
+	char		alt[FK_MAX_ALT][FK_ALTNAMSIZ];	/* in order added */
+	size_t		nalt;
 	char		kind[16];
 	uint32_t	index, mtu, group, txqlen, master;
 	uint8_t		mac[6];
+	uint8_t		peer_mac[6];	/* veth: its peer's, as created */
 	ino_t		peer_ns;	/* veth: where its peer went */
 };
 
@@ -149,7 +158,76 @@ link_new(const char *name, const char *kind)
 	return l;
 }
 
-/* A host as the helper meets it: lo, eth0, and Docker's FORWARD drop. */
+/* The bridge's tag in its jails' names: FNV-1a of its name, base 36. */
+static void
+tag_of(const char *bridge, char tag[3])
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	uint32_t h = 2166136261u;
+
+	for (; *bridge != '\0'; bridge++)
+		h = (h ^ (uint8_t)*bridge) * 16777619u;
+	h %= 36 * 36;
+	tag[0] = digits[h / 36];
+	tag[1] = digits[h % 36];
+	tag[2] = '\0';
+}
+
+/*
+ * Another user's jail link (uid 65534), labelled for netns ino under a
+ * quota of jails (ino 0: unlabelled), with up to two altnames.
+ */
+static void
+stranger(const char *name, uint32_t group, uint32_t jails, uint32_t ino,
+    const char *alt1, const char *alt2)
+{
+	struct fk_link *l = link_new(name, "veth");
+	uint32_t n = htonl(ino);
+
+	if (l == NULL)
+		abort();
+	l->group = group;
+	l->txqlen = jails;
+	if (ino != 0) {
+		l->mac[1] = 0x63;
+		memcpy(l->mac + 2, &n, 4);
+	}
+	if (alt1 != NULL)
+		(void)strlcpy(l->alt[l->nalt++], alt1, sizeof(l->alt[0]));
+	if (alt2 != NULL)
+		(void)strlcpy(l->alt[l->nalt++], alt2, sizeof(l->alt[0]));
+}
+
+/*
+ * Other users' jails on the harness's bridges (fuzz-dispatch.c): on
+ * capjail0 (10.89.0.0/29: .2 to .6 for jails) two that stay, holding .3
+ * and .4, so the caller's quota of 3 fills the subnet; one unlabelled and
+ * one whose label's group is not the uid in its name, which garbage
+ * collection deletes.  On other0, two named as an older helper named
+ * links, for their address, the second in the first's netns: it goes.
+ */
+static void
+strangers(void)
+{
+	char t[3], name[IFNAMSIZ];
+
+	tag_of("capjail0", t);
+	(void)snprintf(name, sizeof(name), "cj0000fffe%s000", t);
+	stranger(name, 65534, 3, 0x1001, "cjn0000fffe-1001", "cj0a590003");
+	(void)snprintf(name, sizeof(name), "cj0000fffe%s001", t);
+	stranger(name, 65534, 3, 0, "cj0a590005", NULL);
+	(void)snprintf(name, sizeof(name), "cj0000fffe%s002", t);
+	stranger(name, 0, 3, 0x1003, "cjn00000000-1003", "cj0a590006");
+	(void)snprintf(name, sizeof(name), "cj0000fffe%s003", t);
+	stranger(name, 65534, 3, 0x1004, "cjn0000fffe-1004", "cj0a590004");
+	stranger("cj0a5a0009", 65534, 1, 0x1005, NULL, NULL);
+	stranger("cj0a5a000a", 65534, 1, 0x1005, NULL, NULL);
+}
+
+/*
+ * A host as the helper meets it: lo, eth0, and Docker's FORWARD drop,
+ * and other users' jails (strangers).
+ */
 static void
 fresh_host(void)
 {
@@ -159,6 +237,8 @@ fresh_host(void)
 	next_index = 1;
 	(void)link_new("lo", "");
 	(void)link_new("eth0", "");
+	next_index = 3;
+	strangers();
 	next_index = 10;
 	memset(&nft, 0, sizeof(nft));
 	nft.tables[nft.ntables].family = NFPROTO_IPV4;
@@ -217,7 +297,7 @@ fk_event(int at, int flags, ino_t ns)
 	event_at = at;
 	event_flags = flags & (FK_EV_UNLINK | FK_EV_KILL);
 	twins = flags & (FK_EV_TWIN_OLDER | FK_EV_TWIN_YOUNGER |
-	    FK_EV_TWIN_OTHER);
+	    FK_EV_TWIN_OTHER | FK_EV_TWIN_NETNS | FK_EV_TWIN_ADDR);
 	event_ns = ns;
 	nexchanges = 0;
 }
@@ -332,6 +412,21 @@ is_u8(const struct nlattr *a)
 
 /* --- rtnetlink --- */
 
+/* Does the link have this name, as its name or an altname?  1, 2, or 0. */
+static int
+named(const struct fk_link *l, const char *name)
+{
+	size_t i;
+
+	if (strcmp(l->name, name) == 0)
+		return 1;
+	for (i = 0; i < l->nalt; i++)
+		if (strcmp(l->alt[i], name) == 0)
+			return 2;
+	return 0;
+}
+
+/* By index, or (index 0) by name or altname, as __dev_get_by_name. */
 static struct fk_link *
 find(const char *name, uint32_t index)
 {
@@ -339,8 +434,7 @@ find(const char *name, uint32_t index)
 
 	for (i = 0; i < nlinks; i++)
 		if ((index != 0 && links[i].index == index) ||
-		    (index == 0 && name != NULL &&
-		    strcmp(links[i].name, name) == 0))
+		    (index == 0 && name != NULL && named(&links[i], name)))
 			return &links[i];
 	return NULL;
 }
@@ -359,7 +453,7 @@ link_gone(struct fk_link *l)
 
 /* The veth's peer: made in the netns IFLA_NET_NS_FD names, or ours. */
 static int
-veth_peer(const struct nlattr *data, ino_t *ns)
+veth_peer(const struct nlattr *data, ino_t *ns, uint8_t mac[6])
 {
 	const struct nlattr *tb[FK_TB], *d[FK_TB], *p;
 	struct stat st;
@@ -374,6 +468,11 @@ veth_peer(const struct nlattr *data, ino_t *ns)
 	    MNL_CB_OK)
 		abort();
 	(void)str(tb[IFLA_IFNAME], IFNAMSIZ);
+	if (tb[IFLA_ADDRESS] != NULL) {
+		if (mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) != 6)
+			return EINVAL;
+		memcpy(mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
+	}
 	if (tb[IFLA_NET_NS_FD] != NULL && fstat((int)u32(tb[IFLA_NET_NS_FD],
 	    0), &st) == -1)
 		return EBADF;
@@ -383,42 +482,84 @@ veth_peer(const struct nlattr *data, ino_t *ns)
 
 /* What the creating RTM_NEWLINK sets, as the kernel honours it. */
 static void
-labels(struct fk_link *l, const struct nlattr **tb, ino_t ns)
+labels(struct fk_link *l, const struct nlattr **tb, ino_t ns,
+    const uint8_t peer_mac[6])
 {
 	l->mtu = u32(tb[IFLA_MTU], l->mtu);
 	l->group = u32(tb[IFLA_GROUP], 0);
 	l->txqlen = u32(tb[IFLA_TXQLEN], l->txqlen);
 	l->peer_ns = ns;
+	memcpy(l->peer_mac, peer_mac, 6);
 	if (tb[IFLA_ADDRESS] != NULL)
 		memcpy(l->mac, mnl_attr_get_payload(tb[IFLA_ADDRESS]), 6);
 }
 
 /*
- * A racing helper's link for the same jail, with the same label, or for
- * another jail (another netns in the label's MAC, a peer not in any of
- * ours): named as if it had taken a neighbouring address of the same
- * subnet (the low three bits differ), its peer not named as ours.
+ * RTM_NEWLINKPROP's IFLA_ALT_IFNAME: a valid name (dev_valid_name, but
+ * for the length, up to ALTIFNAMSIZ) that no link has, as its name or an
+ * altname (netdev_name_in_use): EEXIST, also for the link's own.
  */
 static int
-twin(const struct nlattr **tb, const char *name, ino_t ns)
+altname(struct fk_link *l, const char *name)
 {
-	char other[IFNAMSIZ];
-	unsigned int a, bit;
-	struct fk_link *t;
+	if (name[0] == '\0' || strcmp(name, ".") == 0 ||
+	    strcmp(name, "..") == 0 || strpbrk(name, "/: \t\n\v\f\r") != NULL)
+		return EINVAL;
+	if (find(name, 0) != NULL)
+		return EEXIST;
+	if (l->nalt == FK_MAX_ALT)
+		abort();	/* the helper names a link twice, no more */
+	(void)strlcpy(l->alt[l->nalt++], name, sizeof(l->alt[0]));
+	return 0;
+}
 
-	if (sscanf(name, "cj%8x", &a) != 1)
-		return -1;
-	for (bit = 1; bit < 8; bit <<= 1) {
-		(void)snprintf(other, sizeof(other), "cj%08x", a ^ bit);
-		if (find(other, 0) == NULL)
+/*
+ * A racing helper of the same user, then killed: its link on the same
+ * bridge, for the same jail (the same label) or, with FK_EV_TWIN_OTHER,
+ * for another (another netns in the label's MAC and in its netns name, a
+ * peer not in any of ours).  It takes the first slot below the quota
+ * that no link names, which may be the one ours is about to take (then
+ * ours gets EEXIST).  Before it was killed it named its netns
+ * (FK_EV_TWIN_NETNS), and took the address ours is taking (the jail's
+ * MAC, 02:6a:address, says which; FK_EV_TWIN_ADDR), if no link had them.
+ */
+static int
+twin(const struct nlattr **tb, const char *name, ino_t ns,
+    const uint8_t peer_mac[6], int flags)
+{
+	char slot[IFNAMSIZ], alt[FK_ALTNAMSIZ];
+	uint32_t q = u32(tb[IFLA_TXQLEN], 0), k, a;
+	unsigned int uid;
+	struct fk_link *t;
+	int n = 0;
+
+	if (strlen(name) != 15 || sscanf(name, "cj%8x%n", &uid, &n) != 1 ||
+	    n != 10)
+		return -1;	/* not named for a slot */
+	for (k = 0; k < q && k < 0x1000; k++) {
+		(void)snprintf(slot, sizeof(slot), "%.12s%03x", name,
+		    (unsigned int)k);
+		if (find(slot, 0) == NULL)
 			break;
 	}
-	if (bit == 8 || (t = link_new(other, "veth")) == NULL)
-		return -1;
-	labels(t, tb, ns);
-	if (twins & FK_EV_TWIN_OTHER) {
-		t->mac[5] ^= 0x80;
+	if (k == q || k == 0x1000 || (t = link_new(slot, "veth")) == NULL)
+		return -1;	/* its quota is full: it made none */
+	labels(t, tb, ns, peer_mac);
+	if (flags & FK_EV_TWIN_OTHER) {
+		t->mac[5] ^= 0x80;	/* the low byte of the inode */
 		t->peer_ns = 0;
+		ns ^= 0x80;
+	}
+	if (flags & FK_EV_TWIN_NETNS) {
+		(void)snprintf(alt, sizeof(alt), "cjn%08x-%jx", uid,
+		    (uintmax_t)ns);
+		(void)altname(t, alt);
+	}
+	if ((flags & FK_EV_TWIN_ADDR) && peer_mac[0] == 0x02 &&
+	    peer_mac[1] == 0x6a) {
+		memcpy(&a, peer_mac + 2, 4);
+		(void)snprintf(alt, sizeof(alt), "cj%08x", ntohl(a));
+		(void)altname(t, alt);
 	}
 	return 0;
 }
@@ -429,8 +570,9 @@ create(const struct nlattr **tb, const char *name)
 	const struct nlattr *info[FK_TB];
 	const char *kind;
 	struct fk_link *l;
+	uint8_t peer_mac[6] = { 0 };
 	ino_t ns = 0;
-	int e;
+	int e, t = 0;
 
 	nested(tb[IFLA_LINKINFO], info);
 	if ((kind = str(info[IFLA_INFO_KIND], 16)) == NULL ||
@@ -440,18 +582,22 @@ create(const struct nlattr **tb, const char *name)
 	    mnl_attr_get_payload_len(tb[IFLA_ADDRESS]) != 6)
 		return EINVAL;
 	if (strcmp(kind, "veth") == 0 &&
-	    (e = veth_peer(info[IFLA_INFO_DATA], &ns)) != 0)
+	    (e = veth_peer(info[IFLA_INFO_DATA], &ns, peer_mac)) != 0)
 		return e;
 	if (name == NULL)
 		return EINVAL;
-	if (strcmp(kind, "veth") == 0 && (twins & FK_EV_TWIN_OLDER))
-		(void)twin(tb, name, ns);
+	if (strcmp(kind, "veth") == 0) {
+		t = twins;	/* one race per request, at its first veth */
+		twins = 0;
+	}
+	if ((t & FK_EV_TWIN_OLDER) && twin(tb, name, ns, peer_mac, t) == 0 &&
+	    find(name, 0) != NULL)
+		return EEXIST;	/* it took the slot ours was to take */
 	if ((l = link_new(name, kind)) == NULL)
 		return ENOBUFS;
-	labels(l, tb, ns);
-	if (strcmp(kind, "veth") == 0 && (twins & FK_EV_TWIN_YOUNGER))
-		(void)twin(tb, name, ns);
-	twins = 0;
+	labels(l, tb, ns, peer_mac);
+	if (t & FK_EV_TWIN_YOUNGER)
+		(void)twin(tb, name, ns, peer_mac, t);
 	return 0;
 }
 
@@ -507,7 +653,10 @@ newlink(const struct nlmsghdr *nlh)
 	struct fk_link *l;
 
 	attrs(nlh, sizeof(*ifm), tb);
+	if (tb[IFLA_ALT_IFNAME] != NULL || tb[IFLA_PROP_LIST] != NULL)
+		abort();	/* altnames come by RTM_NEWLINKPROP */
 	name = str(tb[IFLA_IFNAME], IFNAMSIZ);
+	/* By index, or by name: a link with it as its name or an altname. */
 	l = find(name, (uint32_t)ifm->ifi_index);
 	if (ifm->ifi_index != 0 && l == NULL)
 		return ENODEV;
@@ -517,9 +666,42 @@ newlink(const struct nlmsghdr *nlh)
 		return ENODEV;
 	if (l == NULL)
 		return create(tb, name);
+	if (name != NULL && named(l, name) == 2)
+		return EEXIST;	/* a rename to its own altname */
 	if (name != NULL && strcmp(name, l->name) != 0)
 		abort();	/* the helper renames nothing */
 	return change(l, tb);
+}
+
+/*
+ * RTM_NEWLINKPROP: each IFLA_ALT_IFNAME in IFLA_PROP_LIST added to the
+ * link, in turn; the first error ends it, the names before it stay.  The
+ * helper names a link by its index only, and adds a name each time.
+ */
+static int
+newlinkprop(const struct nlmsghdr *nlh)
+{
+	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
+	const struct nlattr *tb[FK_TB], *props[FK_TB], *a;
+	struct fk_link *l;
+	int e = 0, n = 0;
+
+	attrs(nlh, sizeof(*ifm), tb);
+	nested(tb[IFLA_PROP_LIST], props);	/* well-formed */
+	if (ifm->ifi_index <= 0 || tb[IFLA_IFNAME] != NULL ||
+	    tb[IFLA_ALT_IFNAME] != NULL || props[IFLA_ALT_IFNAME] == NULL)
+		abort();
+	if ((l = find(NULL, (uint32_t)ifm->ifi_index)) == NULL)
+		return ENODEV;
+	mnl_attr_for_each_nested(a, tb[IFLA_PROP_LIST]) {
+		if (mnl_attr_get_type(a) != IFLA_ALT_IFNAME)
+			continue;
+		if (n++ > 0)
+			abort();	/* one name at a time */
+		if (e == 0)
+			e = altname(l, str(a, FK_ALTNAMSIZ));
+	}
+	return e;
 }
 
 static int
@@ -569,6 +751,8 @@ rt_apply(const struct nlmsghdr *nlh)
 		return newlink(nlh);
 	case RTM_DELLINK:
 		return dellink(nlh);
+	case RTM_NEWLINKPROP:
+		return newlinkprop(nlh);
 	case RTM_NEWNEIGH:
 		return newneigh(nlh);
 	case RTM_NEWADDR:
@@ -887,6 +1071,22 @@ ct_apply(const struct nlmsghdr *nlh)
  * which is all or nothing: *e keeps the batch's first error, and the
  * batch's end undoes it if there was one.
  */
+/* The ruleset's generation: one more for each batch that commits. */
+static uint32_t nft_gen = 1;
+
+/* A batch with NFNL_BATCH_GENID is refused (ERESTART) if that is old. */
+static int
+batch_genid(const struct nlmsghdr *nlh)
+{
+	const struct nlattr *tb[FK_TB];
+
+	attrs(nlh, sizeof(struct nfgenmsg), tb);
+	if (tb[NFNL_BATCH_GENID] == NULL)
+		return 0;
+	return ntohl(mnl_attr_get_u32(tb[NFNL_BATCH_GENID])) == nft_gen ? 0 :
+	    ERESTART;
+}
+
 static void
 nf_apply(const struct nlmsghdr *nlh, int *inbatch, int *e)
 {
@@ -897,12 +1097,16 @@ nf_apply(const struct nlmsghdr *nlh, int *inbatch, int *e)
 			abort();
 		*inbatch = 1;
 		memcpy(&undo, &nft, sizeof(nft));
+		if (*e == 0)
+			*e = batch_genid(nlh);
 	} else if (nlh->nlmsg_type == NFNL_MSG_BATCH_END) {
 		if (!*inbatch)
 			abort();
 		*inbatch = 0;
 		if (*e != 0)
 			memcpy(&nft, &undo, sizeof(nft));
+		else
+			nft_gen++;
 	} else if (NFNL_SUBSYS_ID(nlh->nlmsg_type) == NFNL_SUBSYS_NFTABLES) {
 		if (!*inbatch)
 			abort();
@@ -1005,10 +1209,11 @@ nl_talk(struct nl *nl, const void *buf, size_t len, unsigned int nacks)
 static int
 report_link(const struct fk_link *l, nl_cb cb, void *arg)
 {
-	char buf[512];
+	char buf[512 + FK_MAX_ALT * (FK_ALTNAMSIZ + 4)];
 	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
 	struct ifinfomsg *ifm;
-	struct nlattr *info;
+	struct nlattr *info, *props;
+	size_t i;
 
 	nlh->nlmsg_type = RTM_NEWLINK;
 	nlh->nlmsg_flags = NLM_F_MULTI;
@@ -1026,6 +1231,12 @@ report_link(const struct fk_link *l, nl_cb cb, void *arg)
 		mnl_attr_nest_end(nlh, info);
 	}
 	mnl_attr_put(nlh, IFLA_ADDRESS, sizeof(l->mac), l->mac);
+	if (l->nalt != 0) {	/* rtnl_fill_prop_list */
+		props = mnl_attr_nest_start(nlh, IFLA_PROP_LIST);
+		for (i = 0; i < l->nalt; i++)
+			mnl_attr_put_strz(nlh, IFLA_ALT_IFNAME, l->alt[i]);
+		mnl_attr_nest_end(nlh, props);
+	}
 	return cb(nlh, arg) == MNL_CB_ERROR ? -1 : 0;
 }
 
@@ -1047,10 +1258,16 @@ dump_links(const struct nlmsghdr *req, nl_cb cb, void *arg)
 		return 0;
 	}
 	ifm = mnl_nlmsg_get_payload(req);
-	if ((tb[IFLA_IFNAME] == NULL) == (ifm->ifi_index == 0))
+	if ((ifm->ifi_index != 0) + (tb[IFLA_IFNAME] != NULL) +
+	    (tb[IFLA_ALT_IFNAME] != NULL) != 1)
 		abort();	/* by name or by index, never both */
+	/*
+	 * By name (the kernel cuts IFLA_IFNAME at IFNAMSIZ: a longer name
+	 * must come as IFLA_ALT_IFNAME), as the name or an altname.
+	 */
 	if ((l = ifm->ifi_index != 0 ? find(NULL, (uint32_t)ifm->ifi_index) :
-	    find(str(tb[IFLA_IFNAME], IFNAMSIZ), 0)) == NULL) {
+	    tb[IFLA_IFNAME] != NULL ? find(str(tb[IFLA_IFNAME], IFNAMSIZ), 0) :
+	    find(str(tb[IFLA_ALT_IFNAME], FK_ALTNAMSIZ), 0)) == NULL) {
 		errno = ENODEV;
 		return -1;
 	}
@@ -1200,6 +1417,22 @@ get_elems(int set, const struct nlattr *list, nl_cb cb, void *arg)
 	return 0;
 }
 
+/* NFT_MSG_GETGEN's answer: the generation, as the kernel puts it. */
+static int
+report_gen(nl_cb cb, void *arg)
+{
+	char buf[64];
+	struct nlmsghdr *nlh = mnl_nlmsg_put_header(buf);
+	struct nfgenmsg *nfg;
+
+	nlh->nlmsg_type = NFNL_SUBSYS_NFTABLES << 8 | NFT_MSG_NEWGEN;
+	nfg = mnl_nlmsg_put_extra_header(nlh, sizeof(*nfg));
+	nfg->nfgen_family = AF_UNSPEC;
+	nfg->version = NFNETLINK_V0;
+	mnl_attr_put_u32(nlh, NFTA_GEN_ID, htonl(nft_gen));
+	return cb(nlh, arg) == MNL_CB_ERROR ? -1 : 0;
+}
+
 static int
 dump_nft(const struct nlmsghdr *req, nl_cb cb, void *arg)
 {
@@ -1220,6 +1453,8 @@ dump_nft(const struct nlmsghdr *req, nl_cb cb, void *arg)
 				return -1;
 		return 0;
 	}
+	if (NFNL_MSG_TYPE(req->nlmsg_type) == NFT_MSG_GETGEN)
+		return report_gen(cb, arg);
 	if (NFNL_MSG_TYPE(req->nlmsg_type) != NFT_MSG_GETSETELEM)
 		abort();
 	if ((set = set_of(nfg->nfgen_family, str(tb[NFTA_SET_ELEM_LIST_TABLE],
@@ -1257,53 +1492,112 @@ nl_dump(struct nl *nl, const void *buf, size_t len, nl_cb cb, void *arg)
 
 /* --- what garbage collection must leave --- */
 
-/* A jail link: "cj" + 8 hex digits of an address on a configured bridge. */
+/* n lower-case hex digits at s, into *v; 0, or -1 if any is not. */
 static int
-jail_bridge(const struct config *conf, const struct fk_link *l, size_t *bi)
+hexn(const char *s, size_t n, uint32_t *v)
 {
-	uint32_t a = 0;
 	size_t i;
 
-	if (strlen(l->name) != 10 || strncmp(l->name, "cj", 2) != 0)
-		return 0;
-	for (i = 2; i < 10; i++) {
-		const char *d = strchr("0123456789abcdef", l->name[i]);
+	for (*v = 0, i = 0; i < n; i++) {
+		const char *d = strchr("0123456789abcdef", s[i]);
 
-		if (d == NULL)
-			return 0;
-		a = a << 4 | (uint32_t)(d - "0123456789abcdef");
+		if (s[i] == '\0' || d == NULL)
+			return -1;
+		*v = *v << 4 | (uint32_t)(d - "0123456789abcdef");
 	}
+	return 0;
+}
+
+/*
+ * A jail link: named for a quota slot, "cj" + uid (8 hex) + a configured
+ * bridge's tag (2 of [0-9a-z]) + slot (3 hex), *owner the uid; or, made
+ * by an older helper, "cj" + 8 hex digits of an address on a configured
+ * bridge, *owner its label's group.
+ */
+static int
+jail_bridge(const struct config *conf, const struct fk_link *l, size_t *bi,
+    uint32_t *owner)
+{
+	const char *n = l->name;
+	uint32_t a, k;
+	size_t i;
+
+	if (strncmp(n, "cj", 2) != 0)
+		return 0;
+	if (strlen(n) == 15 && hexn(n + 2, 8, owner) == 0 &&
+	    hexn(n + 12, 3, &k) == 0) {
+		for (i = 0; i < 2; i++)
+			if (strchr("0123456789abcdefghijklmnopqrstuvwxyz",
+			    n[10 + i]) == NULL)
+				return 0;
+		for (i = 0; i < conf->nbridges; i++)
+			if (strncmp(conf->bridges[i].tag, n + 10, 2) == 0) {
+				*bi = i;
+				return 1;
+			}
+		return 0;
+	}
+	if (strlen(n) != 10 || hexn(n + 2, 8, &a) != 0)
+		return 0;
 	for (i = 0; i < conf->nbridges; i++) {
 		const struct bridge_conf *b = &conf->bridges[i];
 		uint32_t mask = ~0u << (32 - b->prefixlen);
 
 		if ((a & mask) == (ntohl(b->gateway.s_addr) & mask)) {
 			*bi = i;
+			*owner = l->group;
 			return 1;
 		}
 	}
 	return 0;
 }
 
-/* Its birth label, and within that label's quota and netns rule? */
+/* A birth label, and (for a slot) the uid its name says? */
 static int
-jail_ok(const struct config *conf, const struct fk_link *l, size_t bi)
+labelled(const struct fk_link *l, uint32_t owner)
 {
-	uint32_t older = 0;
+	return l->mac[0] == 0x02 && l->mac[1] == 0x63 && l->txqlen != 0 &&
+	    l->group == owner;
+}
+
+/* Does it hold a netns's name ("cjn" + uid + "-" + inode)? */
+static int
+netns_named(const struct fk_link *l)
+{
+	size_t i;
+
+	for (i = 0; i < l->nalt; i++)
+		if (strncmp(l->alt[i], "cjn", 3) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * Its birth label, and within that label's quota and netns rule?  Of two
+ * links of one owner in one netns, the one holding the netns's name
+ * stays (only one can), else the older; more older links of its owner on
+ * its bridge than its label's quota, and it goes.
+ */
+static int
+jail_ok(const struct config *conf, const struct fk_link *l, size_t bi,
+    uint32_t owner)
+{
+	uint32_t older = 0, oo;
 	size_t i, bj;
 
-	if (l->mac[0] != 0x02 || l->mac[1] != 0x63 || l->txqlen == 0)
+	if (!labelled(l, owner))
 		return 0;
 	for (i = 0; i < nlinks; i++) {
 		const struct fk_link *o = &links[i];
 
-		if (o->index >= l->index || !jail_bridge(conf, o, &bj) ||
-		    o->group != l->group || o->mac[0] != 0x02 ||
-		    o->mac[1] != 0x63 || o->txqlen == 0)
+		if (o == l || !jail_bridge(conf, o, &bj, &oo) ||
+		    !labelled(o, oo) || o->group != l->group)
 			continue;
-		if (memcmp(o->mac, l->mac, 6) == 0)
+		if (memcmp(o->mac, l->mac, 6) == 0 &&
+		    (netns_named(o) > netns_named(l) ||
+		    (netns_named(o) == netns_named(l) && o->index < l->index)))
 			return 0;
-		if (bj == bi && ++older >= l->txqlen)
+		if (o->index < l->index && bj == bi && ++older >= l->txqlen)
 			return 0;
 	}
 	return 1;
@@ -1313,9 +1607,10 @@ static int
 live_jail(const struct config *conf, uint32_t index)
 {
 	const struct fk_link *l = find(NULL, index);
+	uint32_t owner;
 	size_t bi;
 
-	return l != NULL && jail_bridge(conf, l, &bi);
+	return l != NULL && jail_bridge(conf, l, &bi, &owner);
 }
 
 /* The jail an element belongs to: its key's ifindex, or its port's. */
@@ -1347,18 +1642,84 @@ per_jail(const struct fk_set *s)
 	    strcmp(s->name, "ports4") == 0 || strcmp(s->name, "pubmark") == 0);
 }
 
-/* NULL if the model is clean, else what is wrong. */
+/* For CAPJAIL_FUZZ_TRACE: the links, their names, labels and master. */
+void
+fk_print_links(void)
+{
+	size_t i, k;
+
+	for (i = 0; i < nlinks; i++) {
+		const struct fk_link *l = &links[i];
+
+		(void)fprintf(stderr, "  link %u %s", l->index, l->name);
+		for (k = 0; k < l->nalt; k++)
+			(void)fprintf(stderr, " alt %s", l->alt[k]);
+		(void)fprintf(stderr, " group %u txqlen %u mac %02x:%02x:"
+		    "%02x%02x%02x%02x master %u\n", l->group, l->txqlen,
+		    l->mac[0], l->mac[1], l->mac[2], l->mac[3], l->mac[4],
+		    l->mac[5], l->master);
+	}
+}
+
+/* The index of the link with this name or altname, or 0. */
+uint32_t
+fk_ifindex(const char *name)
+{
+	const struct fk_link *l = find(name, 0);
+
+	return l != NULL ? l->index : 0;
+}
+
+/* The jail links that garbage collection must keep, before it runs. */
+static uint32_t good[FK_MAX_LINKS];
+static size_t ngood;
+
+void
+fk_gc_start(const struct config *conf)
+{
+	uint32_t owner;
+	size_t i, bi;
+
+	for (ngood = 0, i = 0; i < nlinks; i++)
+		if (jail_bridge(conf, &links[i], &bi, &owner) &&
+		    jail_ok(conf, &links[i], bi, owner))
+			good[ngood++] = links[i].index;
+}
+
+/*
+ * NULL if the model is clean (and no jail link that was fine before the
+ * collection, fk_gc_start, is gone: deleting links never makes another
+ * one break its label), else what is wrong.
+ */
 const char *
 fk_check_gc(const struct config *conf)
 {
 	static char why[128];
 	unsigned int n;
+	uint32_t owner;
 	size_t i, bi;
-	char tail;
+	char tail, t[3];
 
+	for (i = 0; i < conf->nbridges; i++) {
+		tag_of(conf->bridges[i].name, t);
+		if (strcmp(t, conf->bridges[i].tag) != 0) {
+			(void)snprintf(why, sizeof(why), "bridge %s tagged %s, "
+			    "not %s", conf->bridges[i].name,
+			    conf->bridges[i].tag, t);
+			return why;
+		}
+	}
+	for (i = 0; i < ngood; i++)
+		if (find(NULL, good[i]) == NULL) {
+			(void)snprintf(why, sizeof(why), "link %u deleted, "
+			    "its label kept", good[i]);
+			ngood = 0;
+			return why;
+		}
+	ngood = 0;
 	for (i = 0; i < nlinks; i++)
-		if (jail_bridge(conf, &links[i], &bi) &&
-		    !jail_ok(conf, &links[i], bi)) {
+		if (jail_bridge(conf, &links[i], &bi, &owner) &&
+		    !jail_ok(conf, &links[i], bi, owner)) {
 			(void)snprintf(why, sizeof(why), "link %s (%u) kept",
 			    links[i].name, links[i].index);
 			return why;
@@ -1384,15 +1745,44 @@ fk_check_gc(const struct config *conf)
 }
 
 /*
- * Is all of the jail of link ifindex there (present: the link, on a
- * bridge; its port chain; its src and both jails elements), or all of it
- * gone (the link, the chain, every element it owns)?  NULL if so.
+ * The names a jail's link holds: its name is its slot's, of the uid its
+ * label says, on the bridge it is on; altnames for its netns ("cjn" + uid
+ * + "-" + inode) and its address (the jail's MAC is 02:6a:address).
+ */
+static int
+jail_named(const struct config *conf, const struct fk_link *l)
+{
+	char alt[FK_ALTNAMSIZ];
+	const struct fk_link *m = find(NULL, l->master);
+	uint32_t owner, a;
+	size_t bi;
+
+	if (strlen(l->name) != 15 || !jail_bridge(conf, l, &bi, &owner) ||
+	    !labelled(l, owner) || m == NULL ||
+	    strcmp(m->name, conf->bridges[bi].name) != 0)
+		return 0;
+	(void)snprintf(alt, sizeof(alt), "cjn%08x-%jx", owner,
+	    (uintmax_t)l->peer_ns);
+	if (named(l, alt) != 2)
+		return 0;
+	memcpy(&a, l->peer_mac + 2, 4);
+	(void)snprintf(alt, sizeof(alt), "cj%08x", ntohl(a));
+	return l->peer_mac[0] == 0x02 && l->peer_mac[1] == 0x6a &&
+	    named(l, alt) == 2;
+}
+
+/*
+ * Is all of the jail of link ifindex there (present: the link, on its
+ * bridge, with its names; its port chain, on the link's name; its src and
+ * both jails elements), or all of it gone (the link, the chain, every
+ * element it owns)?  NULL if so.
  */
 const char *
-fk_check_jail(uint32_t ifindex, int present)
+fk_check_jail(const struct config *conf, uint32_t ifindex, int present)
 {
 	static char why[96];
 	const struct fk_link *l = find(NULL, ifindex);
+	const struct fk_chain *c;
 	const char *what = NULL;
 	char name[16];
 	size_t i, n = 0;
@@ -1404,10 +1794,13 @@ fk_check_jail(uint32_t ifindex, int present)
 			n += present ? strcmp(nft.sets[nft.elems[i].set].name,
 			    "src") == 0 || strcmp(nft.sets[nft.elems[i].set].name,
 			    "jails") == 0 : 1;
+	c = chain_of(NFPROTO_NETDEV, "capjail", name);
 	if (present && (l == NULL || l->master == 0))
 		what = "its link, on a bridge";
-	else if (present != (chain_of(NFPROTO_NETDEV, "capjail", name) !=
-	    NULL))
+	else if (present && !jail_named(conf, l))
+		what = "its link's names";
+	else if (present != (c != NULL) ||
+	    (present && strcmp(c->dev, l->name) != 0))
 		what = "its port chain";
 	else if ((present && n != 3) || (!present && n != 0))
 		what = "its elements";

@@ -18,7 +18,9 @@
  *	flags (fuzz.h) and N: after kernel exchange N of this request (0:
  *	after the request), the jail deletes its interface and/or the helper
  *	is killed; when the request creates its veth, a racing helper does
- *	too, for the same jail or another, just before it or just after it;
+ *	too, for the same jail or another, just before it or just after it,
+ *	in the first free slot, perhaps having named its netns or taken our
+ *	address;
  *	then, if the next byte is 0xff, a length byte follows; otherwise the
  *	message is sizeof(struct proto_req) bytes (short input is padded).
  *
@@ -28,9 +30,17 @@
  * fds the session held are closed, as its exit would.  Every reply must
  * pass the launcher's own proto_check_rep, and after each request the
  * helper may hold no fd but one socket per published port, or we abort.
+ *
+ * The helper's random choices (addresses, slots) come from lease_seed's
+ * getrandom, made here a function of the input and the session, so an
+ * input replays.  At exit the successful attaches are counted
+ * (stat::successful_attaches): a fake kernel that refused everything
+ * would let the fuzzer pass having tried nothing.
  */
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <linux/netlink.h>
 
@@ -85,6 +95,41 @@ static char fd_busy[FZ_HIGH];	/* but for those taken already */
 static int published;		/* ports this session holds */
 static size_t upsets_sess, upsets_req;	/* fk_upsets at their start */
 static int trace;		/* CAPJAIL_FUZZ_TRACE set: print replies */
+static uint64_t seed;		/* lease_seed's getrandom, when not 0 */
+static unsigned long attaches, attaches_ok;	/* attach requests, done */
+
+/*
+ * The helper seeds its choices once at start-up (lease_seed); here from
+ * seed, which session_start sets for each session.  Anyone else (libFuzzer,
+ * libbsd) gets the kernel's.
+ */
+ssize_t
+getrandom(void *buf, size_t len, unsigned int flags)
+{
+	uint8_t *p = buf;
+	uint64_t z;
+	size_t i;
+
+	if (seed == 0)
+		return syscall(SYS_getrandom, buf, len, flags);
+	for (i = 0; i < len; i++) {
+		if (i % 8 == 0) {	/* splitmix64 */
+			z = (seed += 0x9e3779b97f4a7c15ull);
+			z = (z ^ z >> 30) * 0xbf58476d1ce4e5b9ull;
+			z = (z ^ z >> 27) * 0x94d049bb133111ebull;
+			z ^= z >> 31;
+		}
+		p[i] = (uint8_t)(z >> (i % 8 * 8));
+	}
+	return (ssize_t)len;
+}
+
+static void
+print_attaches(void)
+{
+	(void)fprintf(stderr, "stat::attach_requests: %lu\n"
+	    "stat::successful_attaches: %lu\n", attaches, attaches_ok);
+}
 
 /*
  * Should the helper wait for a racing helper (as lease.c once did): here
@@ -254,7 +299,8 @@ session_end(void)
 	int i, j;
 
 	if (!fk_dead() && fk_upsets == upsets_sess && s.lease.ifindex != 0)
-		must_be(fk_check_jail(s.lease.ifindex, 0), "the helper's exit");
+		must_be(fk_check_jail(&conf, s.lease.ifindex, 0),
+		    "the helper's exit");
 
 	for (i = fd_lo; i < FZ_HIGH; i = j + 1) {
 		for (j = i; j < FZ_HIGH && !fd_busy[j]; j++)
@@ -282,6 +328,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	(void)argc;
 	(void)argv;
 	trace = getenv("CAPJAIL_FUZZ_TRACE") != NULL;
+	(void)atexit(print_attaches);
 	private_net();
 	/* Either end may have landed on fd 3 itself: move both up first. */
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == -1)
@@ -359,6 +406,7 @@ static void
 check_reply(const struct proto_req *req)
 {
 	struct proto_rep rep;
+	char host[IFNAMSIZ];
 	const char *why;
 	ssize_t n = recv(client, &rep, sizeof(rep), 0);
 
@@ -369,9 +417,23 @@ check_reply(const struct proto_req *req)
 		abort();
 	if (rep.hdr.type == PROTO_PUBLISH_PORT && rep.status == 0)
 		published++;
+	if (rep.hdr.type == PROTO_ATTACH_VETH) {
+		attaches++;
+		attaches_ok += rep.status == 0;
+	}
 	if (rep.hdr.type == PROTO_ATTACH_VETH && rep.status == 0 &&
-	    fk_upsets == upsets_req)
-		must_be(fk_check_jail(s.lease.ifindex, 1), "attach");
+	    fk_upsets == upsets_req) {
+		must_be(fk_check_jail(&conf, s.lease.ifindex, 1), "attach");
+		/* host= names the link (by its address's altname) */
+		(void)snprintf(host, sizeof(host), "%.*s",
+		    (int)sizeof(rep.u.attach.host_ifname),
+		    rep.u.attach.host_ifname);
+		if (fk_ifindex(host) != s.lease.ifindex) {
+			(void)fprintf(stderr, "attach: host %s is not link "
+			    "%u\n", host, s.lease.ifindex);
+			abort();
+		}
+	}
 	if (trace)
 		(void)fprintf(stderr, "session %d: type %u: status %u %.*s\n",
 		    nsess, rep.hdr.type, rep.status, (int)sizeof(rep.text),
@@ -417,9 +479,20 @@ session_start(void)
 	memset(&s.lease, 0, sizeof(s.lease));
 	fk_inject(0, 0);
 	fk_event(0, 0, 0);
+	/* main.c: lease_seed, from this input and session */
+	seed = (uint64_t)in_len << 32 ^ (uint64_t)nsess << 16 ^
+	    (in_len != 0 ? in[0] : 0) ^ 0x6361706a61696cull;
+	lease_seed();
+	seed = 0;
+	fk_gc_start(&conf);
 	if (lease_gc(&s) == -1)
 		abort();
 	must_be(fk_check_gc(&conf), "garbage collection");
+	if (trace) {
+		(void)fprintf(stderr, "session %d: after garbage collection:\n",
+		    nsess);
+		fk_print_links();
+	}
 	upsets_sess = fk_upsets;
 }
 

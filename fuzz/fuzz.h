@@ -19,6 +19,10 @@
 #define FK_EV_TWIN_OLDER 0x4
 #define FK_EV_TWIN_YOUNGER 0x8
 #define FK_EV_TWIN_OTHER 0x10
+/* ... which had named its netns, and had taken our address (the jail's
+ * MAC says which), before it was killed. */
+#define FK_EV_TWIN_NETNS 0x20
+#define FK_EV_TWIN_ADDR	0x40
 
 struct config;
 
@@ -31,7 +35,12 @@ void	fk_inject(int, int);	/* fail the Nth nl_talk with errno */
 void	fk_event(int, int, ino_t);	/* at N, FK_EV_*, the jail's netns */
 void	fk_event_end(void);	/* the event, if the request ended first */
 int	fk_dead(void);		/* killed: the kernel hears no more */
-const char *fk_check_gc(const struct config *);	/* NULL: nothing stale */
-const char *fk_check_jail(uint32_t, int);	/* NULL: all there, or gone */
+void	fk_gc_start(const struct config *);	/* before a collection */
+const char *fk_check_gc(const struct config *);	/* NULL: nothing stale,
+						   nothing good deleted */
+const char *fk_check_jail(const struct config *, uint32_t, int);
+					/* NULL: all there, or gone */
+uint32_t fk_ifindex(const char *);	/* by name or altname; 0: none */
+void	fk_print_links(void);		/* to stderr */
 
 #endif

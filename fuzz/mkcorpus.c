@@ -87,6 +87,8 @@ seed(const char *dir, const char *name)
 #define TWIN_OLDER	FK_EV_TWIN_OLDER
 #define TWIN_YOUNGER	FK_EV_TWIN_YOUNGER
 #define TWIN_OTHER	FK_EV_TWIN_OTHER
+#define TWIN_NETNS	FK_EV_TWIN_NETNS
+#define TWIN_ADDR	FK_EV_TWIN_ADDR
 
 /* Plain conversations. */
 static void
@@ -144,11 +146,18 @@ seeds_deaths(const char *dir)
 	bare(PROTO_CHECK_GRANTS, 1);
 }
 
-/* Racing helpers: for the same jail (it wins; it loses and dies), and
- * for other jails at the quota (other0 allows 2). */
+/*
+ * Racing helpers: for the same jail (it wins; it loses and dies), and
+ * for other jails at the quota (other0 allows 2).  Each takes the first
+ * free slot (perhaps the one ours picked), and may have named its netns
+ * (the same jail: ours is refused EBUSY) or taken our address (ours
+ * takes another, or, wanted, is refused EADDRINUSE).
+ */
 static void
 seeds_races(const char *dir)
 {
+	unsigned int n;
+
 	seed(dir, "race-lost");
 	attach(1, "capjail0", 0, TWIN_OLDER);
 	bare(PROTO_CHECK_GRANTS, 2);
@@ -163,6 +172,33 @@ seeds_races(const char *dir)
 	attach(1, "other0", 0, KILL(0));
 	attach(1, "other0", 0, TWIN_OTHER | TWIN_YOUNGER | KILL(0));
 	bare(PROTO_CHECK_GRANTS, 1);
+	/* Ours, named, outlives the helper; the older twin is not named. */
+	seed(dir, "race-lost-killed");
+	attach(1, "capjail0", 0, TWIN_OLDER | KILL(0));
+	bare(PROTO_CHECK_GRANTS, 1);
+	seed(dir, "race-netns-older");
+	attach(1, "capjail0", 0, TWIN_OLDER | TWIN_NETNS);
+	bare(PROTO_CHECK_GRANTS, 2);
+	seed(dir, "race-netns-younger");
+	attach(1, "capjail0", 0, TWIN_YOUNGER | TWIN_NETNS | TWIN_ADDR);
+	attach(2, "capjail0", 0, 0);
+	seed(dir, "race-addr");
+	attach(1, "capjail0", 0, TWIN_OLDER | TWIN_OTHER | TWIN_ADDR);
+	publish(2, IPPROTO_TCP, 8080, 80, 0);
+	bare(PROTO_RELEASE_ALL, 3);
+	seed(dir, "race-addr-wanted");
+	attach(1, "other0", htonl(0x0a5a0007), TWIN_YOUNGER | TWIN_OTHER |
+	    TWIN_NETNS | TWIN_ADDR);
+	attach(1, "other0", htonl(0x0a5a0007), 0);
+	seed(dir, "race-slots");
+	for (n = 0; n < 3; n++)
+		attach(1, "capjail0", 0, TWIN_OLDER | TWIN_OTHER | KILL(0));
+	bare(PROTO_CHECK_GRANTS, 1);
+	seed(dir, "race-crowded");
+	attach(1, "capjail0", 0, KILL(0));
+	attach(1, "capjail0", 0, TWIN_OLDER | TWIN_OTHER | TWIN_NETNS |
+	    TWIN_ADDR | KILL(0));
+	attach(1, "capjail0", 0, 0);
 }
 
 int

@@ -171,6 +171,26 @@ overlaps(const struct bridge_conf *x, const struct bridge_conf *y)
 	    mask) == 0;
 }
 
+/*
+ * Two base-36 digits from the bridge's name (FNV-1a), in the names of its
+ * jails' links: a jail's quota slot is named for its bridge by something
+ * that stays when the config is reordered, and a collision is refused.
+ */
+static void
+bridge_tag(struct bridge_conf *b)
+{
+	static const char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+	uint32_t h = 2166136261u;
+	const char *c;
+
+	for (c = b->name; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	h %= 36 * 36;
+	b->tag[0] = digits[h / 36];
+	b->tag[1] = digits[h % 36];
+	b->tag[2] = '\0';
+}
+
 static int
 parse_bridge(struct parser *p, char **f, size_t nf)
 {
@@ -192,6 +212,7 @@ parse_bridge(struct parser *p, char **f, size_t nf)
 	for (i = 3; i < nf; i++)
 		if (parse_bridge_kv(p, b, f[i], seen) == -1)
 			return -1;
+	bridge_tag(b);
 	for (i = 0; i < c->nbridges; i++) {
 		if (strcmp(c->bridges[i].name, b->name) == 0)
 			return perr(p, "bridge %s already defined at line %u",
@@ -199,6 +220,10 @@ parse_bridge(struct parser *p, char **f, size_t nf)
 		if (overlaps(&c->bridges[i], b))
 			return perr(p, "subnet overlaps bridge %s (line %u)",
 			    c->bridges[i].name, c->bridges[i].line);
+		if (strcmp(c->bridges[i].tag, b->tag) == 0)
+			return perr(p, "bridge names %s and %s (line %u) "
+			    "share the link tag %s; rename one", b->name,
+			    c->bridges[i].name, c->bridges[i].line, b->tag);
 	}
 	c->nbridges++;
 	return 0;

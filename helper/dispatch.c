@@ -148,7 +148,7 @@ do_attach(struct session *s, const struct proto_req *req, int fd,
 	a->mtu = s->lease.mtu;
 	memcpy(a->mac, s->lease.mac, sizeof(s->lease.mac));
 	(void)snprintf(a->host_ifname, sizeof(a->host_ifname), "%s",
-	    s->lease.host);
+	    s->lease.addrname);
 	log_event(LOG_NOTICE, "attached %s (%s) to %s", s->lease.host,
 	    inet_ntoa(s->lease.addr), b->name);
 }

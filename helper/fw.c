@@ -101,15 +101,30 @@ batch_next(struct batch *bt)
 		bt->full = 1;
 }
 
+/*
+ * A batch; with genid (as NFT_MSG_GETGEN gave it, not 0), one the kernel
+ * refuses with ERESTART if any ruleset change was committed since.
+ */
 static void
-batch_start(struct batch *bt, struct nl *nl)
+batch_start_gen(struct batch *bt, struct nl *nl, uint32_t genid)
 {
+	struct nlmsghdr *nlh;
+
 	bt->b = mnl_nlmsg_batch_start(fwbuf, FW_LIMIT);
 	bt->nl = nl;
 	bt->nacks = 0;
 	bt->full = 0;
-	nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b), nl_next_seq(nl));
+	nlh = nftnl_batch_begin(mnl_nlmsg_batch_current(bt->b),
+	    nl_next_seq(nl));
+	if (genid != 0)
+		mnl_attr_put_u32(nlh, NFNL_BATCH_GENID, genid);
 	batch_next(bt);
+}
+
+static void
+batch_start(struct batch *bt, struct nl *nl)
+{
+	batch_start_gen(bt, nl, 0);
 }
 
 /* Start one message of the batch; every one asks for an ack. */
@@ -559,7 +574,11 @@ struct key_src {		/* the link, not its name: names are reused */
 struct key_jail {		/* a live jail: ct mark . meta mark|oif */
 	uint32_t	mark, ifindex;
 };
+struct key_quota {		/* quotas' key */
+	uint32_t	uid, tag;
+};
 _Static_assert(sizeof(struct key_port) == 8, "key_port layout");
+_Static_assert(sizeof(struct key_quota) == 8, "key_quota layout");
 _Static_assert(sizeof(struct val_port) == 8, "val_port layout");
 _Static_assert(sizeof(struct key_src) == 16, "key_src layout");
 _Static_assert(sizeof(struct key_jail) == 8, "key_jail layout");
@@ -1147,6 +1166,9 @@ setup_inet(struct batch *bt, const struct config *conf)
 	    sizeof(struct key_jail), 0, 0, 0);
 	/* gcturn: a uid's turn to collect garbage (fw_gc_turn) */
 	put_set(bt, NFPROTO_INET, "gcturn", DT_MARK, 4, 0, 0, PUT_TIMEOUT);
+	/* quotas: uid . bridge tag : the quota its links keep to (lease.c) */
+	put_set(bt, NFPROTO_INET, "quotas", DT_CONCAT(DT_MARK, DT_MARK),
+	    sizeof(struct key_quota), DT_MARK, 4, 0);
 	put_static(bt, conf);
 	put_chain(bt, NFPROTO_INET, "prerouting", NF_INET_PRE_ROUTING,
 	    NF_IP_PRI_NAT_DST, "nat");
@@ -1697,7 +1719,10 @@ del_port_chain(struct nl *nf, uint32_t ifindex)
 /*
  * A new lease: the port's ingress filter (a base chain on the device,
  * named by the link's index, whose one rule jumps to the shared checks),
- * the jail's source and its liveness elements, in one batch.
+ * the jail's source and its liveness elements, in one batch.  lease.c's
+ * quota marker needs this batch to change the ruleset always (a batch
+ * that changes nothing leaves the generation as it was): the chain is
+ * created with NLM_F_EXCL.
  */
 int
 fw_lease(struct nl *nf, uint32_t ifindex, uint32_t addr, const uint8_t mac[6],
@@ -1993,6 +2018,125 @@ elem_exists(struct nl *nf, uint16_t family, const char *set, const void *key,
 	if (r == -1)
 		return errno == ENOENT ? 0 : -1;
 	return n > 0;
+}
+
+/*
+ * The quota marker of a user's links on one bridge (lease.c says what it
+ * means).  fw_quota_get: 1 with *q, 0 if absent, or -1.  fw_quota_del:
+ * deleted, or absent.  fw_quota_settle adds it exclusively, in a batch
+ * that fails with ERESTART if the ruleset changed since generation genid
+ * (fw_genid's, in network order).
+ */
+static int
+quota_nest(const struct nlattr *el, void *data)
+{
+	struct attrs f = { { NULL }, 0 };
+	const uint8_t *val;
+	uint32_t vlen;
+
+	if (mnl_attr_parse_nested(el, keep_attr, &f) != MNL_CB_OK)
+		return MNL_CB_ERROR;
+	if ((val = data_value(f.a[NFTA_SET_ELEM_DATA], &vlen)) == NULL ||
+	    vlen != 4)
+		return MNL_CB_ERROR;
+	memcpy(data, val, 4);
+	return MNL_CB_OK;
+}
+
+static int
+quota_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct attrs top = { { NULL }, 0 };
+
+	if (mnl_attr_parse(nlh, sizeof(struct nfgenmsg), keep_attr, &top) !=
+	    MNL_CB_OK || top.a[NFTA_SET_ELEM_LIST_ELEMENTS] == NULL)
+		return MNL_CB_ERROR;
+	return mnl_attr_parse_nested(top.a[NFTA_SET_ELEM_LIST_ELEMENTS],
+	    quota_nest, data);
+}
+
+int
+fw_quota_get(struct nl *nf, uint32_t uid, uint32_t tag, uint32_t *q)
+{
+	struct nftnl_set *s = set_named(NFPROTO_INET, "quotas");
+	struct key_quota k = { uid, tag };
+	struct nlmsghdr *nlh;
+	char buf[256];
+	uint32_t v = 0;
+
+	elem_add(s, &k, sizeof(k), NULL, 0);
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
+	    NLM_F_ACK, nl_next_seq(nf));
+	nftnl_set_elems_nlmsg_build_payload(nlh, s);
+	nftnl_set_free(s);
+	if (nl_dump(nf, nlh, nlh->nlmsg_len, quota_msg, &v) == -1)
+		return errno == ENOENT ? 0 : -1;
+	if (v == 0) {		/* no quota is 0: an answer without one */
+		errno = EPROTO;
+		return -1;
+	}
+	*q = v;
+	return 1;
+}
+
+int
+fw_quota_del(struct nl *nf, uint32_t uid, uint32_t tag)
+{
+	struct nftnl_set *s = set_named(NFPROTO_INET, "quotas");
+	struct key_quota k = { uid, tag };
+	struct batch bt;
+
+	elem_add(s, &k, sizeof(k), NULL, 0);
+	batch_start(&bt, nf);
+	put_elems(&bt, s, NFT_MSG_DELSETELEM, 0);
+	if (batch_send(&bt) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+int
+fw_quota_settle(struct nl *nf, uint32_t uid, uint32_t tag, uint32_t q,
+    uint32_t genid)
+{
+	struct nftnl_set *s = set_named(NFPROTO_INET, "quotas");
+	struct key_quota k = { uid, tag };
+	struct batch bt;
+
+	elem_add(s, &k, sizeof(k), &q, sizeof(q));
+	batch_start_gen(&bt, nf, genid);
+	put_elems(&bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE | NLM_F_EXCL);
+	return batch_send(&bt);
+}
+
+static int
+gen_msg(const struct nlmsghdr *nlh, void *data)
+{
+	struct nlattr *a;
+
+	mnl_attr_for_each(a, nlh, sizeof(struct nfgenmsg))
+		if (mnl_attr_get_type(a) == NFTA_GEN_ID &&
+		    mnl_attr_validate(a, MNL_TYPE_U32) == 0)
+			*(uint32_t *)data = mnl_attr_get_u32(a);
+	return MNL_CB_OK;
+}
+
+/* The ruleset's generation, as the kernel gives it (network order). */
+int
+fw_genid(struct nl *nf, uint32_t *genid)
+{
+	struct nlmsghdr *nlh;
+	char buf[64];
+
+	*genid = 0;
+	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETGEN, NFPROTO_UNSPEC,
+	    NLM_F_ACK, nl_next_seq(nf));
+	if (nl_dump(nf, nlh, nlh->nlmsg_len, gen_msg, genid) == -1)
+		return -1;
+	if (*genid == 0) {	/* 0 would ask for no check at all */
+		errno = EPROTO;
+		return -1;
+	}
+	return 0;
 }
 
 /* Is this protocol and host port published (by any jail)?  1, 0 or -1. */

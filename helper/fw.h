@@ -31,6 +31,10 @@ int	fw_release(struct nl *, uint32_t);
 #define FW_GC_EVERY_MS	1000	/* a user's helpers collect at most so often */
 int	fw_gc_turn(struct nl *, uint32_t);
 int	fw_published(struct nl *, uint32_t, uint16_t);
+int	fw_quota_get(struct nl *, uint32_t, uint32_t, uint32_t *);
+int	fw_quota_del(struct nl *, uint32_t, uint32_t);
+int	fw_quota_settle(struct nl *, uint32_t, uint32_t, uint32_t, uint32_t);
+int	fw_genid(struct nl *, uint32_t *);
 int	fw_forward_drop(struct nl *);
 void	fw_idle(void);
 

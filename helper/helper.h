@@ -35,6 +35,7 @@ struct bridge_conf {
 	size_t		npubif;
 	char		pubif[CONF_MAX_PUBIF][IFNAMSIZ]; /* publish-from= */
 	unsigned int	line;			/* for messages */
+	char		tag[3];			/* in its jails' link names */
 };
 
 enum grant_kind { GRANT_USER, GRANT_GROUP };
@@ -137,6 +138,8 @@ struct nlmsghdr	*link_new_fdb(void *, size_t, uint32_t, uint32_t,
 		    const uint8_t [6]);
 struct nlmsghdr	*link_set_forwarding(void *, size_t, uint32_t, const char *);
 struct nlmsghdr	*link_del(void *, size_t, uint32_t, uint32_t);
+struct nlmsghdr	*link_add_altname(void *, size_t, uint32_t, uint32_t,
+		    const char *);
 struct nlmsghdr	*link_get(void *, size_t, uint32_t, const char *);
 struct nlmsghdr	*link_get_index(void *, size_t, uint32_t, uint32_t);
 
@@ -150,7 +153,8 @@ struct lease {
 	uint32_t	ifindex;		/* of the host side */
 	uint32_t	mtu;
 	uint8_t		mac[6];			/* of the jail side */
-	char		host[IFNAMSIZ];		/* "cj" + 8 hex digits of addr */
+	char		host[IFNAMSIZ];		/* the link's name: its slot */
+	char		addrname[IFNAMSIZ];	/* "cj" + 8 hex digits of addr */
 	struct link_label label;		/* of the host side */
 };
 
@@ -181,6 +185,7 @@ int		lease_release(struct session *, int);
 int		lease_usage(struct session *, uint32_t [CONF_MAX_BRIDGES],
 		    uint32_t [CONF_MAX_BRIDGES]);
 void		lease_host_name(char [IFNAMSIZ], struct in_addr);
+void		lease_seed(void);
 int		lease_gc(struct session *);
 
 /*

@@ -1,24 +1,37 @@
 /* SPDX-License-Identifier: ISC */
 /*
  * Addresses, quotas and the one-link-per-netns rule, kept in the kernel
- * only.  A jail's host-side veth is named "cj" + the 8 hex digits of its
- * address (subnets never overlap, so the name also says which bridge).
- * Creating the link with NLM_F_EXCL is taking the lease: the rtnl lock
- * makes it atomic, and EEXIST means somebody else won that address.
+ * only, as the names of a jail's host-side link.  A link's name and its
+ * alternative names share one namespace in the host netns, which the
+ * kernel checks under the rtnl lock (EEXIST) and frees with the link: a
+ * name held is a lease that cannot be taken twice nor outlive its link.
  *
- * A link is owned from birth: the creating RTM_NEWLINK labels it with its
- * owner's uid (IFLA_GROUP), the quota it was made under (txqueuelen) and
- * the jail's netns inode (in the MAC), so no moment exists at which a link
- * is ours but unlabelled, whatever the caller does to its helper.  The
- * helper then reads the link back by name and acts only if the label is
- * its own, and from then on only by ifindex.  Quotas are counted from the
- * labels; concurrent helpers settle races after the fact: a link counts
- * only the links *older* than itself (lower ifindex; the kernel allocates
- * them increasing), and a link that breaks its quota or the netns rule
- * against older ones is deleted, by its creator or by the garbage
- * collection of any later helper, which judges by the same labels.  The
- * kernel's replies are trusted; the labels were written by helpers.
+ *   name        "cj" + uid (8 hex) + bridge tag (config.c) + slot (3 hex)
+ *               The quota: slots run from 0 to jails-1, and creating the
+ *               link with NLM_F_EXCL takes one, so a user's links on a
+ *               bridge never outnumber the quota, whatever the caller
+ *               does to its helpers.
+ *   altname     "cjn" + uid + "-" + netns inode: one link per netns.
+ *   altname     "cj" + the address (8 hex): the address.
+ *
+ * A caller whose slots are all taken is refused before anything is made.
+ * The address is chosen before the link (the jail's MAC is made from it)
+ * by looking names up, and taken after.  Until both alternative names are
+ * held the link is not wired (no master, down, no firewall), so a helper
+ * stopped in between holds one of its caller's own slots and at most one
+ * address per slot.  No attach lists the host's links: a listing costs
+ * the kernel ~10 us per link, which grew every start with the number of
+ * jails; looking a name up costs the same at any number.
+ *
+ * A link is also labelled at birth with its owner's uid (IFLA_GROUP), the
+ * quota it was made under (txqueuelen) and the jail's netns inode (in the
+ * MAC).  The helper reads the link back by name and acts only if the
+ * label is its own, and from then on only by ifindex.  Garbage collection
+ * judges links by these labels (a lowered quota, a second link in one
+ * netns made under an older helper).  The kernel's replies are trusted;
+ * the names and labels were written by helpers.
  */
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <linux/if_link.h>
 #include <linux/rtnetlink.h>
@@ -29,16 +42,20 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 
 #include "fw.h"
 
-#define CREATE_TRIES	64	/* EEXIST races lost in a row before giving up */
+#define ADDR_PROBES	16	/* random addresses looked up before a listing */
+#define CREATE_TRIES	8	/* addresses lost to racing attaches */
 #define SCAN_TRIES	50	/* dumps interrupted by link changes */
 #define NO_BRIDGE	((size_t)-1)
 #define GC_MAX_LINKS	65536
 #define GONE_WAIT_MS	1000	/* for a dead jail's netns to take its link */
+#define NETNS_NAME	32	/* "cjn" + 8 hex + "-" + inode, and a NUL */
 
 /* What a link dump says about one link. */
 struct linfo {
@@ -47,6 +64,13 @@ struct linfo {
 	int		 isbridge;
 	int		 labelled;	/* MAC starts LABEL_MAC0:LABEL_MAC1 */
 	struct link_label label;
+	int		 slot;		/* named as a jail's slot: */
+	uint32_t	 owner;		/* its uid */
+	uint32_t	 k;		/* its slot number */
+	char		 tag[3];	/* its bridge's tag */
+	int		 hasaddr;	/* it holds an address name: */
+	uint32_t	 addr;		/* that address, host order */
+	int		 hasnetns;	/* it holds a netns name ("cjn") */
 };
 
 struct scan {
@@ -54,18 +78,16 @@ struct scan {
 	const struct link_label *own;	/* our label, or NULL */
 	uid_t		 uid;
 	size_t		 target;	/* bridge whose addresses fill taken */
-	uint32_t	 before;	/* count only links with lower index */
+	int		 listed;	/* taken holds a listing of target */
 	uint32_t	 br_index[CONF_MAX_BRIDGES];	/* 0: absent */
 	uint32_t	 br_mtu[CONF_MAX_BRIDGES];
 	int		 br_bad[CONF_MAX_BRIDGES];	/* not a bridge */
 	uint32_t	 pubif_seen[CONF_MAX_BRIDGES];	/* bit i: pubif[i] */
 	uint32_t	 used[CONF_MAX_BRIDGES];	/* the caller's links */
-	int		 ns_taken;	/* an older link has our netns */
+	uint32_t	 outside;	/* ... on target, not in a slot < quota */
 	uint32_t	 self_index;	/* get: the link, if its label is ours */
-	int		 subscribed;	/* s->ev hears link events */
-	int		 record;	/* fill seen (the precheck) */
-	size_t		 nseen;		/* the caller's links on target: */
-	uint32_t	 seen[CONF_MAX_JAILS];	/* their indexes */
+	uint32_t	 quota;		/* the caller's, on target */
+	uint32_t	 slot;		/* the slot taken (make_link) */
 };
 
 /*
@@ -74,6 +96,12 @@ struct scan {
  */
 #define TAKEN_BITS	(1 << 24)
 static uint64_t taken[TAKEN_BITS / 64];
+
+/* Slots in the order they are tried (a shuffle of 0..jails-1). */
+static uint16_t order[CONF_MAX_JAILS];
+
+/* xorshift64*: spreads addresses and slots; nothing rests on it. */
+static uint64_t rng_state;
 
 static void
 taken_set(int host)
@@ -87,17 +115,53 @@ taken_test(int host)
 	return (int)((taken[host / 64] >> (host % 64)) & 1);
 }
 
-/* The first of the n host parts that is free, or -1. */
-static int
-taken_first_free(int n)
+/*
+ * Seeded before the seccomp filter, which allows no getrandom: a guess of
+ * the sequence gains nothing, as every name is taken exclusively.
+ */
+void
+lease_seed(void)
 {
-	int host;
+	if (getrandom(&rng_state, sizeof(rng_state), GRND_NONBLOCK) !=
+	    (ssize_t)sizeof(rng_state))
+		rng_state = (uint64_t)time(NULL) << 20 ^ (uint64_t)getpid();
+	rng_state |= 1;
+}
 
-	for (host = 0; host < n; host++)
-		if (taken[host / 64] == UINT64_MAX)
-			host |= 63;
-		else if (!taken_test(host))
-			return host;
+/* A number below n (n > 0). */
+static uint32_t
+rnd(uint32_t n)
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return (uint32_t)((rng_state * 0x2545f4914f6cdd1dull) >> 32) % n;
+}
+
+/* A free host part of the n, at random; -1 if none.  A word at a time. */
+static int
+taken_any_free(int n)
+{
+	int w, words = (n + 63) / 64, host, nfree = 0;
+	uint64_t free;
+	uint32_t pick;
+
+	for (w = 0; w < words; w++)
+		nfree += 64 - __builtin_popcountll(taken[w]);
+	nfree -= words * 64 - n;	/* the bits past n are never set */
+	if (nfree <= 0)
+		return -1;
+	pick = rnd((uint32_t)nfree);
+	for (w = 0; w < words; w++) {
+		free = ~taken[w];
+		if ((uint32_t)__builtin_popcountll(free) <= pick) {
+			pick -= (uint32_t)__builtin_popcountll(free);
+			continue;
+		}
+		for (host = w * 64; host < n; host++)
+			if (!taken_test(host) && pick-- == 0)
+				return host;
+	}
 	return -1;
 }
 
@@ -123,28 +187,69 @@ net_of(const struct bridge_conf *b)
 	return ntohl(b->gateway.s_addr) & (~0u << (32 - b->prefixlen));
 }
 
+/* The address's name: "cj" + 8 hex digits. */
 void
 lease_host_name(char name[IFNAMSIZ], struct in_addr a)
 {
 	(void)snprintf(name, IFNAMSIZ, "cj%08x", ntohl(a.s_addr));
 }
 
-/* "cj" + exactly 8 lower-case hex digits: one of our leases. */
+static void
+slot_name(char name[IFNAMSIZ], uid_t uid, const char *tag, uint32_t k)
+{
+	(void)snprintf(name, IFNAMSIZ, "cj%08x%.2s%03x", (unsigned)uid, tag,
+	    k & 0xfffu);	/* k < CONF_MAX_JAILS */
+}
+
+static void
+netns_name(char name[NETNS_NAME], uid_t uid, ino_t ino)
+{
+	(void)snprintf(name, NETNS_NAME, "cjn%08x-%jx", (unsigned)uid,
+	    (uintmax_t)ino);
+}
+
+/* n lower-case hex digits at s; -1 if any is not. */
 static int
-parse_host_name(const char *name, uint32_t *a)
+parse_hex(const char *s, size_t n, uint32_t *v)
 {
 	size_t i;
 
-	if (strlen(name) != 10 || strncmp(name, "cj", 2) != 0)
-		return -1;
-	for (*a = 0, i = 2; i < 10; i++) {
-		if (name[i] >= '0' && name[i] <= '9')
-			*a = *a << 4 | (uint32_t)(name[i] - '0');
-		else if (name[i] >= 'a' && name[i] <= 'f')
-			*a = *a << 4 | (uint32_t)(name[i] - 'a' + 10);
+	for (*v = 0, i = 0; i < n; i++) {
+		if (s[i] >= '0' && s[i] <= '9')
+			*v = *v << 4 | (uint32_t)(s[i] - '0');
+		else if (s[i] >= 'a' && s[i] <= 'f')
+			*v = *v << 4 | (uint32_t)(s[i] - 'a' + 10);
 		else
 			return -1;
 	}
+	return 0;
+}
+
+/* "cj" + exactly 8 lower-case hex digits: an address's name. */
+static int
+parse_host_name(const char *name, uint32_t *a)
+{
+	if (strlen(name) != 10 || strncmp(name, "cj", 2) != 0)
+		return -1;
+	return parse_hex(name + 2, 8, a);
+}
+
+/* "cj" + 8 hex + 2 tag characters + 3 hex: a slot's name. */
+static int
+parse_slot_name(const char *name, struct linfo *li)
+{
+	size_t i;
+
+	if (strlen(name) != 15 || strncmp(name, "cj", 2) != 0 ||
+	    parse_hex(name + 2, 8, &li->owner) == -1 ||
+	    parse_hex(name + 12, 3, &li->k) == -1)
+		return -1;
+	for (i = 0; i < 2; i++)
+		if ((name[10 + i] < '0' || name[10 + i] > '9') &&
+		    (name[10 + i] < 'a' || name[10 + i] > 'z'))
+			return -1;
+	memcpy(li->tag, name + 10, 2);
+	li->tag[2] = '\0';
 	return 0;
 }
 
@@ -156,6 +261,17 @@ bridge_of(const struct config *conf, uint32_t a)
 	for (i = 0; i < conf->nbridges; i++)
 		if ((a & (~0u << (32 - conf->bridges[i].prefixlen))) ==
 		    net_of(&conf->bridges[i]))
+			return i;
+	return NO_BRIDGE;
+}
+
+static size_t
+bridge_tagged(const struct config *conf, const char *tag)
+{
+	size_t i;
+
+	for (i = 0; i < conf->nbridges; i++)
+		if (strcmp(conf->bridges[i].tag, tag) == 0)
 			return i;
 	return NO_BRIDGE;
 }
@@ -209,6 +325,34 @@ info_attr(const struct nlattr *a, void *data)
 	return MNL_CB_OK;
 }
 
+/* Inside IFLA_PROP_LIST: an alternative name for an address or a netns. */
+static int
+prop_attr(const struct nlattr *a, void *data)
+{
+	struct linfo *li = data;
+	const char *name;
+
+	if (mnl_attr_get_type(a) != IFLA_ALT_IFNAME ||
+	    mnl_attr_validate(a, MNL_TYPE_NUL_STRING) < 0)
+		return MNL_CB_OK;
+	name = mnl_attr_get_str(a);
+	if (parse_host_name(name, &li->addr) == 0)
+		li->hasaddr = 1;
+	else if (strncmp(name, "cjn", 3) == 0)
+		li->hasnetns = 1;
+	return MNL_CB_OK;
+}
+
+/* The names: a slot's, an address's (as the name or an altname). */
+static void
+linfo_names(const struct nlattr *props, struct linfo *li)
+{
+	li->slot = parse_slot_name(li->name, li) == 0;
+	li->hasaddr = parse_host_name(li->name, &li->addr) == 0;
+	if (props != NULL)
+		(void)mnl_attr_parse_nested(props, prop_attr, li);
+}
+
 /* Parse one RTM_NEWLINK; -1 for anything else or a link without a name. */
 static int
 linfo_parse(const struct nlmsghdr *nlh, struct linfo *li)
@@ -225,6 +369,7 @@ linfo_parse(const struct nlmsghdr *nlh, struct linfo *li)
 	li->name = mnl_attr_get_str(tb[IFLA_IFNAME]);
 	li->index = (uint32_t)ifm->ifi_index;
 	li->mtu = mnl_attr_get_u32(tb[IFLA_MTU]);
+	linfo_names(tb[IFLA_PROP_LIST], li);
 	if (tb[IFLA_LINKINFO] != NULL && mnl_attr_parse_nested(
 	    tb[IFLA_LINKINFO], info_attr, info) == MNL_CB_OK &&
 	    info[IFLA_INFO_KIND] != NULL)
@@ -261,24 +406,22 @@ scan_bridges(struct scan *sc, const struct linfo *li)
 	}
 }
 
-/* One jail link of the dump: its address is taken; is it older, ours? */
+/*
+ * One jail link on bridge i, named for a slot or (made by an older
+ * helper) for its address: ours?  the caller's?  outside the slots the
+ * caller's quota on the target bridge names?
+ */
 static void
-scan_jail(struct scan *sc, const struct linfo *li, uint32_t a, size_t i)
+scan_jail(struct scan *sc, const struct linfo *li, size_t i)
 {
-	const struct bridge_conf *b = &sc->conf->bridges[i];
-
-	if (i == sc->target)
-		taken_set((int)(a - net_of(b)));
 	if (sc->own != NULL && li->labelled && label_eq(&li->label, sc->own))
 		sc->self_index = li->index;
-	if (li->index >= sc->before || !li->labelled ||
-	    li->label.group != (uint32_t)sc->uid)
+	if (!li->labelled || li->label.group != (uint32_t)sc->uid ||
+	    (li->slot && li->owner != (uint32_t)sc->uid))
 		return;
 	sc->used[i]++;
-	if (sc->own != NULL && memcmp(li->label.mac, sc->own->mac, 6) == 0)
-		sc->ns_taken = 1;
-	if (sc->record && i == sc->target && sc->nseen < CONF_MAX_JAILS)
-		sc->seen[sc->nseen++] = li->index;
+	if (i == sc->target && (!li->slot || li->k >= sc->quota))
+		sc->outside++;
 }
 
 static int
@@ -292,9 +435,18 @@ scan_link(const struct nlmsghdr *nlh, void *data)
 	if (linfo_parse(nlh, &li) == -1)
 		return MNL_CB_OK;
 	scan_bridges(sc, &li);
-	if (parse_host_name(li.name, &a) == 0 &&
-	    (i = bridge_of(sc->conf, a)) != NO_BRIDGE)
-		scan_jail(sc, &li, a, i);
+	if (li.hasaddr && sc->target != NO_BRIDGE &&
+	    bridge_of(sc->conf, li.addr) == sc->target)
+		taken_set((int)(li.addr -
+		    net_of(&sc->conf->bridges[sc->target])));
+	if (li.slot)
+		i = bridge_tagged(sc->conf, li.tag);
+	else if (parse_host_name(li.name, &a) == 0)
+		i = bridge_of(sc->conf, a);	/* an older helper's */
+	else
+		i = NO_BRIDGE;
+	if (i != NO_BRIDGE)
+		scan_jail(sc, &li, i);
 	return MNL_CB_OK;
 }
 
@@ -304,15 +456,13 @@ scan_reset(struct session *s, struct scan *sc, int full)
 	const struct bridge_conf *b;
 
 	memset(sc->used, 0, sizeof(sc->used));
-	sc->ns_taken = 0;
+	sc->outside = 0;
 	sc->self_index = 0;
 	/* A get of one link keeps what the last listing said of the rest. */
 	if (!full)
 		return;
 	memset(sc->br_index, 0, sizeof(sc->br_index));
 	memset(sc->pubif_seen, 0, sizeof(sc->pubif_seen));
-	if (sc->record)
-		sc->nseen = 0;
 	if (sc->target == NO_BRIDGE)
 		return;
 	b = &s->conf->bridges[sc->target];
@@ -366,6 +516,7 @@ there(struct session *s, const struct nlmsghdr *nlh)
 	return errno == ENODEV ? 0 : -1;
 }
 
+/* Does a link have this name or alternative name? */
 static int
 exists(struct session *s, const char *name)
 {
@@ -402,203 +553,35 @@ make_bridge(struct session *s, struct scan *sc, char *text, size_t len)
 	return 0;
 }
 
-/* The wanted host part if free, else the first free one; -1 if none. */
+/* The bridge, if it exists: its index and MTU; refused if no bridge. */
 static int
-pick(const struct bridge_conf *b, struct in_addr want)
-{
-	int n = 1 << (32 - b->prefixlen), host;
-
-	if (want.s_addr != 0) {
-		host = (int)(ntohl(want.s_addr) - net_of(b));
-		return taken_test(host) ? -1 : host;
-	}
-	return taken_first_free(n);
-}
-
-/*
- * The jail already has an interface of the name asked for: most often a
- * jail link of ours, when the caller attaches one netns twice (a second
- * link under another name is refused after its creation, by the count).
- */
-static int
-jail_clash(struct session *s, struct scan *sc, const char *ifname,
-    char *text, size_t len)
-{
-	sc->own = &s->lease.label;
-	if (scan(s, sc, NULL) == 0 && sc->ns_taken)
-		return say(text, len, EBUSY, "that network namespace already "
-		    "has a jail link");
-	return say(text, len, EEXIST, "interface %s already exists in the "
-	    "jail", ifname);
-}
-
-/* Take an address by creating its link; EEXIST means try the next one. */
-static int
-make_veth(struct session *s, struct scan *sc, struct in_addr want,
-    const char *ifname, int nsfd, char *text, size_t len)
+find_bridge(struct session *s, struct scan *sc, char *text, size_t len)
 {
 	const struct bridge_conf *b = &s->conf->bridges[sc->target];
-	struct link_veth v = { .host = s->lease.host, .peer = ifname,
-	    .peer_mac = { 0x02, 0x6a }, .netns_fd = nsfd,
-	    .label = s->lease.label };
-	char buf[LINK_BUF_SIZE], a[INET_ADDRSTRLEN];
-	int i, host, r, clashes = 0;
 
-	/* A bridge made later starts at 1500, as the kernel makes it. */
-	v.mtu = s->lease.mtu = sc->br_index[sc->target] != 0 ?
-	    sc->br_mtu[sc->target] : 1500;
-	for (i = 0; i < CREATE_TRIES; i++) {
-		if ((host = pick(b, want)) == -1)
-			return want.s_addr ? say(text, len, EADDRINUSE,
-			    "address %s is in use by another jail",
-			    inet_ntop(AF_INET, &want, a, sizeof(a))) :
-			    say(text, len, ENOSPC, "no free address on %s",
-			    b->name);
-		s->lease.addr.s_addr = htonl(net_of(b) + (uint32_t)host);
-		lease_host_name(s->lease.host, s->lease.addr);
-		memcpy(v.peer_mac + 2, &s->lease.addr.s_addr, 4);
-		memcpy(s->lease.mac, v.peer_mac, 6);
-		if (talk(s, link_new_veth(buf, sizeof(buf),
-		    nl_next_seq(s->rtnl), &v)) == 0)
-			return 0;
-		if (errno != EEXIST || (r = exists(s, s->lease.host)) == -1)
-			return say(text, len, errno, "creating the veth: %s",
-			    strerror(errno));
-		/*
-		 * No such host link: the name clashed in the jail, or the
-		 * link that had ours went in between (a race loser deleting
-		 * itself).  The same address once more tells which.
-		 */
-		if (r == 0 && clashes++ > 0)
-			return jail_clash(s, sc, ifname, text, len);
-		if (r == 1)
-			taken_set(host);	/* made since our listing */
-	}
-	return say(text, len, EAGAIN, "lost %d address races on %s",
-	    CREATE_TRIES, b->name);
-}
-
-/*
- * A link gone during the attach no longer counts, as a new listing would
- * not have it (indexes are not reused soon, so no later event can be an
- * older link of the same index).  For the netns rule it still counts:
- * that can only refuse more.  Only a link's own RTM_DELLINK (AF_UNSPEC):
- * the AF_BRIDGE one says a port left its bridge, and the link stays.
- */
-static int
-since_gone(const struct nlmsghdr *nlh, struct scan *sc)
-{
-	const struct ifinfomsg *ifm = mnl_nlmsg_get_payload(nlh);
-	size_t k;
-
-	if (nlh->nlmsg_len < mnl_nlmsg_size(sizeof(*ifm)) ||
-	    ifm->ifi_family != AF_UNSPEC)
-		return MNL_CB_OK;
-	for (k = 0; k < sc->nseen; k++) {
-		if (sc->seen[k] != (uint32_t)ifm->ifi_index)
-			continue;
-		if (sc->seen[k] < sc->before)
-			sc->used[sc->target]--;
-		sc->seen[k] = sc->seen[--sc->nseen];
-		break;
-	}
-	return MNL_CB_OK;
-}
-
-/*
- * A link event during the attach, judged as the listing judges a link
- * (scan_jail: counted if an older labelled link of the caller's, on the
- * target bridge; our netns taken if it carries our netns label), once per
- * link: one the precheck listed or an earlier event counted is skipped.
- */
-static int
-since_link(const struct nlmsghdr *nlh, void *data)
-{
-	struct scan *sc = data;
-	struct linfo li;
-	uint32_t a;
-	size_t i, k;
-
-	if (nlh->nlmsg_type == RTM_DELLINK)
-		return since_gone(nlh, sc);
-	if (linfo_parse(nlh, &li) == -1 || parse_host_name(li.name, &a) == -1 ||
-	    (i = bridge_of(sc->conf, a)) == NO_BRIDGE)
-		return MNL_CB_OK;
-	for (k = 0; k < sc->nseen; k++)
-		if (sc->seen[k] == li.index)
-			return MNL_CB_OK;
-	if (sc->nseen == CONF_MAX_JAILS)
-		return MNL_CB_ERROR;	/* list them instead */
-	sc->record = 1;
-	scan_jail(sc, &li, a, i);
-	sc->record = 0;
-	return MNL_CB_OK;
-}
-
-/*
- * The count after the create, without listing every link again: the
- * caller's links the precheck listed, older than ours, and those the link
- * events tell of.  s->ev joined the group before that listing began, so a
- * link made since cannot be missed: the kernel allocates indexes
- * increasing, so one older than ours was made before ours, and either the
- * listing or an event has it.  -1 when the events cannot tell (none
- * heard, the socket overran, more than it can track): then list.
- */
-static int
-count_since(struct session *s, struct scan *sc)
-{
-	size_t k;
-
-	if (!sc->subscribed)
-		return -1;
-	memset(sc->used, 0, sizeof(sc->used));
-	sc->ns_taken = 0;
-	for (k = 0; k < sc->nseen; k++)
-		sc->used[sc->target] += sc->seen[k] < sc->before;
-	return nl_drain(s->ev, since_link, sc);
-}
-
-/* The attach's events are read: leave the group, drop what is queued. */
-static void
-events_off(struct session *s, const struct scan *sc)
-{
-	if (sc->subscribed && nl_subscribe(s->ev, 0) == 0)
-		(void)nl_drain(s->ev, NULL, NULL);
-}
-
-/*
- * Read the new link back by name: it is ours only if it carries our label
- * (if the caller stopped us and the jail deleted it, the name may be
- * another jail's by now).  From here on it is known by its index.  Then
- * count what is older than it: the younger link of a race is the one that
- * goes, so a race can refuse too much but never let a quota be exceeded.
- */
-static int
-verify_and_count(struct session *s, struct scan *sc, char *text, size_t len)
-{
-	const struct grant_conf *g = s->grant[sc->target];
-	const char *name = s->conf->bridges[sc->target].name;
-
-	sc->own = &s->lease.label;
-	if (scan(s, sc, s->lease.host) == -1 || sc->self_index == 0) {
-		/* A collection takes a younger link over the quota. */
-		if (scan(s, sc, NULL) == 0 && sc->used[sc->target] >= g->jails)
-			return say(text, len, EDQUOT, "quota reached: %u of %u "
-			    "jails on %s", g->jails, g->jails, name);
-		return say(text, len, EAGAIN, "link %s vanished",
-		    s->lease.host);
-	}
-	s->lease.ifindex = sc->before = sc->self_index;
-	s->attached = 1;
-	if (count_since(s, sc) == -1 && scan(s, sc, NULL) == -1)
-		return say(text, len, errno, "listing links: %s",
+	if (scan(s, sc, b->name) == -1 && errno != ENODEV)
+		return say(text, len, errno, "looking up %s: %s", b->name,
 		    strerror(errno));
-	if (sc->ns_taken)
+	if (sc->br_index[sc->target] != 0 && sc->br_bad[sc->target])
+		return say(text, len, EINVAL, "%s exists and is not a bridge",
+		    b->name);
+	return 0;
+}
+
+/* The netns has no jail link of the caller's yet (checked again later). */
+static int
+netns_free(struct session *s, ino_t ino, char *text, size_t len)
+{
+	char name[NETNS_NAME];
+	int r;
+
+	netns_name(name, s->uid, ino);
+	if ((r = exists(s, name)) == 1)
 		return say(text, len, EBUSY, "that network namespace already "
 		    "has a jail link");
-	if (sc->used[sc->target] >= g->jails)
-		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
-		    "on %s", g->jails, g->jails, name);
+	if (r == -1)
+		return say(text, len, errno, "looking up %s: %s", name,
+		    strerror(errno));
 	return 0;
 }
 
@@ -628,39 +611,280 @@ check_want(const struct bridge_conf *b, struct in_addr want, char *text,
 	    why);
 }
 
+/* The lease's address, its name and the jail's MAC, from a host part. */
+static void
+lease_addr(struct session *s, const struct bridge_conf *b, int host)
+{
+	s->lease.addr.s_addr = htonl(net_of(b) + (uint32_t)host);
+	lease_host_name(s->lease.addrname, s->lease.addr);
+	s->lease.mac[0] = 0x02;
+	s->lease.mac[1] = 0x6a;
+	memcpy(s->lease.mac + 2, &s->lease.addr.s_addr, 4);
+}
+
 /*
- * Everything before the link exists, from one dump of every link: a
- * refusal (the quota, the netns rule) changes nothing, so a caller at
- * the quota never makes a link it could stop its helper on (an unwired
- * link holds an address); the addresses in use; the bridge.
+ * An address no link names now: the one wanted, or random host parts
+ * looked up by name, or (a crowded subnet) a free one from a listing.
+ * Only a guess: claim takes it, and a racing attach may win.
  */
 static int
-precheck(struct session *s, struct scan *sc, struct in_addr want,
+pick_addr(struct session *s, struct scan *sc, struct in_addr want,
     char *text, size_t len)
 {
 	const struct bridge_conf *b = &s->conf->bridges[sc->target];
-	uint32_t max = s->grant[sc->target]->jails;
-	int r;
+	int n = 1 << (32 - b->prefixlen), gw = (int)(ntohl(b->gateway.s_addr) -
+	    net_of(b)), host, i, r;
+	char a[INET_ADDRSTRLEN];
 
-	if ((r = check_want(b, want, text, len)) != 0)
-		return r;
-	sc->own = &s->lease.label;
-	sc->record = 1;
-	r = scan(s, sc, NULL);
-	sc->record = 0;
-	if (r == -1)
+	if (want.s_addr != 0) {
+		lease_addr(s, b, (int)(ntohl(want.s_addr) - net_of(b)));
+		if ((r = exists(s, s->lease.addrname)) == 0)
+			return 0;
+		return r == 1 ? say(text, len, EADDRINUSE, "address %s is in "
+		    "use by another jail", inet_ntop(AF_INET, &want, a,
+		    sizeof(a))) : say(text, len, errno, "looking up %s: %s",
+		    s->lease.addrname, strerror(errno));
+	}
+	for (i = 0; !sc->listed && i < ADDR_PROBES; i++) {
+		if ((host = 1 + (int)rnd((uint32_t)n - 2)) == gw)
+			continue;
+		lease_addr(s, b, host);
+		if ((r = exists(s, s->lease.addrname)) == 0)
+			return 0;
+		if (r == -1)
+			return say(text, len, errno, "looking up %s: %s",
+			    s->lease.addrname, strerror(errno));
+	}
+	if (!sc->listed && scan(s, sc, NULL) == -1)
 		return say(text, len, errno, "listing links: %s",
 		    strerror(errno));
-	if (sc->ns_taken)
-		return say(text, len, EBUSY, "that network namespace already "
-		    "has a jail link");
-	if (sc->used[sc->target] >= max)
-		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
-		    "on %s", max, max, b->name);
-	if (sc->br_bad[sc->target])
-		return say(text, len, EINVAL, "%s exists and is not a bridge",
+	sc->listed = 1;
+	if ((host = taken_any_free(n)) == -1)
+		return say(text, len, ENOSPC, "no free address on %s",
 		    b->name);
+	lease_addr(s, b, host);
 	return 0;
+}
+
+/* The bridge's tag as the quota marker's key has it. */
+static uint32_t
+tag_key(const struct bridge_conf *b)
+{
+	return (uint32_t)(uint8_t)b->tag[0] << 8 | (uint8_t)b->tag[1];
+}
+
+static int
+marker_failed(char *text, size_t len)
+{
+	return say(text, len, errno, "the quota marker: %s", strerror(errno));
+}
+
+/*
+ * Looking slots up counts a caller's links only while all of them are
+ * named for slots below its quota: not so after its quota was lowered
+ * (links made under the old one may hold higher slots), nor while links
+ * an older helper named for their address remain.  The quota marker
+ * (fw.c: quotas, uid . bridge tag : quota) says it is so.  It is added
+ * only after a listing showed it, in a batch the kernel refuses if any
+ * ruleset change was committed since the listing began (the generation
+ * read before it); and every attach commits its firewall batch after its
+ * create, before it reads the marker (claim, recount).  So a link the
+ * listing missed either made that batch fail, or was made after the
+ * marker was in, and its recount sees it.  With the marker at the
+ * caller's quota, looking slots up is the count; otherwise (rare) the
+ * caller's links are counted by a listing after the create.
+ */
+static int
+settle(struct session *s, struct scan *sc, char *text, size_t len)
+{
+	const struct bridge_conf *b = &s->conf->bridges[sc->target];
+	uint32_t m, genid;
+	int r;
+
+	if ((r = fw_quota_get(s->nf, s->uid, tag_key(b), &m)) == -1)
+		return marker_failed(text, len);
+	if (r == 1 && m == sc->quota)
+		return 0;
+	if (r == 1 && fw_quota_del(s->nf, s->uid, tag_key(b)) == -1)
+		return marker_failed(text, len);
+	if (fw_genid(s->nf, &genid) == -1)
+		return marker_failed(text, len);
+	if (scan(s, sc, NULL) == -1)
+		return say(text, len, errno, "listing links: %s",
+		    strerror(errno));
+	sc->listed = 1;		/* pick_addr may use it */
+	/* ERESTART, EEXIST: a change, another marker; recount lists. */
+	if (sc->outside == 0 && fw_quota_settle(s->nf, s->uid, tag_key(b),
+	    sc->quota, genid) == -1 && errno != ERESTART && errno != EEXIST)
+		return marker_failed(text, len);
+	return 0;
+}
+
+/*
+ * After the create and the firewall batch: is the count of the caller's
+ * links what looking slots up said?  A marker at or below our slot comes
+ * from a listing that missed our link (then the marker came after our
+ * batch): ours gives way.  A marker at the caller's quota: yes.
+ * Otherwise list the links, ours among them: more than the quota, and
+ * ours gives way (of two racing so, the later lists the other: both may
+ * go, neither stays over).
+ */
+static int
+recount(struct session *s, struct scan *sc, char *text, size_t len)
+{
+	const struct bridge_conf *b = &s->conf->bridges[sc->target];
+	uint32_t m;
+	int r;
+
+	if ((r = fw_quota_get(s->nf, s->uid, tag_key(b), &m)) == -1)
+		return marker_failed(text, len);
+	if (r == 1 && sc->slot >= m)
+		return say(text, len, EAGAIN, "the quota on %s changed "
+		    "meanwhile; try again", b->name);
+	if (r == 1 && m == sc->quota)
+		return 0;
+	if (scan(s, sc, NULL) == -1)
+		return say(text, len, errno, "listing links: %s",
+		    strerror(errno));
+	if (sc->used[sc->target] > sc->quota)
+		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
+		    "on %s", sc->quota, sc->quota, b->name);
+	return 0;
+}
+
+/*
+ * Take a free slot by creating the link named for it, the slots tried in
+ * random order and looked up first (a failed veth creation costs the
+ * kernel a peer made and unmade).  EEXIST for a slot no link names is
+ * the jail's interface name, or the slot's link come and gone: the same
+ * slot once more tells which.
+ */
+static int
+make_link(struct session *s, struct scan *sc, const char *ifname, int nsfd,
+    char *text, size_t len)
+{
+	const struct bridge_conf *b = &s->conf->bridges[sc->target];
+	uint32_t i, j, q = sc->quota;
+	struct link_veth v = { .host = s->lease.host, .peer = ifname,
+	    .netns_fd = nsfd, .label = s->lease.label, .mtu = s->lease.mtu };
+	char buf[LINK_BUF_SIZE];
+	int r, tries;
+	uint16_t t;
+
+	memcpy(v.peer_mac, s->lease.mac, 6);
+	for (i = 0; i < q; i++)
+		order[i] = (uint16_t)i;
+	for (i = 0; i < q; i++) {
+		j = i + rnd(q - i);
+		t = order[i], order[i] = order[j], order[j] = t;
+		slot_name(s->lease.host, s->uid, b->tag, order[i]);
+		for (tries = 0; tries < 2; tries++) {
+			if ((r = exists(s, s->lease.host)) != 0)
+				break;
+			if (talk(s, link_new_veth(buf, sizeof(buf),
+			    nl_next_seq(s->rtnl), &v)) == 0) {
+				sc->slot = order[i];
+				return 0;
+			}
+			if (errno != EEXIST)
+				return say(text, len, errno, "creating the "
+				    "veth: %s", strerror(errno));
+		}
+		if (r == -1)
+			return say(text, len, errno, "looking up %s: %s",
+			    s->lease.host, strerror(errno));
+		if (r == 0)
+			return say(text, len, EEXIST, "interface %s already "
+			    "exists in the jail", ifname);
+	}
+	return say(text, len, EDQUOT, "quota reached: %u of %u jails on %s",
+	    q, q, b->name);
+}
+
+static int
+add_name(struct session *s, const char *name)
+{
+	char buf[LINK_BUF_SIZE];
+
+	return talk(s, link_add_altname(buf, sizeof(buf),
+	    nl_next_seq(s->rtnl), s->lease.ifindex, name));
+}
+
+/*
+ * Read the new link back by name: it is ours only if it carries our label
+ * (if the caller stopped us and the jail deleted it, the slot may hold
+ * another of the caller's jails by now).  From here on it is known by its
+ * index.  Then its netns and its address, each a name no other link may
+ * hold; EADDRINUSE if a racing attach took the address first.
+ */
+static int
+claim(struct session *s, struct scan *sc, ino_t ino, char *text,
+    size_t len)
+{
+	char name[NETNS_NAME];
+	int r;
+
+	sc->own = &s->lease.label;
+	if (scan(s, sc, s->lease.host) == -1 || sc->self_index == 0)
+		return say(text, len, EAGAIN, "link %s vanished",
+		    s->lease.host);
+	s->lease.ifindex = sc->self_index;
+	s->attached = 1;
+	/*
+	 * The port's filter before anything else of it, and a commit that
+	 * settle relies on: it always changes the ruleset (the port's chain
+	 * is created exclusively), and only a change moves the generation.
+	 */
+	if (fw_lease(s->nf, s->lease.ifindex, s->lease.addr.s_addr,
+	    s->lease.mac, s->lease.host) == -1)
+		return say(text, len, errno, "firewall for %s: %s",
+		    s->lease.host, strerror(errno));
+	if ((r = recount(s, sc, text, len)) != 0)
+		return r;
+	netns_name(name, s->uid, ino);
+	if (add_name(s, name) == -1)
+		return errno == EEXIST ? say(text, len, EBUSY, "that network "
+		    "namespace already has a jail link") : say(text, len,
+		    errno, "naming %s: %s", s->lease.host, strerror(errno));
+	if (add_name(s, s->lease.addrname) == -1)
+		return say(text, len, errno == EEXIST ? EADDRINUSE : errno,
+		    "naming %s %s: %s", s->lease.host, s->lease.addrname,
+		    strerror(errno));
+	return 0;
+}
+
+/* An address, a slot, the link, its names; another address if lost. */
+static int
+make_lease(struct session *s, struct scan *sc, struct in_addr want,
+    const char *ifname, int nsfd, ino_t ino, char *text, size_t len)
+{
+	const struct bridge_conf *b = &s->conf->bridges[sc->target];
+	char a[INET_ADDRSTRLEN];
+	int i, r;
+
+	/* A bridge made later starts at 1500, as the kernel makes it. */
+	s->lease.mtu = sc->br_index[sc->target] != 0 ?
+	    sc->br_mtu[sc->target] : 1500;
+	for (i = 0; i < CREATE_TRIES; i++) {
+		if ((r = pick_addr(s, sc, want, text, len)) != 0 ||
+		    (r = make_link(s, sc, ifname, nsfd, text, len)) != 0)
+			return r;
+		log_event(LOG_NOTICE, "created %s for netns %ju on %s",
+		    s->lease.host, (uintmax_t)ino, b->name);
+		if ((r = claim(s, sc, ino, text, len)) != EADDRINUSE)
+			return r;
+		if (want.s_addr != 0)
+			return say(text, len, EADDRINUSE, "address %s is in "
+			    "use by another jail", inet_ntop(AF_INET, &want,
+			    a, sizeof(a)));
+		(void)lease_release(s, 0);
+		text[0] = '\0';	/* a success replies no text */
+		if (sc->listed)
+			taken_set((int)(ntohl(s->lease.addr.s_addr) -
+			    net_of(b)));
+	}
+	return say(text, len, EAGAIN, "lost %d address races on %s",
+	    CREATE_TRIES, b->name);
 }
 
 /*
@@ -674,21 +898,17 @@ lease_attach(struct session *s, size_t bi, struct in_addr want,
     const char *ifname, int nsfd, ino_t ino, char *text, size_t len)
 {
 	struct scan sc = { .conf = s->conf, .uid = s->uid, .target = bi,
-	    .before = UINT32_MAX };
+	    .quota = s->grant[bi]->jails };
 	int r;
 
 	memset(&s->lease, 0, sizeof(s->lease));
 	s->lease.bridge = bi;
 	label_make(&s->lease.label, s->uid, ino, s->grant[bi]->jails);
-	/* Joined before the precheck's listing: see count_since. */
-	sc.subscribed = nl_subscribe(s->ev, RTMGRP_LINK) == 0;
-	if ((r = precheck(s, &sc, want, text, len)) == 0 &&
-	    (r = make_veth(s, &sc, want, ifname, nsfd, text, len)) == 0) {
-		log_event(LOG_NOTICE, "created %s for netns %ju on %s",
-		    s->lease.host, (uintmax_t)ino, s->conf->bridges[bi].name);
-		r = verify_and_count(s, &sc, text, len);
-	}
-	events_off(s, &sc);
+	if ((r = check_want(&s->conf->bridges[bi], want, text, len)) == 0 &&
+	    (r = find_bridge(s, &sc, text, len)) == 0 &&
+	    (r = netns_free(s, ino, text, len)) == 0 &&
+	    (r = settle(s, &sc, text, len)) == 0)
+		r = make_lease(s, &sc, want, ifname, nsfd, ino, text, len);
 	/* An absent bridge is made only now, so a refusal leaves none. */
 	if (r == 0 && sc.br_index[bi] == 0)
 		r = make_bridge(s, &sc, text, len);
@@ -736,9 +956,9 @@ wire(struct session *s)
 }
 
 /*
- * The lease is ours and within quota: the firewall first (the port's
- * ingress filter and the jail's elements), so no frame crosses the bridge
- * before the rules for it exist; then the link goes on the bridge as a
+ * The lease is ours and within quota, and its firewall is in (claim: the
+ * port's ingress filter and the jail's elements, so no frame crosses the
+ * bridge before the rules for it exist): the link goes on the bridge as a
  * wire (no L3, static MAC, no learning or flooding, isolated unless
  * isolate=no) and up.
  */
@@ -748,10 +968,6 @@ join(struct session *s, uint32_t bridge, char *text, size_t len)
 	const struct bridge_conf *b = &s->conf->bridges[s->lease.bridge];
 	char buf[LINK_BUF_SIZE];
 
-	if (fw_lease(s->nf, s->lease.ifindex, s->lease.addr.s_addr,
-	    s->lease.mac, s->lease.host) == -1)
-		return say(text, len, errno, "firewall for %s: %s",
-		    s->lease.host, strerror(errno));
 	if (talk(s, link_set_master(buf, sizeof(buf), nl_next_seq(s->rtnl),
 	    s->lease.ifindex, bridge)) == -1 || wire(s) == -1 ||
 	    talk(s, link_set_port_up(buf, sizeof(buf), nl_next_seq(s->rtnl),
@@ -848,8 +1064,7 @@ int
 lease_usage(struct session *s, uint32_t used[CONF_MAX_BRIDGES],
     uint32_t warn[CONF_MAX_BRIDGES])
 {
-	struct scan sc = { .conf = s->conf, .uid = s->uid, .target = NO_BRIDGE,
-	    .before = UINT32_MAX };
+	struct scan sc = { .conf = s->conf, .uid = s->uid, .target = NO_BRIDGE };
 	const struct bridge_conf *b;
 	size_t i;
 
@@ -880,6 +1095,7 @@ struct jlink {
 	size_t		bridge;
 	uint32_t	index;
 	int		labelled;
+	int		named;		/* holds its netns's name */
 	struct link_label label;
 };
 
@@ -895,12 +1111,22 @@ gc_link(const struct nlmsghdr *nlh, void *data)
 	uint32_t a;
 	size_t i;
 
-	if (linfo_parse(nlh, &li) == -1 || parse_host_name(li.name, &a) ||
-	    (i = bridge_of(conf, a)) == NO_BRIDGE || njl == GC_MAX_LINKS)
+	if (linfo_parse(nlh, &li) == -1 || njl == GC_MAX_LINKS)
+		return MNL_CB_OK;
+	if (li.slot)
+		i = bridge_tagged(conf, li.tag);
+	else if (parse_host_name(li.name, &a) == 0)
+		i = bridge_of(conf, a);	/* named for its address: older */
+	else
+		return MNL_CB_OK;
+	if (i == NO_BRIDGE)
 		return MNL_CB_OK;
 	jl[njl].index = li.index;
 	jl[njl].bridge = i;
-	jl[njl].labelled = li.labelled;
+	/* A slot's name says whose it is, and the label must agree. */
+	jl[njl].labelled = li.labelled &&
+	    (!li.slot || li.owner == li.label.group);
+	jl[njl].named = li.hasnetns;
 	jl[njl++].label = li.label;
 	return MNL_CB_OK;
 }
@@ -929,10 +1155,15 @@ void
 lease_idle(void)
 {
 	idle_pages(taken, sizeof(taken));
+	idle_pages(order, sizeof(order));
 	idle_pages(jl, sizeof(jl));
 }
 
-/* Does link k break its label against the links older than it? */
+/*
+ * Does link k break its label?  Two links of one owner in one netns: the
+ * one that holds the netns's name stays (only one can), else the older.
+ * More older links of its owner on its bridge than its quota: it goes.
+ */
 static int
 link_bad(size_t k)
 {
@@ -943,12 +1174,15 @@ link_bad(size_t k)
 	if (!l->labelled)
 		return 1;
 	for (i = 0; i < njl; i++) {
-		if (jl[i].index >= l->index || !jl[i].labelled ||
+		if (i == k || !jl[i].labelled ||
 		    jl[i].label.group != l->label.group)
 			continue;
-		if (memcmp(jl[i].label.mac, l->label.mac, 6) == 0)
+		if (memcmp(jl[i].label.mac, l->label.mac, 6) == 0 &&
+		    (jl[i].named > l->named || (jl[i].named == l->named &&
+		    jl[i].index < l->index)))
 			return 1;
-		if (jl[i].bridge == l->bridge && ++older >= l->label.txqlen)
+		if (jl[i].index < l->index && jl[i].bridge == l->bridge &&
+		    ++older >= l->label.txqlen)
 			return 1;
 	}
 	return 0;

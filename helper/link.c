@@ -297,7 +297,11 @@ link_del(void *buf, size_t size, uint32_t seq, uint32_t ifindex)
 	return fits(by_index(buf, size, RTM_DELLINK, seq, ifindex), size);
 }
 
-/* Get one link by name (answered by the link and an ack), or dump all. */
+/*
+ * Get one link by name or alternative name (answered by the link and an
+ * ack), or dump all.  The kernel cuts IFLA_IFNAME at IFNAMSIZ, so a longer
+ * (alternative) name goes as IFLA_ALT_IFNAME.
+ */
 struct nlmsghdr *
 link_get(void *buf, size_t size, uint32_t seq, const char *name)
 {
@@ -308,8 +312,29 @@ link_get(void *buf, size_t size, uint32_t seq, const char *name)
 	nlh = put_link_hdr(buf, RTM_GETLINK, name ? NLM_F_ACK : NLM_F_DUMP,
 	    seq, &ifm);
 	if (name != NULL)
-		mnl_attr_put_strz(nlh, IFLA_IFNAME, name);
+		mnl_attr_put_strz(nlh, strlen(name) < IFNAMSIZ ? IFLA_IFNAME :
+		    IFLA_ALT_IFNAME, name);
 	mnl_attr_put_u32(nlh, IFLA_EXT_MASK, RTEXT_FILTER_SKIP_STATS);
+	return fits(nlh, size);
+}
+
+/*
+ * Give a link an alternative name.  Names and alternative names share one
+ * namespace per netns, checked under the rtnl lock: EEXIST if any link
+ * has it, so holding a name is holding a lease that ends with the link.
+ */
+struct nlmsghdr *
+link_add_altname(void *buf, size_t size, uint32_t seq, uint32_t ifindex,
+    const char *name)
+{
+	struct nlmsghdr *nlh = by_index(buf, size, RTM_NEWLINKPROP, seq,
+	    ifindex);
+	struct nlattr *list;
+
+	nlh->nlmsg_flags |= NLM_F_CREATE | NLM_F_EXCL;
+	list = mnl_attr_nest_start(nlh, IFLA_PROP_LIST);
+	mnl_attr_put_strz(nlh, IFLA_ALT_IFNAME, name);
+	mnl_attr_nest_end(nlh, list);
 	return fits(nlh, size);
 }
 

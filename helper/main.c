@@ -115,6 +115,7 @@ main(int argc, char *argv[])
 	s.ev = &ev;
 	netns_self(&s);				/* /proc/self/ns/net */
 	firewall(&s);				/* the tables */
+	lease_seed();				/* getrandom, before seccomp */
 	sandbox_seccomp();			/* the allowlist, last */
 
 	for (;;) {

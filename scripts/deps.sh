@@ -14,6 +14,8 @@ clang libclang-rt-14-dev cppcheck clang-tidy socat strace"
 # tests/test-seccomp.sh: the allowed workloads (a C build, python3,
 # lighttpd served to curl) and getent for tests/test-dns.sh.
 PKGS="$PKGS python3 libc-bin"
+# tests/test-helper.sh: gdb stops a helper at a chosen step.
+PKGS="$PKGS gdb"
 # --- packaging (issue 11): make dist/deb, the package test, man --warnings,
 # apparmor_parser for the profile, bash/zsh for the completions.
 PKGS="$PKGS git debhelper devscripts lintian fakeroot dpkg-dev man-db

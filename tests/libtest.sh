@@ -99,6 +99,51 @@ gc_turn() {
 	done
 }
 
+# Jail links.  capjail-net names the host end of a jail's veth for its
+# quota slot: "cj" + owner uid (8 hex) + the bridge's tag (2 of [0-9a-z])
+# + slot (3 hex), e.g. cj000003e9q4001; its altnames are "cj" + address
+# (8 hex, e.g. cj0a590002: the attach reply's host name) and "cjn" + uid +
+# "-" + netns inode.  `ip -o link show` prints the slot name first.
+CJ_SLOT_RE='cj[0-9a-f]\{8\}[0-9a-z]\{2\}[0-9a-f]\{3\}'
+
+# cj_tag BRIDGE: its link tag (helper/config.c bridge_tag: FNV-1a, mod 36^2).
+cj_tag() {
+	_h=2166136261 _s=$1
+	while [ -n "$_s" ]; do
+		_r=${_s#?}; _c=${_s%"$_r"}; _s=$_r
+		_h=$(( (_h ^ $(printf '%d' "'$_c")) * 16777619 & 0xffffffff ))
+	done
+	_h=$((_h % 1296))
+	printf '%s\n' 0123456789abcdefghijklmnopqrstuvwxyz |
+	    awk -v a=$((_h / 36 + 1)) -v b=$((_h % 36 + 1)) \
+	    '{ print substr($0, a, 1) substr($0, b, 1) }'
+}
+
+# cj_slot UID BRIDGE K: the name of slot K of UID's jail links on BRIDGE.
+cj_slot() { printf 'cj%08x%s%03x\n' "$1" "$(cj_tag "$2")" "$3"; }
+
+# cj_links NETNS [SELECTOR...]: the jail links' (slot) names, one a line.
+cj_links() {
+	_n=$1; shift
+	ip -n "$_n" -o link show "$@" |
+	    sed -n "s/^[0-9]*: \($CJ_SLOT_RE\)[@:].*/\1/p"
+}
+
+# cj_addr_names NETNS [SELECTOR...]: the links' address names (cjXXXXXXXX,
+# as altname or as an older helper's primary name), one a line.
+cj_addr_names() {
+	_n=$1; shift
+	ip -n "$_n" -o link show "$@" |
+	    grep -o '\(altname\|^[0-9]*:\) cj[0-9a-f]\{8\}\([@:\\ ]\|$\)' |
+	    sed 's/.* \(cj[0-9a-f]\{8\}\).*/\1/'
+}
+
+# cj_ip NAME: the address a cjXXXXXXXX name stands for.
+cj_ip() {
+	# shellcheck disable=SC2046,SC2183	# four numbers from one echo
+	printf '%d.%d.%d.%d\n' $(echo "${1#cj}" | sed 's/../0x& /g')
+}
+
 # bg_pid PID: remember a background process to kill at exit.
 bg_pid() { _pids="$_pids $1"; }
 

@@ -115,7 +115,10 @@ nft_elems() {
 
 # host_leftovers: what a finished jail must not leave on the host.
 host_leftovers() {
-	ip -n "$HOST" -o link show | grep -o ' cj[0-9a-f]\{8\}' | tr -d ' '
+	# Jail links: named "cj" + uid + bridge tag + slot (by an older
+	# helper: "cj" + address), one line each.
+	ip -n "$HOST" -o link show | sed -n \
+	    's/^[0-9]*: \(cj[0-9a-f]\{8\}\([0-9a-z]\{2\}[0-9a-f]\{3\}\)\{0,1\}\)[@:].*/\1/p'
 	nft_elems netdev capjail src
 	nft_elems inet capjail jails
 	nft_elems bridge capjail jails

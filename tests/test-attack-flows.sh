@@ -406,12 +406,15 @@ printf '%s\n' "bridge capjail0 10.89.0.1/24 publish-from=eth0" \
     "user $T_USER2 capjail0 jails=3 ports=8000-8999" >"$CONF"
 
 # The stepper, run as root in $HOST (its /sys shows $HOST's links).
-# Arguments: MAXSTEPS GOFILE ACTION PID:LINK...  It stops every PID,
+# Arguments: MAXSTEPS GOFILE ACTION PID:MAC...  It stops every PID,
 # creates GOFILE (the cj-clients holding on it then send their attach),
-# and steps the helpers in turn; a helper whose LINK exists stays stopped
-# (ACTION stop) or is SIGKILLed (ACTION kill).  One line per helper,
-# "late" instead of ACTION if the link was already on a bridge when first
-# seen.  So that a busy machine cannot stretch a step, the stepper runs
+# and steps the helpers in turn; a helper whose link exists stays stopped
+# (ACTION stop) or is SIGKILLed (ACTION kill).  A helper's link is known
+# by its birth label's MAC (02:63 and its netns inode, see label_mac): the
+# helper names it for a quota slot it picks at random, and names it for
+# its address only later.  One line per helper, "ACTION PID at step N:
+# LINK exists", "late" instead of ACTION if the link was already on a
+# bridge when first seen.  So that a busy machine cannot stretch a step, the stepper runs
 # SCHED_FIFO on CPU 0 and the helpers are moved there: a helper then runs
 # only while the stepper naps (20 us) and a syscall it is in finishes
 # before it stops, so it stops right after the one that made its link.
@@ -424,6 +427,16 @@ shift 3
 # which a helper can now go from its request to a bridge).
 rm -f "$go.nap" && mkfifo "$go.nap" && exec 8<>"$go.nap" || exit 1
 nap() { read -r -t 0.00002 _ <&8; }
+found() {	# found MAC: is there a host link with that MAC?  Its name in l
+	for f in /sys/class/net/cj*/address; do
+		read -r m 2>/dev/null <"$f" || continue
+		[ "$m" = "$1" ] || continue
+		l=${f%/address}
+		l=${l##*/}
+		return 0
+	done
+	return 1
+}
 stopped() {	# until $1 is stopped (0) or gone (1), 20000 naps at most
 	j=0
 	while [ $j -lt 20000 ]; do
@@ -445,8 +458,8 @@ i=0
 while [ $# -gt 0 ] && [ $i -lt $max ]; do
 	for e; do
 		shift
-		p=${e%%:*} l=${e#*:}
-		if [ -e /sys/class/net/$l ]; then
+		p=${e%%:*} mac=${e#*:}
+		if found $mac; then
 			read -r al </sys/class/net/$l/ifalias
 			[ $act = kill ] && kill -KILL $p 2>/dev/null
 			w=$act
@@ -458,16 +471,16 @@ while [ $# -gt 0 ] && [ $i -lt $max ]; do
 		nap
 		kill -STOP $p 2>/dev/null
 		if ! stopped $p; then
-			echo "gone $p at step $i: no $l"
+			echo "gone $p at step $i: no link $mac"
 			continue
 		fi
 		set -- "$@" "$e"
 	done
 	i=$((i + 1))
 done
-for e; do echo "timeout ${e%%:*} after $i steps: no ${e#*:}"; done
+for e; do echo "timeout ${e%%:*} after $i steps: no link ${e#*:}"; done
 '
-# step MAXSTEPS GOFILE ACTION PID:LINK...
+# step MAXSTEPS GOFILE ACTION PID:MAC...
 step() {
 	ip netns exec "$HOST" chrt -f 10 taskset -c 0 bash -c "$STEPPER" \
 	    stepper "$@" 2>&1
@@ -478,9 +491,27 @@ field() {
 	grep -E -m1 -- "$2" "$1" | awk -v n="$3" '{ print $n }'
 }
 
-# ncj [group N]: how many cj links (of that group) the host has.
+# ncj [group N]: how many jail links (of that group) the host has.
 ncj() {
-	ip -n "$HOST" -o link show "$@" | grep -c ' cj[0-9a-f]\{8\}[@:]'
+	cj_links "$HOST" "$@" | wc -l | tr -d ' '
+}
+
+# naddr: how many addresses the host's jail links hold (their names).
+naddr() {
+	cj_addr_names "$HOST" | wc -l | tr -d ' '
+}
+
+# label_mac PID: the MAC of the birth label of a jail link made for the
+# netns of PID (02:63 and the netns inode).
+label_mac() {
+	_ino=$(stat -L -c %i "/proc/$1/ns/net")
+	printf '02:63:%02x:%02x:%02x:%02x\n' $((_ino >> 24 & 255)) \
+	    $((_ino >> 16 & 255)) $((_ino >> 8 & 255)) $((_ino & 255))
+}
+
+# stepped OUT: the name of the link the stepper's line OUT says exists.
+stepped() {
+	echo "$1" | sed -n 's/.*: \(cj[0-9a-z]*\) exists.*/\1/p' | head -n 1
 }
 
 # idx LINK: the host link's ifindex, or nothing.
@@ -507,7 +538,8 @@ netns_keeper() {
 TRIES=5
 
 # --- SIGSTOP: the stopped helper's link vanishes, another user's jail
-# leases the address, the helper resumes. ---
+# leases the address, the helper resumes.  (The helper is stopped right
+# after it made its link, named for a slot: RSLOT, from the stepper.) ---
 RADDR=10.89.0.70 RLINK=cj0a590046
 try=0
 while :; do
@@ -521,22 +553,24 @@ while :; do
 	wait_re "$WORK/r.out" '^holding'
 	hp=$(field "$WORK/r.out" '^helper pid' 3)
 	sleep 0.5	# the helper's start-up, so that few steps are needed
-	out=$(step 3000 "$WORK/r-go" stop "$hp:$RLINK")
+	out=$(step 3000 "$WORK/r-go" stop "$hp:$(label_mac "$np")")
+	RSLOT=$(stepped "$out")
 	case $out in "stop $hp "*) break ;; esac
 	[ $try -ge $TRIES ] && break
 	diag "round $try: $out: again"
 	touch "$WORK/r-go2" "$WORK/r-go3"
 	wait_re "$WORK/r.out" '^helper (exit|signal)'
 	kill -KILL "$np"
-	link_gone "$RLINK"
+	link_gone "${RSLOT:-$RLINK}"
 done
-like "$out" "^stop $hp .*$RLINK exists" \
+U1SLOTS="cj$(printf '%08x' "$U1")$(cj_tag capjail0)00[01]"	# quota 2
+like "$out" "^stop $hp .*: $U1SLOTS exists" \
     "cjtest1's helper is stopped right after its link appears (premise)"
 diag "$out"
-like "$(ip -n "$HOST" -o link show group "$U1")" " $RLINK@" \
+like "$(ip -n "$HOST" -o link show group "$U1")" ": $RSLOT@" \
     "the link is labelled with its owner (group $U1) from its birth"
 as_jail "$T_USER" "$np" ip link del eth0
-link_gone "$RLINK"
+link_gone "$RSLOT"
 ok $? "cjtest1 deleted the jail-side peer: the host link is gone (premise)"
 bg_host "$WORK/pid-vr" "$T_USER2" "$CAPJAIL" --net=capjail0 --ip "$RADDR" \
     -p 8110:8000 -- socat TCP-LISTEN:8000,fork,reuseaddr \
@@ -602,21 +636,22 @@ while :; do
 	wait_re "$WORK/k.out" '^holding'
 	hp=$(field "$WORK/k.out" '^helper pid' 3)
 	sleep 0.5
-	out=$(step 3000 "$WORK/k-go" kill "$hp:cj0a590050")
+	out=$(step 3000 "$WORK/k-go" kill "$hp:$(label_mac "$k1")")
+	kslot=$(stepped "$out")
 	case $out in "kill $hp "*) break ;; esac
 	[ $try -ge $TRIES ] && break
 	diag "round $try: $out: again"
 	wait_re "$WORK/k.out" '^helper (exit|signal)'
 	kill -KILL "$k1"
-	link_gone cj0a590050
+	link_gone "${kslot:-cj0a590050}"
 done
-like "$out" "^kill $hp .*cj0a590050 exists" \
+like "$out" "^kill $hp .*: $U1SLOTS exists" \
     "cjtest1's helper is killed right after its link appears (premise)"
 diag "$out"
 wait_re "$WORK/k.out" '^helper (exit|signal)'
 is "$(quota_free 3)" 3 "cjtest2 can still hold its 3 jails"
 kill -KILL "$k1"
-link_gone cj0a590050
+link_gone "$kslot"
 
 # --- K > quota helpers of cjtest1 in parallel, each killed right after
 # its link appears (cjtest1 may hold 2 jails) ---
@@ -631,8 +666,8 @@ while :; do
 		bg "$WORK/p$a.out" "$T_USER" -n "path:/proc/$KEEP/ns/net" \
 		    hold:"$WORK/p-go" attach capjail0 eth0 "10.89.0.$a"
 		wait_re "$WORK/p$a.out" '^holding'
-		pairs="$pairs $(field "$WORK/p$a.out" '^helper pid' 3):$(printf \
-		    'cj0a5900%02x' "$a")"
+		pairs="$pairs $(field "$WORK/p$a.out" '^helper pid' 3):$(\
+		    label_mac "$KEEP")"
 	done
 	sleep 0.5
 	out=$(step 3000 "$WORK/p-go" kill $pairs)
@@ -644,7 +679,8 @@ kill "*) break ;; esac
 		wait_re "$WORK/p$a.out" '^helper (exit|signal)'
 	done
 	kill -KILL $keep
-	for a in 90 91 92 93; do link_gone "$(printf 'cj0a5900%02x' "$a")"; done
+	echo "$out" | sed -n 's/.*: \(cj[0-9a-z]*\) exists.*/\1/p' |
+	    while read -r l; do link_gone "$l"; done
 done
 diag "$out"
 like "$out" '^kill .* exists' \
@@ -656,9 +692,12 @@ is "$(ncj group "$U1")" "$(ncj)" \
     "every link the killed helpers left is labelled group $U1 from birth"
 gc_turn "$T_USER" "$HOST"
 client "$T_USER" check >"$WORK/pc.out"	# the next helper run
-n=$(ncj)
+n=$(naddr)
 ok $([ "$n" -le 2 ]; echo $?) \
     "after the next helper run cjtest1 holds at most 2 addresses ($n)"
+n=$(ncj)
+ok $([ "$n" -le 2 ]; echo $?) \
+    "... and at most 2 links ($n)"
 n=$(ncj group "$U1")
 ok $([ "$n" -le 2 ]; echo $?) \
     "... and at most its quota of links labelled group $U1 ($n)"

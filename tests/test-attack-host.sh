@@ -48,14 +48,14 @@ udp_rec() {
 	bg_pid $!
 }
 
-# jail_addr: the address of the only jail on the host (its link's name).
+# jail_addr: the address of the only jail on the host (its link's
+# address name).
 jail_addr() {
-	_l=$(ip -n "$HOST" -o link show | grep -o 'cj[0-9a-f]\{8\}' | head -n1)
-	[ -n "$_l" ] && printf '%d.%d.%d.%d' $(echo "${_l#cj}" |
-	    sed 's/../0x& /g')
+	_l=$(cj_addr_names "$HOST" | head -n1)
+	[ -n "$_l" ] && cj_ip "$_l"
 }
 # no_jail: no jail link left (for wait_until, which runs it each time).
-no_jail() { test -z "$(jail_addr)"; }
+no_jail() { test -z "$(jail_addr)$(cj_links "$HOST")"; }
 
 # ---------------------------------------------------------------------
 # 1. Host users reach no unpublished jail port.

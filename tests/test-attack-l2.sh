@@ -139,8 +139,17 @@ B_1=$J_1 B_IP=$J_IP B_MAC=$J_MAC B_PID=$J_PID
 jail_up a "$T_USER" -- sleep 120
 ok $? "cjtest1's attacker jail runs" || stop_here jail-a.out
 A_1=$J_1 A_IP=$J_IP A_MAC=$J_MAC A_PID=$J_PID
-A_PORT=$(printf 'cj%02x%02x%02x%02x' $(echo "$A_IP" | tr . ' '))
-B_PORT=$(printf 'cj%02x%02x%02x%02x' $(echo "$B_IP" | tr . ' '))
+# port_of IP: the (slot) name of the host-side port of the jail on IP,
+# found by its address name (an altname; bridge and ip name ports by the
+# slot name).
+port_of() {
+	ip -n "$HOST" -o link show dev "$(printf 'cj%02x%02x%02x%02x' \
+	    $(echo "$1" | tr . ' '))" | sed -n 's/^[0-9]*: \([^@:]*\).*/\1/p'
+}
+A_PORT=$(port_of "$A_IP")
+B_PORT=$(port_of "$B_IP")
+like "$A_PORT $B_PORT" '^cj[0-9a-f]{8}[0-9a-z]{2}[0-9a-f]{3} cj[0-9a-f]{8}[0-9a-z]{2}[0-9a-f]{3}$' \
+    "the jails' host-side ports are known by their addresses (premise)"
 A_LL=$(ll_of "$A_MAC") B_LL=$(ll_of "$B_MAC")
 BR_MAC=$(ip -n "$HOST" -o link show capjail0 |
     grep -o 'link/ether [0-9a-f:]*' | cut -d' ' -f2)
@@ -263,7 +272,7 @@ n=$(ip -n "$HOST" neigh show to "$B_IP" | grep -ci "lladdr $A_MAC")
 is "$n" 0 "the host's neighbour entry for the victim is not the attacker's MAC"
 n=$(ip -n "$HOST" neigh show to "$A_IP" | grep -ci "lladdr $B_MAC")
 is "$n" 0 "the attacker's ARP cannot give its own address the victim's MAC"
-out=$(ip -n "$HOST" neigh show | grep -E ' dev cj[0-9a-f]{8} ')
+out=$(ip -n "$HOST" neigh show | grep -E ' dev cj[0-9a-z]+ ')
 is "$out" "" "the host learnt no neighbour on a jail's host-side port"
 
 # =========== 2. router and neighbour advertisements, DHCP ===========
@@ -299,7 +308,7 @@ unlike "$routes" 'dev (cj|capjail0)' \
 addrs=$(ip -n "$HOST" -6 -o addr show scope global)
 like "$addrs" 'eth0 +inet6 2001:db8:c:' \
     "control: the LAN's RA gives the host an address"
-unlike "$addrs" '(cj[0-9a-f]{8}|capjail0) ' \
+unlike "$addrs" '(cj[0-9a-z]+|capjail0) ' \
     "a jail's RA gives the host no global address on the bridge or a port"
 out=$(ip -n "$HOST" -6 -o addr show dev "$A_PORT")
 is "$out" "" \
@@ -307,7 +316,7 @@ is "$out" "" \
 neigh=$(ip -n "$HOST" -6 neigh show)
 like "$neigh" 'dev eth0 lladdr' \
     "control: the LAN's RA made the host learn its router"
-unlike "$neigh" 'dev (cj[0-9a-f]{8}|capjail0) ' \
+unlike "$neigh" 'dev (cj[0-9a-z]+|capjail0) ' \
     "the jail's RAs and NAs made the host learn no IPv6 neighbour"
 got=$(tags "$WORK/dhcp")
 like "$got" cjf_dhcp_lan \

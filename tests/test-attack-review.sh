@@ -33,8 +33,8 @@ port_addr() {
 	printf '%d.%d.%d.%d' $(echo "${1#cj}" | sed 's/../0x& /g')
 }
 
-# cj_ports: the jail ports on the host, one a line.
-cj_ports() { ip -n "$HOST" -o link show | grep -o 'cj[0-9a-f]\{8\}'; }
+# cj_ports: the jail ports on the host (their slot names), one a line.
+cj_ports() { cj_links "$HOST"; }
 
 # ---------------------------------------------------------------------
 # Jail A of cjtest1: 8601/udp -> 81 is published, 53/udp is not; both
@@ -52,7 +52,7 @@ wait_until a_ready
 ok $? "control: jail A answers on its published 8601/udp from the LAN" ||
     sed 's/^/# jail A: /' "$WORK/a.log"
 LA=$(cj_ports | head -n 1)
-JA=$(port_addr "$LA")
+JA=$(port_addr "$(cj_addr_names "$HOST" dev "$LA")")
 JA1=$(pgrep -P "$JA_PID" -x capjail | head -n 1)
 diag "jail A: port $LA, address $JA, init $JA1"
 
@@ -315,7 +315,7 @@ done
 wait_gone "$A5"
 like "$(ip -n "$HOST" neigh show 10.89.0.20)" "lladdr $VMAC" \
     "5 ARP claiming 10.89.0.20 from the ending jail's port did not arrive"
-is "$(cj_ports | grep -c 0a59000a)" 0 \
+is "$(cj_addr_names "$HOST" | grep -c '^cj0a59000a$')" 0 \
     "5 the held jail's port is gone when capjail returns"
 kill -TERM "$V5" 2>/dev/null
 wait_gone "$V5"

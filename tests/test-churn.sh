@@ -140,7 +140,7 @@ fetch() {
 	# A wrong answer: what the host looks like right now.
 	{
 		echo "fetch of port $2 in cycle $1 at $_t: want $3, got $_got"
-		ip -n "$HOST" -o link show | grep -o ' cj[0-9a-f]\{8\}'
+		cj_names
 		ip netns exec "$HOST" nft list map inet capjail ports4 |
 		    grep -Eo '(tcp|udp) \. [0-9]+ : [0-9.]+ \. [0-9]+'
 		nft_elems netdev capjail src
@@ -150,6 +150,13 @@ fetch() {
 		ps -eo pid,ppid,user,etimes,comm,args | grep "[c]apjail"
 	} 2>&1 | sed 's/^/  /' >"$WORK/wrong-$1-$2-$_t"
 	return 1
+}
+
+# cj_names: every name of a link in $HOST that starts with cj, primary
+# (a jail link's slot name) or alternative (its address and netns names).
+cj_names() {
+	ip -n "$HOST" -o link show |
+	    grep -o '\(^[0-9]*: \|altname \)cj[^ @:\\]*' | sed 's/.* //'
 }
 
 # answered MS K PORT TOKEN: 0 once a fetch got TOKEN, 1 after MS ms.
@@ -431,7 +438,7 @@ done
 # Links of jails that just died may take a moment (the kernel destroys a
 # network namespace asynchronously); then one more helper run collects.
 i=0
-while ip -n "$HOST" -o link show | grep -q ' cj[0-9a-f]\{8\}[@:]' &&
+while [ -n "$(cj_names)" ] &&
     [ $i -lt 100 ]; do
 	sleep 0.1
 	i=$((i + 1))
@@ -440,8 +447,7 @@ gc_turn "$T_USER" "$HOST"
 diag "before the last helper run: $(host_leftovers | wc -l) leftovers"
 out=$(in_host "$T_USER" "$CAPJAIL" --net=capjail0 -- true 2>&1)
 is "$?:$out" "0:" "one more helper run succeeds"
-is "$(ip -n "$HOST" -o link show | grep -o ' cj[0-9a-f]\{8\}' | tr -d ' ' |
-    paste -sd ' ' -)" "" "no cj* link is left"
+is "$(cj_names | paste -sd ' ' -)" "" "no cj* link is left"
 is "$(nft_elems netdev capjail src | paste -sd ' ' -)" "" \
     "no element is left in the jails' source set"
 is "$(host_leftovers | paste -sd ' ' -)" "" \

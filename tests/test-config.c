@@ -136,6 +136,9 @@ static const struct {
 	    "net.conf:3: subnet overlaps bridge a (line 1)" },
 	{ "bridge a 10.0.5.1/24\nbridge b 10.0.0.1/16\n",
 	    "net.conf:2: subnet overlaps bridge a (line 1)" },
+	{ "bridge br68 10.0.0.1/24\nbridge br86 10.1.0.1/24\n",
+	    "net.conf:2: bridge names br86 and br68 (line 1) share the link "
+	    "tag s3; rename one" },
 	{ "bridge b0 10.0.0.1/24\nbridge b1 10.1.0.1/24\nbridge b2 10.2.0.1/24\n"
 	    "bridge b3 10.3.0.1/24\nbridge b4 10.4.0.1/24\nbridge b5 10.5.0.1/24\n"
 	    "bridge b6 10.6.0.1/24\nbridge b7 10.7.0.1/24\nbridge b8 10.8.0.1/24\n",

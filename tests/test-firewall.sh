@@ -65,12 +65,17 @@ bg_host "$WORK/pid-spoof" "$T_USER" "$CAPJAIL" --net=capjail0 -- sleep 8 \
 spid=$BG_PID
 sleep 1
 pid1=$(pgrep -P "$spid" -x capjail | head -n 1)
+# An address no jail was given (they are chosen at random).
+for sp in 200 201 202; do
+	cj_addr_names "$HOST" | grep -qx "$(printf 'cj0a5900%02x' $sp)" || break
+done
+SPOOF=10.89.0.$sp
 out=$(in_host "$T_USER" nsenter -t "$pid1" -U -n --preserve-credentials \
     sh -c "ping -c1 -W2 10.89.0.1 >/dev/null; echo own=\$?
-	ip addr add 10.89.0.200/24 dev eth0 && echo added
-	ping -c1 -W2 -I 10.89.0.200 10.89.0.1 >/dev/null; echo spoof=\$?" 2>&1)
-ip netns exec "$HOST" ping -c1 -W1 10.89.0.200 >/dev/null 2>&1
-neigh=$(ip -n "$HOST" neigh show 10.89.0.200 | grep -c lladdr)
+	ip addr add $SPOOF/24 dev eth0 && echo added
+	ping -c1 -W2 -I $SPOOF 10.89.0.1 >/dev/null; echo spoof=\$?" 2>&1)
+ip netns exec "$HOST" ping -c1 -W1 "$SPOOF" >/dev/null 2>&1
+neigh=$(ip -n "$HOST" neigh show "$SPOOF" | grep -c lladdr)
 kill -TERM "$spid"; wait_gone "$spid"
 like "$out" 'added' "the jail's owner can add an address inside (test premise)"
 like "$out" 'own=0' "a jail's own address gets through"
@@ -134,8 +139,8 @@ is "$out" 1 "no jail address remains on the host (only the gateway)"
 # --- isolation between jails ---
 two_jails() {	# two_jails: can jail B fetch jail A's page?
 	seed_jail "$T_USER" 8090 "$WORK/www" >/dev/null 2>&1 || return 2
-	a=$(ip -n "$HOST" -o link show | grep -o 'cj[0-9a-f]\{8\}' | head -n1)
-	aaddr=$(printf '%d.%d.%d.%d' $(echo "${a#cj}" | sed 's/../0x& /g'))
+	a=$(cj_addr_names "$HOST" | head -n1)
+	aaddr=$(cj_ip "$a")
 	r=$(jail_sh "$T_USER2" -- curl -s --max-time 2 "http://$aaddr/" 2>&1)
 	kill -TERM "$JAIL_PID"; wait_gone "$JAIL_PID"
 	[ "$r" = "token-$$-one" ]
@@ -146,11 +151,15 @@ two_jails; is $? 0 "isolate=no: they can"
 seed_config
 
 # --- a large firewall state: sweeping it allocates under seccomp ---
-# A link root made with a lease's name and a valid birth label (owner
-# $T_USER, quota 8, its own netns inode) keeps 3000 elements alive through
-# GC, so the helper's release must list them all inside its sandbox.
-ip -n "$HOST" link add cj0a5900fa group "$(id -u "$T_USER")" txqlen 8 \
+# A link root made with a lease's names (slot 7 of $T_USER's on capjail0,
+# address 10.89.0.250) and a valid birth label (owner $T_USER, quota 8,
+# its own netns inode) keeps 3000 elements alive through GC, so the
+# helper's release must list them all inside its sandbox.
+ip -n "$HOST" link add "$(cj_slot "$(id -u "$T_USER")" capjail0 7)" \
+    group "$(id -u "$T_USER")" txqlen 8 \
     address 02:63:7f:00:00:01 type veth peer name cjpeer0
+ip -n "$HOST" link property add dev "$(cj_slot "$(id -u "$T_USER")" capjail0 7)" \
+    altname cj0a5900fa
 idx=$(ip -n "$HOST" -o link show cj0a5900fa | cut -d: -f1)
 seq 20000 22999 | awk -v i="$idx" '{
 	printf "add element inet capjail ports4 { tcp . %s : 10.89.0.250 . 80 }\n", $1
@@ -178,12 +187,16 @@ bg_host "$WORK/pid-ca" "$T_USER" "$CAPJAIL" --net=capjail0 -p 8053:53/udp \
 ca=$BG_PID
 sleep 1
 is "$(udp40000 q1)" "reply-from-A" "control: jail A answers on its UDP port"
+aname=$(cj_addr_names "$HOST" | head -n1)
 kill -TERM "$ca"; wait_gone "$ca"
+# (addresses are chosen at random: B asks for A's)
 bg_host "$WORK/pid-cb" "$T_USER2" "$CAPJAIL" --net=capjail0 -p 8090:80 \
-    -- socat UDP-RECVFROM:53,fork SYSTEM:'read x; echo reply-from-B' \
+    --ip "$(cj_ip "$aname")" -- socat UDP-RECVFROM:53,fork SYSTEM:'read x; echo reply-from-B' \
     >/dev/null 2>&1
 cb=$BG_PID
 sleep 1
+is "$(cj_addr_names "$HOST" | tr '\n' ' ')" "$aname " \
+    "premise: jail B holds A's address ($aname)"
 out=$(udp40000 q2)
 is "$out" "" "the next jail on A's address does not get A's conntrack flow"
 kill -TERM "$cb"; wait_gone "$cb"
@@ -202,14 +215,20 @@ i=0
 while ! grep -q '^attach' "$WORK/atk.out" && [ $i -lt 50 ]; do
 	sleep 0.1; i=$((i + 1))
 done
+uaddr=$(sed -n 's|^attach addr=\([0-9.]*\)/.*|\1|p' "$WORK/atk.out")
 in_host "$T_USER" nsenter -t "$unpid" -U -n --preserve-credentials \
     ip link del eth0
 sleep 0.3
-bg_host "$WORK/pid-vi" "$T_USER2" "$CAPJAIL" --net=capjail0 -p 8090:80 -- \
+# (addresses are chosen at random: the victim asks for the session's)
+bg_host "$WORK/pid-vi" "$T_USER2" "$CAPJAIL" --net=capjail0 -p 8090:80 \
+    --ip "$uaddr" -- \
     socat TCP-LISTEN:22,fork,reuseaddr SYSTEM:'read -r l; echo victim-22' \
     >/dev/null 2>&1
 vi=$BG_PID
 sleep 1
+is "$(cj_addr_names "$HOST" | tr '\n' ' ')" \
+    "$(printf 'cj%02x%02x%02x%02x ' $(echo "$uaddr" | tr . ' '))" \
+    "premise: the other user's jail holds the session's address ($uaddr)"
 touch "$WORK/go"
 sleep 0.5
 like "$(grep '^reply' "$WORK/atk.out" | tail -n 1)" \

@@ -53,9 +53,10 @@ spawn() {
 	wait_file "$SHARE/$_r"
 }
 
-# Host-side veths on the bridge, and cj* links anywhere in the netns.
+# Host-side veths on the bridge, and cj* links anywhere in the netns (a
+# jail link's name is its quota slot: "cj" + uid + bridge tag + slot).
 on_bridge() { ip -n "$NS" -o link show master capjail0 | wc -l | tr -d ' '; }
-cjlinks() { ip -n "$NS" -o link show | grep -c ': cj[0-9a-f]*[@:]'; }
+cjlinks() { ip -n "$NS" -o link show | grep -c ': cj[0-9a-z]*[@:]'; }
 
 # nft's handles for the table's chains, sets and rules: a rewrite renews them.
 handles() {
@@ -234,7 +235,10 @@ is "$(njail "$T_USER" --net=capjail0 --ifname net0 --ip 10.89.0.77 -- \
 # --- the host side, the helper and the launcher while a jail runs
 spawn "$T_USER" r1 --net=capjail0 || diag "jail did not start: $(cat "$ERR")"
 is "$(on_bridge)" 1 "the host sees one veth on the bridge"
+is "$(cjlinks)" 1 "(control) cjlinks counts it"
 host=$(ip -n "$NS" -o link show master capjail0 | sed 's/^[0-9]*: \([^@:]*\).*/\1/')
+like "$host" "^cj$(printf '%08x' "$U1")[0-9a-z]{2}[0-9a-f]{3}\$" \
+    "its name is a quota slot of the user's"
 like "$(ip -n "$NS" -d link show "$host")" "group $U1 " \
     "its birth label names the user"
 hpid=$(pgrep -P "$jpid" -x capjail-net)

@@ -201,11 +201,85 @@ test_get(void)
 	tb = attrs(nlh, sizeof(struct ifinfomsg));
 	ok(!(nlh->nlmsg_flags & NLM_F_DUMP) && (nlh->nlmsg_flags & NLM_F_ACK) &&
 	    str_is(tb[IFLA_IFNAME], "cj0a590002"), "get: one link by name");
+	ok(tb[IFLA_ALT_IFNAME] == NULL && ((struct ifinfomsg *)
+	    mnl_nlmsg_get_payload(nlh))->ifi_index == 0 &&
+	    u32_is(tb[IFLA_EXT_MASK], RTEXT_FILTER_SKIP_STATS),
+	    "get: a short name as IFLA_IFNAME only, no index");
+	/* 15 characters: the longest IFLA_IFNAME the kernel takes whole */
+	nlh = link_get(buf, sizeof(buf), 15, "cj000003e9q4001");
+	tb = attrs(nlh, sizeof(struct ifinfomsg));
+	ok(str_is(tb[IFLA_IFNAME], "cj000003e9q4001") &&
+	    tb[IFLA_ALT_IFNAME] == NULL, "get: 15 characters as IFLA_IFNAME");
+	/* IFNAMSIZ and more: the kernel would cut IFLA_IFNAME at IFNAMSIZ */
+	nlh = link_get(buf, sizeof(buf), 16, "cjn000003e9-f0000190");
+	tb = attrs(nlh, sizeof(struct ifinfomsg));
+	ok(nlh->nlmsg_type == RTM_GETLINK && nlh->nlmsg_seq == 16 &&
+	    nlh->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK) &&
+	    ((struct ifinfomsg *)mnl_nlmsg_get_payload(nlh))->ifi_index == 0 &&
+	    str_is(tb[IFLA_ALT_IFNAME], "cjn000003e9-f0000190") &&
+	    tb[IFLA_IFNAME] == NULL &&
+	    u32_is(tb[IFLA_EXT_MASK], RTEXT_FILTER_SKIP_STATS),
+	    "get: a long (alternative) name as IFLA_ALT_IFNAME, not IFLA_IFNAME");
+	nlh = link_get(buf, sizeof(buf), 17, "cjn000003e9-f00001");
+	tb = attrs(nlh, sizeof(struct ifinfomsg));
+	ok(str_is(tb[IFLA_ALT_IFNAME], "cjn000003e9-f00001") &&
+	    tb[IFLA_IFNAME] == NULL, "get: %d characters as IFLA_ALT_IFNAME",
+	    (int)strlen("cjn000003e9-f00001"));
+	nlh = link_get(buf, sizeof(buf), 18, "cjn000003e9-f000");
+	tb = attrs(nlh, sizeof(struct ifinfomsg));
+	ok(strlen("cjn000003e9-f000") == IFNAMSIZ &&
+	    str_is(tb[IFLA_ALT_IFNAME], "cjn000003e9-f000") &&
+	    tb[IFLA_IFNAME] == NULL, "get: IFNAMSIZ characters as "
+	    "IFLA_ALT_IFNAME");
 	lease_host_name(name, a);
 	ok(strcmp(name, "cj0a590002") == 0, "lease name for 10.89.0.2");
 	a.s_addr = htonl(0xfffffffe);
 	lease_host_name(name, a);
 	ok(strcmp(name, "cjfffffffe") == 0, "lease names fit IFNAMSIZ");
+}
+
+/*
+ * An alternative name: RTM_NEWLINKPROP by index, created exclusively
+ * (EEXIST if any link has the name), the name inside IFLA_PROP_LIST.
+ */
+static void
+test_altname(void)
+{
+	static const struct nlattr *props[TB_MAX];
+	static const char *const names[] = { "cj0a590002",
+	    "cjn000003e9-f0000190" };
+	const struct nlattr **tb, *a;
+	const struct ifinfomsg *ifm;
+	struct nlmsghdr *nlh;
+	size_t i;
+	int n;
+
+	for (i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		nlh = link_add_altname(buf, sizeof(buf), 21, 12, names[i]);
+		ifm = mnl_nlmsg_get_payload(nlh);
+		ok(nlh->nlmsg_type == RTM_NEWLINKPROP && nlh->nlmsg_seq == 21 &&
+		    nlh->nlmsg_flags == (NLM_F_REQUEST | NLM_F_ACK |
+		    NLM_F_CREATE | NLM_F_EXCL) &&
+		    nlh->nlmsg_len == mnl_nlmsg_size(sizeof(*ifm) +
+		    MNL_ALIGN(MNL_ATTR_HDRLEN + MNL_ALIGN(MNL_ATTR_HDRLEN +
+		    strlen(names[i]) + 1))),
+		    "altname %s: RTM_NEWLINKPROP, create exclusively, with "
+		    "ack, nothing more", names[i]);
+		ok(ifm->ifi_family == AF_UNSPEC && ifm->ifi_index == 12 &&
+		    ifm->ifi_flags == 0 && ifm->ifi_change == 0,
+		    "altname %s: by index, no flags changed", names[i]);
+		tb = attrs(nlh, sizeof(*ifm));
+		ok(tb[IFLA_IFNAME] == NULL && tb[IFLA_ALT_IFNAME] == NULL &&
+		    tb[IFLA_PROP_LIST] != NULL, "altname %s: only a "
+		    "property list, no name outside it", names[i]);
+		nested(tb[IFLA_PROP_LIST], props, 0);
+		n = 0;
+		mnl_attr_for_each_nested(a, tb[IFLA_PROP_LIST])
+			n++;
+		ok(n == 1 && str_is(props[IFLA_ALT_IFNAME], names[i]),
+		    "altname %s: IFLA_PROP_LIST holds one IFLA_ALT_IFNAME, "
+		    "the name", names[i]);
+	}
 }
 
 /* The port flags and forwarding: the nests the kernel walks. */
@@ -258,6 +332,7 @@ main(void)
 	test_bridge();
 	test_set();
 	test_get();
+	test_altname();
 	test_port();
 	return done_testing();
 }
