@@ -17,11 +17,12 @@
  * A caller whose slots are all taken is refused before anything is made.
  * The address is chosen before the link (the jail's MAC is made from it)
  * by looking names up, and taken after.  Until both alternative names are
- * held the link is not wired (no master, down, no firewall), so a helper
- * stopped in between holds one of its caller's own slots and at most one
- * address per slot.  No attach lists the host's links: a listing costs
- * the kernel ~10 us per link, which grew every start with the number of
- * jails; looking a name up costs the same at any number.
+ * held the link is not wired (no master, down), so a helper stopped in
+ * between holds one of its caller's own slots and at most one address
+ * per slot.  While the caller's quota marker holds (settle), no attach
+ * lists the host's links: a listing costs the kernel ~10 us per link,
+ * which grew every start with the number of jails; looking a name up
+ * costs the same at any number.
  *
  * A link is also labelled at birth with its owner's uid (IFLA_GROUP), the
  * quota it was made under (txqueuelen) and the jail's netns inode (in the
