@@ -323,6 +323,12 @@ nl_next_seq(struct nl *nl)
 	return nl->seq++;
 }
 
+/* No grace periods here: the fake kernel frees nothing late. */
+void
+nl_linger(void)
+{
+}
+
 /* Only the helper's event socket subscribes, and only to RTMGRP_LINK. */
 int
 nl_subscribe(struct nl *nl, unsigned int groups)

@@ -143,6 +143,12 @@ __wrap_nanosleep(const struct timespec *req, struct timespec *rem)
 	return 0;
 }
 
+/* The helper letting go of its caller's stdio: the fuzzer keeps its own. */
+void
+sandbox_detach(void)
+{
+}
+
 /* The helper ending its session: leave the session, not the process. */
 void
 __wrap_exit(int code)

@@ -195,7 +195,10 @@ do_check(struct session *s, struct proto_rep *rep)
 /*
  * Security: release deletes only the link this session created, by its
  * ifindex (a name could by now belong to another jail), or waits for the
- * kernel to remove it with the jail's netns, then ends the session.
+ * kernel to remove it with the jail's netns, then ends the session.  The
+ * ports go last, before the answer: the launcher returns on it, without
+ * waiting for this process to end (its exit waits for nf_tables to free
+ * what the release deleted, an RCU grace period).
  */
 static void
 do_release(struct session *s, struct proto_rep *rep)
@@ -203,6 +206,8 @@ do_release(struct session *s, struct proto_rep *rep)
 	if (lease_release(s, 1) == -1)
 		refuse(rep, errno, "deleting %s: %s", s->lease.host,
 		    strerror(errno));
+	else
+		port_free_all(&s->ports);
 }
 
 /* The host port is taken: by a jail (EEXIST) or by the host (EADDRINUSE). */
@@ -276,6 +281,9 @@ do_publish(struct session *s, const struct proto_publish_req *p,
 		refuse(rep, EACCES, "port %u/%s is not granted to you (%s: "
 		    "%u-%u)", port, pn, s->conf->bridges[s->lease.bridge].name,
 		    g->port_lo, g->port_hi);
+	else if (port_room(&s->ports) == -1)
+		refuse(rep, errno, "port %u/%s: %s", port, pn,
+		    strerror(errno));
 	else if ((fd = port_reserve(p->ipproto, p->host_port)) == -1)
 		refuse_port(s, p, rep);
 	else if (publish_tidy(s, p) == -1)
@@ -285,6 +293,8 @@ do_publish(struct session *s, const struct proto_publish_req *p,
 		    "publishing port %u/%s: %s", port, pn, strerror(errno));
 	if (rep->status != 0 && fd != -1)
 		(void)close(fd);
+	else if (rep->status == 0)
+		port_hold(&s->ports, fd);
 	if (rep->status != 0)
 		log_event(LOG_WARNING, "publish %u/%s refused: %s", port, pn,
 		    rep->text);
@@ -333,7 +343,9 @@ dispatch(struct session *s, const struct proto_req *req, int fd)
 	case PROTO_RELEASE_ALL:
 		do_release(s, &rep);
 		reply(s, &rep);
+		sandbox_detach();
 		dispatch_tidy(s, 0);
+		nl_linger();
 		exit(0);
 	default:
 		bad_request(s, "unknown message type");

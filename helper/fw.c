@@ -1828,14 +1828,24 @@ fw_release(struct nl *nf, uint32_t ifindex)
  * adding uid to gcturn with that timeout, exclusively: one atomic batch,
  * so concurrent helpers of one user collect once between them, and a
  * turn is per user, so no user can keep another's runs from collecting.
+ * The element is looked up first, as a batch the kernel refuses costs an
+ * RCU grace period (nf_tables' abort waits for one, ~10 ms) and most
+ * helpers find the turn taken: the add then loses only to a helper that
+ * took it since.
  */
 int
 fw_gc_turn(struct nl *nf, uint32_t uid)
 {
-	struct nftnl_set *s = set_named(NFPROTO_INET, "gcturn");
-	struct nftnl_set_elem *e = must(nftnl_set_elem_alloc());
+	struct nftnl_set *s;
+	struct nftnl_set_elem *e;
 	struct batch bt;
+	int r;
 
+	if ((r = elem_exists(nf, NFPROTO_INET, "gcturn", &uid,
+	    sizeof(uid))) != 0)
+		return r == 1 ? 0 : -1;
+	s = set_named(NFPROTO_INET, "gcturn");
+	e = must(nftnl_set_elem_alloc());
 	nftnl_set_elem_set(e, NFTNL_SET_ELEM_KEY, &uid, sizeof(uid));
 	nftnl_set_elem_set_u64(e, NFTNL_SET_ELEM_TIMEOUT, FW_GC_EVERY_MS);
 	nftnl_set_elem_add(s, e);
@@ -1999,24 +2009,37 @@ count_msg(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
-/* Is key an element of the set?  1, 0 or -1. */
+/*
+ * Get key from the set, each answer to cb: 1 if there, 0 if not (ENOENT:
+ * an expired element is not there either), or -1.
+ */
 static int
-elem_exists(struct nl *nf, uint16_t family, const char *set, const void *key,
-    size_t klen)
+elem_get(struct nl *nf, uint16_t family, const char *set, const void *key,
+    size_t klen, mnl_cb_t cb, void *data)
 {
 	struct nftnl_set *s = set_named(family, set);
 	struct nlmsghdr *nlh;
 	char buf[256];
-	int n = 0, r;
 
 	elem_add(s, key, klen, NULL, 0);
 	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, family,
 	    NLM_F_ACK, nl_next_seq(nf));
 	nftnl_set_elems_nlmsg_build_payload(nlh, s);
 	nftnl_set_free(s);
-	r = nl_dump(nf, nlh, nlh->nlmsg_len, count_msg, &n);
-	if (r == -1)
+	if (nl_dump(nf, nlh, nlh->nlmsg_len, cb, data) == -1)
 		return errno == ENOENT ? 0 : -1;
+	return 1;
+}
+
+/* Is key an element of the set?  1, 0 or -1. */
+static int
+elem_exists(struct nl *nf, uint16_t family, const char *set, const void *key,
+    size_t klen)
+{
+	int n = 0, r;
+
+	if ((r = elem_get(nf, family, set, key, klen, count_msg, &n)) != 1)
+		return r;
 	return n > 0;
 }
 
@@ -2058,19 +2081,13 @@ quota_msg(const struct nlmsghdr *nlh, void *data)
 int
 fw_quota_get(struct nl *nf, uint32_t uid, uint32_t tag, uint32_t *q)
 {
-	struct nftnl_set *s = set_named(NFPROTO_INET, "quotas");
 	struct key_quota k = { uid, tag };
-	struct nlmsghdr *nlh;
-	char buf[256];
 	uint32_t v = 0;
+	int r;
 
-	elem_add(s, &k, sizeof(k), NULL, 0);
-	nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM, NFPROTO_INET,
-	    NLM_F_ACK, nl_next_seq(nf));
-	nftnl_set_elems_nlmsg_build_payload(nlh, s);
-	nftnl_set_free(s);
-	if (nl_dump(nf, nlh, nlh->nlmsg_len, quota_msg, &v) == -1)
-		return errno == ENOENT ? 0 : -1;
+	if ((r = elem_get(nf, NFPROTO_INET, "quotas", &k, sizeof(k),
+	    quota_msg, &v)) != 1)
+		return r;
 	if (v == 0) {		/* no quota is 0: an answer without one */
 		errno = EPROTO;
 		return -1;

@@ -83,6 +83,7 @@ int		nl_dump(struct nl *, const void *, size_t, nl_cb, void *);
 int		nl_subscribe(struct nl *, unsigned int);
 int		nl_wait(struct nl *, nl_cb, void *, unsigned int);
 int		nl_drain(struct nl *, nl_cb, void *);
+void		nl_linger(void);
 
 /*
  * config.c: config_load checks the file (no symlink, a regular file owned
@@ -158,6 +159,12 @@ struct lease {
 	struct link_label label;		/* of the host side */
 };
 
+/* port.c: the sockets holding this session's published ports. */
+struct ports {
+	int	*fd;
+	size_t	 n, cap;
+};
+
 struct session {
 	const struct config	*conf;
 	struct nl		*rtnl;
@@ -173,6 +180,7 @@ struct session {
 	int			 tidied;	/* dispatch_tidy collected */
 	int			 attached;
 	struct lease		 lease;
+	struct ports		 ports;		/* port.c: the ones held */
 };
 
 /*
@@ -196,6 +204,9 @@ int		lease_gc(struct session *);
  */
 #define PORT_MARK	0x636a7270u	/* "cjrp" */
 int		port_reserve(uint32_t, uint16_t);
+int		port_room(struct ports *);
+void		port_hold(struct ports *, int);
+void		port_free_all(struct ports *);
 
 /*
  * idle.c and each module's *_idle: give back the pages of scratch buffers
@@ -218,6 +229,7 @@ const char	*netns_strerror(enum netns_check);
 
 /* sandbox.c: the startup steps of main, one call each; fatal on failure. */
 void		sandbox_stdfds(void);
+void		sandbox_detach(void);
 void		sandbox_ids(void);
 void		sandbox_caps_drop(void);
 void		sandbox_nnp(void);

@@ -623,6 +623,15 @@ lease_addr(struct session *s, const struct bridge_conf *b, int host)
 	memcpy(s->lease.mac + 2, &s->lease.addr.s_addr, 4);
 }
 
+/* List the host's links into sc: 0, or a positive errno with text. */
+static int
+list_links(struct session *s, struct scan *sc, char *text, size_t len)
+{
+	if (scan(s, sc, NULL) == 0)
+		return 0;
+	return say(text, len, errno, "listing links: %s", strerror(errno));
+}
+
 /*
  * An address no link names now: the one wanted, or random host parts
  * looked up by name, or (a crowded subnet) a free one from a listing.
@@ -656,9 +665,8 @@ pick_addr(struct session *s, struct scan *sc, struct in_addr want,
 			return say(text, len, errno, "looking up %s: %s",
 			    s->lease.addrname, strerror(errno));
 	}
-	if (!sc->listed && scan(s, sc, NULL) == -1)
-		return say(text, len, errno, "listing links: %s",
-		    strerror(errno));
+	if (!sc->listed && (r = list_links(s, sc, text, len)) != 0)
+		return r;
 	sc->listed = 1;
 	if ((host = taken_any_free(n)) == -1)
 		return say(text, len, ENOSPC, "no free address on %s",
@@ -710,9 +718,8 @@ settle(struct session *s, struct scan *sc, char *text, size_t len)
 		return marker_failed(text, len);
 	if (fw_genid(s->nf, &genid) == -1)
 		return marker_failed(text, len);
-	if (scan(s, sc, NULL) == -1)
-		return say(text, len, errno, "listing links: %s",
-		    strerror(errno));
+	if ((r = list_links(s, sc, text, len)) != 0)
+		return r;
 	sc->listed = 1;		/* pick_addr may use it */
 	/* ERESTART, EEXIST: a change, another marker; recount lists. */
 	if (sc->outside == 0 && fw_quota_settle(s->nf, s->uid, tag_key(b),
@@ -744,9 +751,8 @@ recount(struct session *s, struct scan *sc, char *text, size_t len)
 		    "meanwhile; try again", b->name);
 	if (r == 1 && m == sc->quota)
 		return 0;
-	if (scan(s, sc, NULL) == -1)
-		return say(text, len, errno, "listing links: %s",
-		    strerror(errno));
+	if ((r = list_links(s, sc, text, len)) != 0)
+		return r;
 	if (sc->used[sc->target] > sc->quota)
 		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
 		    "on %s", sc->quota, sc->quota, b->name);

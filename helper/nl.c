@@ -8,12 +8,15 @@
  * answer.  Buffers are static: nothing here allocates after nl_open.
  */
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/time.h>
+#include <linux/membarrier.h>
 #include <linux/netlink.h>
 
 #include <errno.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libmnl/libmnl.h>
 
@@ -55,6 +58,24 @@ nl_close(struct nl *nl)
 	if (nl->sock != NULL)
 		(void)mnl_socket_close(nl->sock);
 	nl->sock = NULL;
+}
+
+/*
+ * Before the helper exits, once nobody waits for it.  Closing a netfilter
+ * socket makes the kernel wait, holding the netns's nf_tables commit
+ * mutex, for the work that frees what recent commits deleted, and that
+ * work waits for an RCU grace period first (nft_rcv_nl_event flushes it):
+ * exiting right after the release's commit would hold every other
+ * helper's commits for that long (10-30 ms).  Waiting for grace periods
+ * here, holding nothing, lets the work finish first; membarrier's global
+ * command is one grace period.  Two, as the work may start only once
+ * this process sleeps.  Failing (nohz_full), the exit waits as before.
+ */
+void
+nl_linger(void)
+{
+	if (syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0) == 0)
+		(void)syscall(SYS_membarrier, MEMBARRIER_CMD_GLOBAL, 0, 0);
 }
 
 void

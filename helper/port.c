@@ -16,6 +16,7 @@
 #include <netinet/in.h>
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -53,4 +54,51 @@ port_reserve(uint32_t ipproto, uint16_t port)
 		return -1;
 	}
 	return fd;
+}
+
+/*
+ * Room to keep one more port: 0, or -1 with errno (ENOMEM).  Ports are
+ * kept so that the release frees them before it answers: capjail returns
+ * on that answer, and a jail started at once on the same ports must find
+ * them free.
+ */
+int
+port_room(struct ports *p)
+{
+	size_t cap;
+	int *a;
+
+	if (p->n < p->cap)
+		return 0;
+	cap = p->cap == 0 ? 8 : 2 * p->cap;
+	if ((a = reallocarray(p->fd, cap, sizeof(*a))) == NULL)
+		return -1;
+	p->fd = a;
+	p->cap = cap;
+	return 0;
+}
+
+/* Keep fd, published: port_room made room for it. */
+void
+port_hold(struct ports *p, int fd)
+{
+	p->fd[p->n++] = fd;
+}
+
+/*
+ * Free every port held.  Only once the firewall no longer publishes them
+ * (fw_release): until then the sockets are what keeps another jail from
+ * publishing the same ports, whose elements this session's release would
+ * then delete.
+ */
+void
+port_free_all(struct ports *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++)
+		(void)close(p->fd[i]);
+	free(p->fd);
+	p->fd = NULL;
+	p->n = p->cap = 0;
 }

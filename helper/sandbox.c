@@ -45,6 +45,21 @@ sandbox_stdfds(void)
 			_exit(1);	/* no stderr to report on */
 }
 
+/*
+ * Once the release is answered nobody reads this process: give back the
+ * caller's stdin, stdout and stderr, which a pipeline (x=$(capjail ...),
+ * capjail ... | cmd) would otherwise see held open until it exits.
+ * Nothing is opened after this, so nothing can land on them.
+ */
+void
+sandbox_detach(void)
+{
+	int fd;
+
+	for (fd = 0; fd <= 2; fd++)
+		(void)close(fd);
+}
+
 /* File capabilities never change ids: a difference means setuid/setgid. */
 void
 sandbox_ids(void)

@@ -16,6 +16,7 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/socket.h>
+#include <linux/membarrier.h>
 #include <linux/nsfs.h>
 
 #include <err.h>
@@ -47,10 +48,11 @@ static const struct {
 	{ SCMP_SYS(ioctl), 1, NS_GET_OWNER_UID, 0 },	/* netns_check */
 	{ SCMP_SYS(fstatfs), -1, 0, 0 },	/* netns_check: nsfs? */
 	{ SCMP_SYS(newfstatat), 3, AT_EMPTY_PATH, 0 },	/* netns_check: fstat() */
-	{ SCMP_SYS(close), -1, 0, 0 },		/* the netns fd, when done */
+	{ SCMP_SYS(close), -1, 0, 0 },		/* netns fd; ports, 0-2 */
 	{ SCMP_SYS(getpid), -1, 0, 0 },		/* syslog's LOG_PID */
 	{ SCMP_SYS(write), -1, 0, 0 },		/* err(3) to stderr */
 	{ SCMP_SYS(exit_group), -1, 0, 0 },	/* exit() */
+	{ SCMP_SYS(membarrier), 0, MEMBARRIER_CMD_GLOBAL, 0 },	/* nl_linger */
 	{ SCMP_SYS(socket), 0, AF_INET, 0 },	/* port.c: a reservation */
 	{ SCMP_SYS(socket), 0, AF_UNIX, EACCES },	/* syslog reconnecting: no */
 	{ SCMP_SYS(bind), -1, 0, 0 },		/* port.c; nl_subscribe */

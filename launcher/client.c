@@ -255,6 +255,15 @@ client_close(struct client *c)
 	c->pid = -1;
 }
 
+/*
+ * An answered release is a finished teardown: the link, its firewall
+ * state and the ports are gone, so capjail returns without waiting for
+ * the helper to end.  Its exit closes its nfnetlink socket, and the
+ * kernel makes that wait until nf_tables has freed what the release
+ * deleted, one RCU grace period (10-30 ms, more than a whole jail's
+ * start): nothing a caller needs to wait for.  A failed release is waited
+ * for, as then the helper's exit is the last of the teardown.
+ */
 void
 client_release(struct client *c)
 {
@@ -264,7 +273,14 @@ client_release(struct client *c)
 
 	vlog("helper: release");
 	proto_init_req(&req, PROTO_RELEASE_ALL, ++c->seq);
-	if (call(c, &req, -1, &rep, why, sizeof(why)) == -1 && why[0] != '\0')
+	if (call(c, &req, -1, &rep, why, sizeof(why)) == 0) {
+		(void)close(c->sock);
+		c->sock = -1;
+		c->pid = -1;	/* init reaps it once we are gone */
+		vlog("helper: released");
+		return;
+	}
+	if (why[0] != '\0')
 		notice("release: %s", why);
 	client_close(c);
 	vlog("helper: released, gone");

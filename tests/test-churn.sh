@@ -463,6 +463,11 @@ is "$(ip -n "$HOST" -o -4 addr show | grep -Eo '10\.89\.0\.[0-9]+/' |
 no_unlink() { test -z "$(pgrep -u "$T_USER,$T_USER2" -x capjail-unlink)"; }
 wait_until no_unlink
 ok $? "the last jail's capjail-unlink child ends by itself"
+# So may a helper whose release was answered: it ends by itself too.
+no_helper() {
+	test -z "$(pgrep -u "$T_USER,$T_USER2" -f "^$CAPJAIL_HELPER")"
+}
+wait_until no_helper
 is "$(pgrep -u "$T_USER,$T_USER2" -f "^$TESTDIR/capjail" | paste -sd ' ' -)" \
     "" "no capjail or capjail-net process of ours is left"
 is "$(pgrep -f "cje$RUN-" | paste -sd ' ' -)" "" \

@@ -131,6 +131,41 @@ is "$(traced "$hpid" 'sendto[(].*RTM_DELLINK' "$WORK/net.strace")" 0 \
     "the helper deletes no link: it saw it go"
 is "$(cjlinks)" 0 "... and no veth is left on the host"
 
+# capjail returns once the helper has answered the release: the link, its
+# firewall state and its ports are gone by then.  The helper ends later,
+# by itself (closing its netfilter socket waits, in the kernel, for
+# nf_tables to free what the release deleted): nobody waits for that.
+(cd "$WORK" && ip netns exec "$NS" strace -f -q -o "$WORK/exit.strace" \
+    -e trace=execve,close setpriv --reuid="$T_USER" \
+    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+    env ASAN_OPTIONS=detect_leaks=0 CAPJAIL_HELPER="$CAPJAIL_HELPER" \
+    "$CAPJAIL" --net=capjail0 -p 8090:80 -- true) 2>"$ERR"
+is $? 0 "under strace, a jail publishing a port runs (control)"
+lpid=$(awk '{ print $1; exit }' "$WORK/exit.strace")
+hpid=$(awk '/execve\(.*capjail-net/ { print $1; exit }' "$WORK/exit.strace")
+# ended PID: the line of the trace where PID exited with status 0.
+ended() {
+	grep -nE "^$1 +\+\+\+ exited with 0 " "$WORK/exit.strace" | cut -d: -f1
+}
+like "$(ended "$hpid")" "^[0-9]+$" "the helper exits 0 after the release"
+ok "$([ "$(ended "$lpid")" -lt "$(ended "$hpid")" ]; echo $?)" \
+    "... after capjail has returned"
+is "$(traced "$hpid" ' close[(][012][)] += 0' "$WORK/exit.strace")" 3 \
+    "... having closed the caller's stdio (a pipeline ends with capjail)"
+fails=
+for i in 1 2 3 4 5; do
+	njail "$T_USER" --net=capjail0 -p 8090:80 -- true ||
+	    fails="$fails $i:$(cat "$ERR")"
+done
+is "$fails" "" "the next jail publishes the same port at once, five times"
+# helpers: this test's helpers still running (other suites may run).
+helpers() { pgrep -u "$T_USER" -f "^$CAPJAIL_HELPER" | paste -sd ' ' -; }
+i=0
+while [ -n "$(helpers)" ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+is "$(helpers)" "" "... and every helper ends"
+
 # Under a filter that refuses close_range (a container runtime's profile
 # may put one over capjail): PID 1 still holds none of capjail's fds, and
 # the process that deletes eth0, unable to shed them (one of them the

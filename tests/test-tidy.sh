@@ -131,6 +131,29 @@ dead_port 8129
 out=$(up_jail "$T_USER")
 is "$?:$out" "0:up" "5 $T_USER's jail starts while its turn is taken"
 like "$(dead_elems | tr '\n' ' ')" "8129" "5 and leaves the garbage (not its turn)"
+# Finding the turn taken costs nothing: the helper looks, and sends no
+# batch the kernel refuses (nf_tables answers a refused batch only after an
+# RCU grace period, 10-30 ms, which a jail's exit would wait for).
+# refused TRACE: how many nf_tables batch messages the kernel refused.
+REFUSED='error=-E[A-Z]+, msg=[[{]+nlmsg_len=[0-9]+, '
+REFUSED="${REFUSED}nlmsg_type=NFNL_SUBSYS_NFTABLES<<8\\|NFT_MSG_(NEW|DEL)"
+refused() { grep -cE "$REFUSED" "$1"; }
+ip netns exec "$HOST" strace -f -qq -o "$WORK/turn.strace" \
+    -e trace=recvfrom,recvmsg setpriv --reuid="$T_USER" \
+    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+    env ASAN_OPTIONS=detect_leaks=0 CAPJAIL_HELPER="$CAPJAIL_HELPER" \
+    "$CAPJAIL" --net=capjail0 -p 8131:80 -- true >/dev/null 2>&1
+is $? 0 "5 under strace, a jail runs while its turn is taken (control)"
+ok "$([ "$(grep -c 'error=0, msg=.*NFT_MSG_NEWSETELEM' \
+    "$WORK/turn.strace")" -ge 2 ]; echo $?)" \
+    "5 (control) the trace shows the helper's batches acknowledged"
+ip netns exec "$HOST" strace -f -qq -o "$WORK/nft.strace" \
+    -e trace=recvfrom,recvmsg nft create element inet capjail gcturn \
+    "{ $U1 }" 2>/dev/null
+ok "$([ "$(refused "$WORK/nft.strace")" -ge 1 ]; echo $?)" \
+    "5 (control) creating the taken turn shows as a refused batch"
+is "$(refused "$WORK/turn.strace")" 0 \
+    "5 the helper's whole run sends no batch the kernel refuses"
 gc_turn "$T_USER2" "$HOST"
 out=$(up_jail "$T_USER2")
 is "$(dead_elems | tr '\n' ' ')" "" "5 $T_USER2's turn is its own: its run collects"
