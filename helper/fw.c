@@ -880,38 +880,33 @@ rules_forward(struct batch *bt)
 {
 	struct nftnl_rule *r;
 
-	/* Two tests decide for a packet that is none of capjail's (one
-	 * that neither leaves by nor comes from a bridge) and for one into
-	 * a jail; out of a jail, a third. */
+	/* Flows already accepted, and their errors, which are most packets,
+	 * into jails and out: every chain below accepts them, so they are
+	 * decided in two tests (the first keeps routes around the bridge
+	 * out), before the tests that name the bridges. */
 	drop_on_port(bt, "forward", NFT_META_OIFNAME);
-	jump_bridges(bt, "forward", NFT_META_OIFNAME, "tojail");
-	jump_bridges(bt, "forward", NFT_META_IIFNAME, "outbound");
-	/* Out of jails: replies and their errors, which are most packets;
-	 * new connections only where outbound=nat. */
-	r = rule(NFPROTO_INET, "outbound");
+	r = rule(NFPROTO_INET, "forward");
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
 	    NF_CT_STATE_BIT(IP_CT_RELATED));
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
+	jump_bridges(bt, "forward", NFT_META_OIFNAME, "tojail");
+	jump_bridges(bt, "forward", NFT_META_IIFNAME, "outbound");
+	/* Out of jails: new connections only where outbound=nat. */
 	r = rule(NFPROTO_INET, "outbound");
 	x_meta_in(r, NFT_META_IIFNAME, "natbridges", 0);
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_NEW));
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
 	refuse(bt, "outbound", 0);
-	/* Into jails: DNAT'ed flows of published ports, from that bridge's
-	 * publish-from interfaces; then replies and their ICMP errors.
-	 * Whose flow it is, the bridge table checks at the port. */
+	/* Into jails: new DNAT'ed flows of published ports, from that
+	 * bridge's publish-from interfaces.  Whose flow it is, the bridge
+	 * table checks at the port. */
 	r = rule(NFPROTO_INET, "tojail");
 	x_ct_any(r, NFT_CT_STATUS, IPS_DST_NAT);
 	x_meta(r, NFT_META_IIFNAME, R1);
 	x_meta(r, NFT_META_OIFNAME, R2);
 	x_lookup(r, "pubpath", 0, 0);
-	x_verdict(r, NF_ACCEPT, NULL);
-	put_rule(bt, r);
-	r = rule(NFPROTO_INET, "tojail");
-	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED) |
-	    NF_CT_STATE_BIT(IP_CT_RELATED));
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
 	/* Jail to jail on one isolate=no bridge: bridged frames come here
