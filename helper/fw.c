@@ -1363,7 +1363,7 @@ fw_setup(struct nl *nf, const struct config *conf)
 #define FW_MAX_ELEMS	8192
 #define FW_CHUNK	512	/* elements per message: ~30 KiB */
 #define FW_SWEEPS	64	/* listings per sweep (512 Ki elements) */
-#define FW_TRIES	8	/* ENOENT races with another sweeper */
+#define FW_TRIES	8	/* races with other sweepers and publishers */
 
 struct elem {
 	uint16_t	set;		/* index into jail_sets[] */
@@ -1602,12 +1602,38 @@ list_jail_elems(struct nl *nf, const struct sweep *sw)
 	return 0;
 }
 
+/*
+ * A ports4 element whose twin the listing of pubmark lacked (owner 0) is
+ * an orphan only if the twin is still missing: a publish adds both in one
+ * batch, which may have come between the two listings.  So the batch that
+ * deletes orphans adds each one's twin first, exclusively, and deletes it
+ * again at its end: if a publication holds the port, the batch fails whole
+ * with EEXIST, having changed nothing, and the sweep lists again.
+ */
+struct twins {
+	struct nftnl_set	*add, *del;
+};
+
+static void
+twin_add(struct twins *t, const struct elem *e)
+{
+	uint32_t none = 0;
+
+	if (t->add == NULL) {
+		t->add = set_named(NFPROTO_INET, "pubmark");
+		t->del = set_named(NFPROTO_INET, "pubmark");
+	}
+	elem_add(t->add, e->key, e->klen, &none, sizeof(none));
+	elem_add(t->del, e->key, e->klen, NULL, 0);
+}
+
 /* Delete n listed elements of set i, starting at *j, in one batch. */
 static int
 delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 {
 	struct nftnl_set *del = set_named(jail_sets[i].family,
 	    jail_sets[i].name);
+	struct twins t = { NULL, NULL };
 	struct batch bt;
 	size_t n = 0;
 
@@ -1617,6 +1643,8 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 		if (e->set != i || !selected(sw, e->owner))
 			continue;
 		elem_add(del, e->key, e->klen, NULL, 0);
+		if (i == PORTS4 && e->owner == 0)
+			twin_add(&t, e);
 		n++;
 	}
 	if (n == 0) {
@@ -1624,7 +1652,12 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 		return 0;
 	}
 	batch_start(&bt, nf);
+	if (t.add != NULL)
+		put_elems(&bt, t.add, NFT_MSG_NEWSETELEM,
+		    NLM_F_CREATE | NLM_F_EXCL);
 	put_elems(&bt, del, NFT_MSG_DELSETELEM, 0);
+	if (t.del != NULL)
+		put_elems(&bt, t.del, NFT_MSG_DELSETELEM, 0);
 	return batch_send(&bt);
 }
 
@@ -1666,8 +1699,8 @@ flush_dead(struct nl *nf, const struct sweep *sw)
 
 /*
  * List, then delete what sw selects, chunk by chunk, until a listing is
- * not full.  ENOENT means another helper deleted one of them in between:
- * list again.
+ * not full.  ENOENT means another helper deleted one of them in between,
+ * EEXIST that an orphan was not one (delete_chunk): list again.
  */
 static int
 sweep(struct nl *nf, const struct sweep *sw)
@@ -1685,7 +1718,8 @@ sweep(struct nl *nf, const struct sweep *sw)
 				rc = delete_chunk(nf, sw, i, &j);
 		if (rc == 0 && sw->live != NULL)
 			flush_dead(nf, sw);
-		if (rc == -1 && errno == ENOENT && ++tries < FW_TRIES)
+		if (rc == -1 && (errno == ENOENT || errno == EEXIST) &&
+		    ++tries < FW_TRIES)
 			rc = 0;
 		else if (rc == -1 || !elems_full)
 			break;

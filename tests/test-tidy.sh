@@ -15,7 +15,9 @@
 #     (their turn in set gcturn), and one user's turn is not another's;
 #  6. a user at its quota makes no link at all (a stopped helper's link
 #     would hold an address: the review of the first version found this);
-#  7. stray links holding every address do not refuse another user.
+#  7. stray links holding every address do not refuse another user;
+#  8. a port another user publishes while a collection lists the sets is
+#     not taken for an orphan (the review of this issue's work found it).
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -210,5 +212,54 @@ is "$(ip -n "$HOST" -o link show group "$(id -u "$T_USER")" | grep -c ': cj0a5a'
     "7 the twelve that broke their label went, the oldest stays"
 ip -n "$HOST" link del cj0a5a0002
 is "$(host_leftovers | tr '\n' ' ')" "" "nothing left on the host"
+
+# --- 8. a publish between a collection's listings of pubmark and ports4 ---
+# A ports4 element whose pubmark twin the collection did not list looks
+# like an orphan (what a killed collection leaves); it is one only if the
+# twin is still missing when the element is deleted.  gdb stops
+# $T_USER's collection (cj-client sends no PROTO_F_LAST: it runs after the
+# release) between the two listings, the caller's power to stop its
+# helper anywhere; $T_USER2 publishes 8140 meanwhile.
+if command -v gdb >/dev/null && command -v lighttpd >/dev/null; then
+	seed_www "$WORK/www8" "token-8-$$"
+	gc_turn "$T_USER" "$HOST"
+	(cd "$WORK" && ip netns exec "$HOST" setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    "$TBIN/cj-client" -H "$HELPER" attach capjail0 eth0 \
+	    hold:"$WORK/go8" release >"$WORK/a8" 2>&1) &
+	bg_pid $!
+	wait_until grep -q holding "$WORK/a8"
+	hp=$(sed -n 's/^helper pid //p' "$WORK/a8")
+	# In the gdb below, the shell waits (bounded) for this script.
+	W8="i=0; while [ ! -e $WORK/resume8 ] && [ \$i -lt 600 ]; do
+	    sleep 0.1; i=\$((i + 1)); done"
+	gdb -nx -batch -p "$hp" \
+	    -ex 'break nl_dump if cb == list_msg && *(unsigned short *)arg == 4' \
+	    -ex continue -ex "shell touch $WORK/paused8; $W8" -ex detach \
+	    >"$WORK/gdb8.out" 2>&1 &
+	gp=$!
+	bg_pid $gp
+	wait_until sh -c "! grep -q '^TracerPid:[[:space:]]*0\$' /proc/$hp/status"
+	touch "$WORK/go8"
+	wait_until test -e "$WORK/paused8"
+	ok $? "8 premise: $T_USER's collection stops between its listings" ||
+	    sed 's/^/#   gdb: /' "$WORK/gdb8.out"
+	seed_jail "$T_USER2" 8140 "$WORK/www8"
+	ok $? "8 premise: meanwhile $T_USER2 publishes 8140, reached from the LAN"
+	j8=$JAIL_PID
+	touch "$WORK/resume8"
+	wait_until grep -q "helper exit" "$WORK/a8"
+	like "$(cat "$WORK/a8")" "helper exit 0" "8 $T_USER's collection ends"
+	is "$(lan_get "$HOST_ADDR:8140" | tr '\n' ' ')" "token-8-$$ rc=0 " \
+	    "8 and $T_USER2's port still leads to its jail"
+	like "$(nft_elems inet capjail ports4 | tr '\n' ' ')" "tcp \. 8140 :" \
+	    "8 its ports4 element was kept"
+	kill -TERM "$j8"
+	wait_gone "$j8"
+	wait_gone "$gp"
+	is "$(host_leftovers | tr '\n' ' ')" "" "8 nothing left on the host"
+else
+	skip "no gdb or lighttpd: a publish between a collection's listings"
+fi
 
 done_testing
