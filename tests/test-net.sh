@@ -150,7 +150,8 @@ ended() {
 like "$(ended "$hpid")" "^[0-9]+$" "the helper exits 0 after the release"
 ok "$([ "$(ended "$lpid")" -lt "$(ended "$hpid")" ]; echo $?)" \
     "... after capjail has returned"
-is "$(traced "$hpid" ' close[(][012][)] += 0' "$WORK/exit.strace")" 3 \
+# (A call another process's interrupts is split: "close(1 <unfinished".)
+is "$(traced "$hpid" ' close[(][012][) ]' "$WORK/exit.strace")" 3 \
     "... having closed the caller's stdio (a pipeline ends with capjail)"
 fails=
 for i in 1 2 3 4 5; do
