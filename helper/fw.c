@@ -1603,28 +1603,35 @@ list_jail_elems(struct nl *nf, const struct sweep *sw)
 }
 
 /*
- * A ports4 element whose twin the listing of pubmark lacked (owner 0) is
- * an orphan only if the twin is still missing: a publish adds both in one
- * batch, which may have come between the two listings.  So the batch that
- * deletes orphans adds each one's twin first, exclusively, and deletes it
- * again at its end: if a publication holds the port, the batch fails whole
- * with EEXIST, having changed nothing, and the sweep lists again.
+ * A published port's two elements are keyed by the port, which another
+ * jail may publish again once they are gone: a listing is no proof that
+ * they are still the dead jail's when they are deleted (a collection may
+ * be stopped in between, and another collect them and another user
+ * publish the port meanwhile).  Nor is a ports4 element whose pubmark
+ * twin the listing lacked (owner 0) surely an orphan: a publish adds
+ * both in one batch, which may have come between the two listings.  So
+ * the batch that deletes them first adds, without NLM_F_EXCL, each one's
+ * pubmark element with the owner the listing gave it (0 for an orphan,
+ * which no live element has): the kernel refuses that with EEXIST if the
+ * port's pubmark element now names another owner, and the batch fails
+ * whole, having changed nothing; the sweep lists again.  Otherwise the
+ * add is a no-op, or makes a twin that the batch deletes with the rest:
+ * a ports4 element goes with its pubmark element.
  */
 struct twins {
 	struct nftnl_set	*add, *del;
 };
 
 static void
-twin_add(struct twins *t, const struct elem *e)
+twin_add(struct twins *t, const struct elem *e, int del)
 {
-	uint32_t none = 0;
-
-	if (t->add == NULL) {
+	if (t->add == NULL)
 		t->add = set_named(NFPROTO_INET, "pubmark");
+	elem_add(t->add, e->key, e->klen, &e->owner, sizeof(e->owner));
+	if (del && t->del == NULL)
 		t->del = set_named(NFPROTO_INET, "pubmark");
-	}
-	elem_add(t->add, e->key, e->klen, &none, sizeof(none));
-	elem_add(t->del, e->key, e->klen, NULL, 0);
+	if (del)
+		elem_add(t->del, e->key, e->klen, NULL, 0);
 }
 
 /* Delete n listed elements of set i, starting at *j, in one batch. */
@@ -1643,8 +1650,8 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 		if (e->set != i || !selected(sw, e->owner))
 			continue;
 		elem_add(del, e->key, e->klen, NULL, 0);
-		if (i == PORTS4 && e->owner == 0)
-			twin_add(&t, e);
+		if (i == PUBMARK || i == PORTS4)
+			twin_add(&t, e, i == PORTS4);
 		n++;
 	}
 	if (n == 0) {
@@ -1653,8 +1660,7 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 	}
 	batch_start(&bt, nf);
 	if (t.add != NULL)
-		put_elems(&bt, t.add, NFT_MSG_NEWSETELEM,
-		    NLM_F_CREATE | NLM_F_EXCL);
+		put_elems(&bt, t.add, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	put_elems(&bt, del, NFT_MSG_DELSETELEM, 0);
 	if (t.del != NULL)
 		put_elems(&bt, t.del, NFT_MSG_DELSETELEM, 0);
@@ -1700,7 +1706,8 @@ flush_dead(struct nl *nf, const struct sweep *sw)
 /*
  * List, then delete what sw selects, chunk by chunk, until a listing is
  * not full.  ENOENT means another helper deleted one of them in between,
- * EEXIST that an orphan was not one (delete_chunk): list again.
+ * EEXIST that a port is no longer the listed owner's (twin_add): list
+ * again.
  */
 static int
 sweep(struct nl *nf, const struct sweep *sw)

@@ -17,7 +17,8 @@
 #     would hold an address: the review of the first version found this);
 #  7. stray links holding every address do not refuse another user;
 #  8. a port another user publishes while a collection lists the sets is
-#     not taken for an orphan (the review of this issue's work found it).
+#     not taken for an orphan, and 9. one published after the listing is
+#     not deleted as the dead jail's it was (both found by reviews).
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -213,55 +214,82 @@ is "$(ip -n "$HOST" -o link show group "$(id -u "$T_USER")" | grep -c ': cj0a5a'
 ip -n "$HOST" link del cj0a5a0002
 is "$(host_leftovers | tr '\n' ' ')" "" "nothing left on the host"
 
-# --- 8. a publish between a collection's listings of pubmark and ports4 ---
-# A ports4 element whose pubmark twin the collection did not list looks
-# like an orphan (what a killed collection leaves); it is one only if the
-# twin is still missing when the element is deleted.  gdb stops
-# $T_USER's collection (cj-client sends no PROTO_F_LAST: it runs after the
-# release) between the two listings, the caller's power to stop its
-# helper anywhere; $T_USER2 publishes 8140 meanwhile.
-if command -v gdb >/dev/null && command -v lighttpd >/dev/null; then
-	seed_www "$WORK/www8" "token-8-$$"
+# --- 8, 9: another user publishes while a collection is stopped ---
+# stop_gc N BREAK: a collection of $T_USER's (cj-client sends no
+# PROTO_F_LAST: it runs after the release), stopped by gdb at BREAK, as
+# its caller may stop it anywhere; gdb's shell then waits (bounded) for
+# $WORK/resume$N.  Sets hp and gp, and passes if gdb stopped it at BREAK
+# (gdb's shell also runs if the helper exits without collecting).
+stop_gc() {
 	gc_turn "$T_USER" "$HOST"
 	(cd "$WORK" && ip netns exec "$HOST" setpriv --reuid="$T_USER" \
 	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
 	    "$TBIN/cj-client" -H "$HELPER" attach capjail0 eth0 \
-	    hold:"$WORK/go8" release >"$WORK/a8" 2>&1) &
+	    hold:"$WORK/go$1" release >"$WORK/a$1" 2>&1) &
 	bg_pid $!
-	wait_until grep -qs holding "$WORK/a8"
-	hp=$(sed -n 's/^helper pid //p' "$WORK/a8")
-	# In the gdb below, the shell waits (bounded) for this script.
-	W8="i=0; while [ ! -e $WORK/resume8 ] && [ \$i -lt 600 ]; do
+	wait_until grep -qs holding "$WORK/a$1"
+	hp=$(sed -n 's/^helper pid //p' "$WORK/a$1")
+	_w="i=0; while [ ! -e $WORK/resume$1 ] && [ \$i -lt 600 ]; do
 	    sleep 0.1; i=\$((i + 1)); done"
-	gdb -nx -batch -p "$hp" \
-	    -ex 'break nl_dump if cb == list_msg && *(unsigned short *)arg == 4' \
-	    -ex continue -ex "shell touch $WORK/paused8; $W8" -ex detach \
-	    >"$WORK/gdb8.out" 2>&1 &
+	gdb -nx -batch -p "$hp" -ex "break $2" -ex continue \
+	    -ex "shell touch $WORK/paused$1; $_w" -ex detach \
+	    >"$WORK/gdb$1.out" 2>&1 &
 	gp=$!
 	bg_pid $gp
 	wait_until sh -c "! grep -q '^TracerPid:[[:space:]]*0\$' /proc/$hp/status"
-	touch "$WORK/go8"
-	wait_until test -e "$WORK/paused8"
-	# gdb's shell also runs if the helper exits without collecting.
-	like "$(cat "$WORK/gdb8.out")" "Breakpoint 1, nl_dump" \
-	    "8 premise: $T_USER's collection stops between its listings" ||
-	    sed 's/^/#   gdb: /' "$WORK/gdb8.out"
+	touch "$WORK/go$1"
+	wait_until test -e "$WORK/paused$1"
+	grep -q "Breakpoint 1, ${2%% *}" "$WORK/gdb$1.out" ||
+	    { sed 's/^/#   gdb: /' "$WORK/gdb$1.out"; return 1; }
+}
+# resume_gc N PORT: let the collection go on; then $T_USER2's jail of
+# PORT must still be reached, its ports4 element kept.
+resume_gc() {
+	touch "$WORK/resume$1"
+	wait_until grep -q "helper exit" "$WORK/a$1"
+	like "$(cat "$WORK/a$1")" "helper exit 0" "$1 $T_USER's collection ends"
+	is "$(lan_get "$HOST_ADDR:$2" | tr '\n' ' ')" "token-$1-$$ rc=0 " \
+	    "$1 and $T_USER2's port $2 still leads to its jail"
+	like "$(nft_elems inet capjail ports4 | tr '\n' ' ')" "tcp \. $2 :" \
+	    "$1 its ports4 element was kept"
+	kill -TERM "$JAIL_PID"
+	wait_gone "$JAIL_PID"
+	wait_gone "$gp"
+	is "$(host_leftovers | tr '\n' ' ')" "" "$1 nothing left on the host"
+}
+if command -v gdb >/dev/null && command -v lighttpd >/dev/null; then
+	# 8. Between the listings of pubmark and ports4: a ports4 element
+	# whose twin the collection did not list looks like an orphan (what
+	# a killed collection leaves); it is one only if the twin is still
+	# missing when it is deleted.
+	seed_www "$WORK/www8" "token-8-$$"
+	stop_gc 8 'nl_dump if cb == list_msg && *(unsigned short *)arg == 4'
+	ok $? "8 premise: $T_USER's collection stops between its listings"
 	seed_jail "$T_USER2" 8140 "$WORK/www8"
 	ok $? "8 premise: meanwhile $T_USER2 publishes 8140, reached from the LAN"
-	j8=$JAIL_PID
-	touch "$WORK/resume8"
-	wait_until grep -q "helper exit" "$WORK/a8"
-	like "$(cat "$WORK/a8")" "helper exit 0" "8 $T_USER's collection ends"
-	is "$(lan_get "$HOST_ADDR:8140" | tr '\n' ' ')" "token-8-$$ rc=0 " \
-	    "8 and $T_USER2's port still leads to its jail"
-	like "$(nft_elems inet capjail ports4 | tr '\n' ' ')" "tcp \. 8140 :" \
-	    "8 its ports4 element was kept"
-	kill -TERM "$j8"
-	wait_gone "$j8"
-	wait_gone "$gp"
-	is "$(host_leftovers | tr '\n' ' ')" "" "8 nothing left on the host"
+	resume_gc 8 8140
+	# 9. After the listings: a dead jail's port is collected by another
+	# run meanwhile, and $T_USER2 publishes the port; the stopped
+	# collection's listing still names the dead jail.  The garbage is a
+	# port's two elements alone, as $T_USER can leave them: publish,
+	# then kill a collection of its own after its chunk of the jails set
+	# (a missing jails element would fail that chunk first, by chance).
+	seed_www "$WORK/www9" "token-9-$$"
+	ip netns exec "$HOST" nft -f - <<EOF
+add element inet capjail pubmark { tcp . 8150 : $DEAD }
+add element inet capjail ports4 { tcp . 8150 : 10.89.0.77 . 80 }
+EOF
+	stop_gc 9 gc_refresh
+	ok $? "9 premise: $T_USER's collection stops after listing 8150's garbage"
+	gc_turn "$T_USER2" "$HOST"
+	up_jail "$T_USER2" >/dev/null
+	is "$(dead_elems | tr '\n' ' ')" "" \
+	    "9 premise: meanwhile $T_USER2's run collects that garbage"
+	seed_jail "$T_USER2" 8150 "$WORK/www9"
+	ok $? "9 premise: ... and $T_USER2 publishes 8150, reached from the LAN"
+	resume_gc 9 8150
 else
-	skip "no gdb or lighttpd: a publish between a collection's listings"
+	skip "no gdb or lighttpd: publishes while a collection is stopped"
 fi
 
 done_testing
