@@ -273,15 +273,10 @@ client_release(struct client *c)
 
 	vlog("helper: release");
 	proto_init_req(&req, PROTO_RELEASE_ALL, ++c->seq);
-	if (call(c, &req, -1, &rep, why, sizeof(why)) == 0) {
-		(void)close(c->sock);
-		c->sock = -1;
-		c->pid = -1;	/* init reaps it once we are gone */
-		vlog("helper: released");
-		return;
-	}
-	if (why[0] != '\0')
+	if (call(c, &req, -1, &rep, why, sizeof(why)) == 0)
+		c->pid = -1;	/* not waited for: init reaps it */
+	else if (why[0] != '\0')
 		notice("release: %s", why);
 	client_close(c);
-	vlog("helper: released, gone");
+	vlog("helper: released");
 }
