@@ -32,6 +32,34 @@ stats() {
 	    END { if (NR) print q(0.5), q(0.1), q(0.9), NR }'
 }
 
+# median_ci: numbers on stdin -> "median lo hi n", where lo..hi is a
+# distribution-free 95 % confidence interval of the median: the k-th
+# smallest and k-th largest sample, k the largest with P(B <= k-1) <=
+# 0.025 for B ~ Binomial(n, 1/2).  It assumes nothing of the noise but
+# that rounds are independent; under 6 samples no interval reaches 95 %,
+# and the smallest and largest are given (n = 5: 94 %).
+median_ci() {
+	sort -g | awk '{ a[NR] = $1 } END {
+	    if (!NR) exit
+	    n = NR; p = 0.5 ^ n; c = p; k = 1
+	    while (k < (n + 1) / 2) {
+		p = p * (n - k + 1) / k
+		if (c + p > 0.025) break
+		c += p; k++
+	    }
+	    m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+	    print m, a[k], a[n + 1 - k], n }'
+}
+
+# settled LO HI OP TARGET: PASS when the interval LO..HI lies wholly on
+# the target's side, MISS when wholly on the other, else "not settled".
+settled() {
+	awk -v l="$1" -v h="$2" -v o="$3" -v t="$4" 'BEGIN {
+	    if (o == "<=") { ok = h <= t; bad = l > t }
+	    else { ok = l >= t; bad = h < t }
+	    print ok ? "**PASS**" : bad ? "**MISS**" : "not settled" }'
+}
+
 # rotate N WORDS...: the words rotated left N times; round r of a bench
 # runs its contenders in the order rotate r, so none always goes first.
 rotate() {

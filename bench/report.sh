@@ -5,7 +5,8 @@
 # throughput.tsv, http.tsv, scale.tsv; see bench/lib.sh for the format).
 # Every statistic of the report is computed here, from the samples: the
 # median, the spread (10th..90th percentile), the ratio of the medians to
-# the anchor, and issue 9's target next to it with PASS or MISS.  A
+# the anchor, and issue 9's target next to it with PASS, MISS or "not
+# settled" (bench/lib.sh's median_ci and settled).  A
 # measurement whose samples are missing is reported as not measured.
 # Needs no privilege; the plots need gnuplot (pngcairo, else png).
 set -u
@@ -30,19 +31,21 @@ verdict() {
 	    print ok ? "**PASS**" : "**MISS**" }'
 }
 
-# paired NAME SERIES ANCHOR: p10..p90 of the ratios of SERIES to ANCHOR
-# within each round (the pairs ran next to each other), "-" if none.
+# paired NAME SERIES ANCHOR: "median lo hi n" of the ratios of SERIES to
+# ANCHOR within each round (the pairs ran next to each other; lo..hi the
+# 95 % interval of median_ci), nothing if no round has both.
 paired() {
 	awk -v s="$2" -v a="$3" '$1 == a { an[$2] = $3 } $1 == s { v[$2] = $3 }
 	    END { for (r in v) if (an[r] > 0) print v[r] / an[r] }' \
-	    "$RAW/$1.tsv" 2>/dev/null | stats |
-	    awk '{ printf "%.2f–%.2f", $2, $3 } END { if (!NR) print "-" }'
+	    "$RAW/$1.tsv" 2>/dev/null | median_ci
 }
 
 # row NAME SERIES LABEL SCALE UNIT ANCHOR [OP TARGET]: one table row:
 # label, median, p10..p90 (values divided by SCALE), n, ratio of the
-# median to ANCHOR's median, the same-round ratios' p10..p90, the target
-# and the verdict (on the ratio of the medians).
+# median to ANCHOR's median, the median of the same-round ratios with its
+# 95 % interval, the target and the verdict.  The verdict is on the
+# same-round ratios, which cancel the drift the rounds share: PASS or
+# MISS only when the whole interval is on one side of the target.
 row() {
 	_s=$(st "$1" "$2")
 	if [ -z "$_s" ]; then
@@ -52,10 +55,16 @@ row() {
 	_a=$(med "$1" "$6")
 	_r=$(echo "$_s" | awk -v a="${_a:-0}" '{
 	    if (a > 0) printf "%.2f", $1 / a; else printf "-" }')
+	_c=$(paired "$1" "$2" "$6")
+	_p=$(echo "$_c" | awk 'NF == 4 { printf "%.2f [%.2f–%.2f]", $1, $2, $3 }')
 	_t="" _v=""
-	[ $# -ge 8 ] && _t="$7 $8" _v=$(verdict "$_r" "$7" "$8")
+	if [ $# -ge 8 ]; then
+		_t="$7 $8" _v="-"
+		[ -n "$_c" ] && _v=$(echo "$_c" |
+		    { read -r _m _l _h _n; settled "$_l" "$_h" "$7" "$8"; })
+	fi
 	echo "$_s" | awk -v l="$3" -v d="$4" -v u="$5" -v r="$_r" \
-	    -v p="$(paired "$1" "$2" "$6")" -v t="$_t" -v v="$_v" '{
+	    -v p="${_p:--}" -v t="$_t" -v v="$_v" '{
 	    f = ($1 / d >= 1000) ? "%.0f" : "%.2f"
 	    printf "| %s | " f " %s | " f "–" f " | %d | %s | %s | %s %s |\n",
 		l, $1 / d, u, $2 / d, $3 / d, $4, r, p, t, v }'
@@ -63,8 +72,8 @@ row() {
 
 # thead ANCHOR: the head of a table of rows.
 thead() {
-	echo "| contender | median | p10–p90 | runs | ratio to $1 |" \
-	    "same-round ratios p10–p90 | target |"
+	echo "| contender | median | p10–p90 | runs | ratio of medians to $1 |" \
+	    "same-round ratio: median [95 % interval] | target |"
 	echo "|---|---|---|---|---|---|---|"
 }
 
@@ -107,7 +116,13 @@ header() {
 	    "$(sed -n 's/^mode	//p' "$RAW/machine.txt")."
 	echo "Contenders run interleaved (ABAB..., the order rotated every" \
 	    "round); medians, with the spread as 10th–90th percentile;" \
-	    "ratios are of medians from this one run, never across runs."
+	    "ratios are from this one run, never across runs."
+	echo "A target's verdict is on the ratios of a contender to its anchor" \
+	    "within each round, which cancel the drift the two share: their" \
+	    "median, with a distribution-free 95 % interval (order" \
+	    "statistics; the extremes under 6 rounds).  PASS or MISS when" \
+	    "the whole interval lies on one side of the target; \"not" \
+	    "settled\" when this run's rounds cannot tell."
 	echo
 	echo "| | |"
 	echo "|---|---|"

@@ -1,0 +1,67 @@
+#!/bin/sh
+# SPDX-License-Identifier: ISC
+# The statistics make bench reports its verdicts with (bench/lib.sh,
+# bench/report.sh), on samples whose answers are known: the median's
+# distribution-free 95 % interval picks the order statistics the binomial
+# tables give, and a target row says PASS or MISS only when the whole
+# interval of the same-round ratios is on one side of the target, else
+# "not settled".  Needs no privilege and no network.
+top=$(cd "$(dirname "$0")/.." && pwd)
+. "$top/tests/libtest.sh"
+OUT=$WORK
+. "$top/bench/lib.sh"
+
+# The binomial tables: n = 12 gives the 3rd and 10th smallest (96.1 %),
+# n = 100 the 40th and 61st, n = 6 and n = 5 the extremes.
+is "$(seq 1 12 | sort -R | median_ci)" "6.5 3 10 12" \
+    "12 samples: median 6.5, interval from the 3rd to the 10th"
+is "$(seq 1 100 | sort -R | median_ci)" "50.5 40 61 100" \
+    "100 samples: the 40th to the 61st"
+is "$(seq 1 6 | median_ci)" "3.5 1 6 6" "6 samples: the extremes"
+is "$(seq 1 5 | median_ci)" "3 1 5 5" "5 samples: the extremes, median 3"
+is "$(printf '' | median_ci)" "" "no samples: nothing"
+
+is "$(settled 0.98 1.02 '>=' 0.97)" "**PASS**" "interval above: PASS"
+is "$(settled 0.90 0.96 '>=' 0.97)" "**MISS**" "interval below: MISS"
+is "$(settled 0.93 1.02 '>=' 0.97)" "not settled" \
+    "interval across the target: not settled"
+is "$(settled 0.70 0.80 '<=' 0.8)" "**PASS**" "<=: the interval's top on it"
+is "$(settled 0.81 0.90 '<=' 0.8)" "**MISS**" "<=: above it"
+
+# A report from raw samples: three series against one anchor, 12 rounds.
+# The anchor drifts from round to round; "steady" is 0.99 of it in every
+# round, "noisy" swings 0.85..1.15 around it, "slow" is 0.90 of it.
+raw=$WORK/raw
+mkdir -p "$raw"
+r=0
+while [ $r -lt 12 ]; do
+	a=$((10 + r * 3 % 7))
+	sw=$(echo "$r" | awk '{ print ($1 % 2) ? 1.15 : 0.85 }')
+	awk -v r=$r -v a=$a -v sw="$sw" 'BEGIN {
+	    printf "bare-in %d %.4f\n", r, a
+	    printf "capjail-in %d %.4f\n", r, a * 0.99
+	    printf "capjail-out %d %.4f\n", r, a * sw
+	    printf "bare-out %d %.4f\n", r, a
+	}' >>"$raw/throughput.tsv"
+	r=$((r + 1))
+done
+printf 'kernel\t6.x\n' >"$raw/machine.txt"
+out=$(sh "$top/bench/report.sh" "$raw" "$WORK" 2>&1)
+like "$out" "report: $WORK/REPORT.md" "report.sh writes a report"
+rep=$(cat "$WORK/REPORT.md" 2>/dev/null)
+like "$rep" '\| capjail, in \| .* \| 12 \| 0\.99 \| 0\.99 \[0\.99–0\.99\] \| >= 0\.97 \*\*PASS\*\* \|' \
+    "a steady 0.99 against a drifting anchor: PASS"
+like "$rep" '\| capjail, out \| .* \| 12 \| .* \| 1\.00 \[0\.85–1\.15\] \| >= 0\.97 not settled \|' \
+    "a swing around the target: not settled, with its interval"
+like "$rep" 'not measured' "series without samples: not measured"
+
+# The same with a steady 0.90: MISS.
+awk '$1 == "bare-in" { print "capjail-in", $2, $3 * 0.9 }' \
+    "$raw/throughput.tsv" >"$raw/t2"
+grep -v '^capjail-in' "$raw/throughput.tsv" >>"$raw/t2"
+mv "$raw/t2" "$raw/throughput.tsv"
+sh "$top/bench/report.sh" "$raw" "$WORK" >/dev/null 2>&1
+like "$(cat "$WORK/REPORT.md")" '\| capjail, in \| .* \| 0\.90 \[0\.90–0\.90\] \| >= 0\.97 \*\*MISS\*\* \|' \
+    "a steady 0.90: MISS"
+
+done_testing
