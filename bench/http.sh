@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: ISC
 # bench/http.sh: HTTP requests per second from the seed topology's LAN
 # namespace to a lighttpd behind a published port, through every path of
-# bench/paths.sh (capjail, the hand-built path next to capjail and in its
+# bench/paths.sh (capjail, capjail with its rules skipped, the hand-built
+# path next to capjail and in its
 # own namespace -- the anchor --, slirp4netns, pasta): `ab -c 8` with a
 # new connection per request (new) and with keep-alive (ab -k), REQUESTS
 # requests per run, ROUNDS rounds, the paths in an order rotated every

@@ -4,6 +4,10 @@
 # namespace (192.0.2.2).  Sourced after bench/lib.sh by throughput.sh and
 # http.sh, which bring the server (iperf3, lighttpd) and the client.
 #   capjail  as cjtest1: capjail --net=capjail0 -p PORT:SPORT -- SERVER
+#   open     capjail's jail again, measured while every per-packet chain
+#            of capjail's (the port's ingress, jailin, forward, jailout,
+#            the bridge's output) begins with an accept: the ceiling any
+#            cut of capjail's rules could reach (the hooks stay)
 #   ref      by hand in HOST: a second bridge, a static veth into a
 #            namespace, one nft DNAT rule in a table of its own and one
 #            forward accept (capjail's base chains in HOST see it too)
@@ -18,7 +22,7 @@
 
 # BENCH_PATHS: a subset, in this order (e.g. "bare ref capjail" when
 # only capjail's cost against its anchors is in question).
-PATHS=${BENCH_PATHS:-"bare ref capjail slirp pasta"}
+PATHS=${BENCH_PATHS:-"bare ref capjail open slirp pasta"}
 CJ_PID=""
 # paths_config: cjtest1 may publish the bench's host ports.
 paths_config() {
@@ -26,7 +30,7 @@ paths_config() {
 }
 path_port() {
 	case $1 in
-	capjail) echo 5201 ;; ref | bare) echo 5202 ;;
+	capjail | open) echo 5201 ;; ref | bare) echo 5202 ;;
 	slirp) echo 5203 ;; pasta) echo 5204 ;;
 	esac
 }
@@ -35,6 +39,7 @@ path_log() { echo "$WORK/server-$1.log"; }
 path_label() {
 	case $1 in
 	capjail) echo "capjail" ;; ref) echo "by hand, next to capjail" ;;
+	open) echo "capjail, its rules skipped" ;;
 	bare) echo "by hand, own netns" ;;
 	slirp) echo "slirp4netns" ;; pasta) echo "pasta" ;;
 	esac
@@ -109,6 +114,41 @@ start_capjail() {
 	    ${CJ_OPTS:-} -- "$@" >>"$_log" 2>&1 </dev/null &
 	CJ_PID=$!
 	bg_pid "$CJ_PID"
+}
+
+# open: capjail's own server; capjail must have come up (PATHS order).
+start_open() {
+	[ -n "$CJ_PID" ] && kill -0 "$CJ_PID" 2>/dev/null ||
+	    { echo "capjail is not running"; return 1; }
+}
+
+# open_chains: "FAMILY TABLE CHAIN" of each chain every packet to or from
+# a jail passes, the port's ingress chains included.
+open_chains() {
+	printf 'inet capjail %s\n' jailin forward jailout
+	echo "bridge capjail output"
+	ip netns exec "$HOST" nft list table netdev capjail |
+	    awk '/^\tchain p[0-9]+ / { print "netdev capjail " $2 }'
+}
+
+# path_enter PATH, path_leave PATH: around each measurement; for open,
+# put an accept at the top of every chain of open_chains, then take
+# those rules (the chains' only bare accepts) out again.
+path_enter() {
+	[ "$1" = open ] || return 0
+	open_chains | while read -r _f _t _c; do
+		ip netns exec "$HOST" nft insert rule "$_f" "$_t" "$_c" accept ||
+		    exit 1
+	done
+}
+path_leave() {
+	[ "$1" = open ] || return 0
+	open_chains | while read -r _f _t _c; do
+		_h=$(ip netns exec "$HOST" nft -a list chain "$_f" "$_t" "$_c" |
+		    awk '$1 == "accept" && $2 == "#" { print $4; exit }')
+		[ -z "$_h" ] || ip netns exec "$HOST" \
+		    nft delete rule "$_f" "$_t" "$_c" handle "$_h"
+	done
 }
 
 # slirp: the server in an `unshare -Urn` namespace, slirp4netns on it,
@@ -195,7 +235,9 @@ paths_rounds() {
 		# shellcheck disable=SC2086
 		for _p in $(rotate $_r $PATHS_UP); do
 			for _m; do
-				_v=$("$_fn" "$_p" "$_m")
+				_v=""
+				path_enter "$_p" && _v=$("$_fn" "$_p" "$_m")
+				path_leave "$_p"
 				say "round $((_r + 1)) $_p $_m: ${_v:-failed}"
 				[ -n "$_v" ] && record "$_name" "$_p-$_m" "$_r" "$_v"
 			done

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: ISC
 # bench/throughput.sh: one TCP stream (iperf3), both directions, from the
 # seed topology's LAN namespace to an iperf3 server behind a published
-# port, through every path of bench/paths.sh (capjail, the hand-built
-# veth+bridge+DNAT path next to capjail and in its own namespace -- the
-# ceiling and the anchor --, slirp4netns, pasta), interleaved: ROUNDS
+# port, through every path of bench/paths.sh (capjail, capjail with its
+# rules skipped, the hand-built veth+bridge+DNAT path next to capjail and
+# in its own namespace -- the ceiling and the anchor --, slirp4netns,
+# pasta), interleaved: ROUNDS
 # rounds, each running every path once in an order rotated every round.
 # Samples (bits/s as the receiver counted them) go to
 # $OUT/throughput.tsv as "PATH-in|PATH-out ROUND BITS"; in is LAN client
