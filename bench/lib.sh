@@ -60,6 +60,17 @@ settled() {
 	    print ok ? "**PASS**" : bad ? "**MISS**" : "not settled" }'
 }
 
+# RUNDIR: the bench user's runtime directory (XDG_RUNTIME_DIR) on a tmpfs,
+# as a login session's /run/user/UID is, for the starts that are timed.
+# Without one capjail keeps its jail records in /tmp/capjail-UID, which
+# is ext4 on this machine: there each start creates and removes a few
+# files, and ext4's inode allocation, stepping over recently deleted
+# inodes, cost more and more the longer the churn went on (perf: a tenth
+# of a start's samples at 500 jails).  mk_rundir makes it; the scripts
+# that use it remove it in their exit trap.
+RUNDIR=/dev/shm/cjc-run.$$
+mk_rundir() { mkdir -m 0700 "$RUNDIR" && chown "$T_USER:" "$RUNDIR"; }
+
 # rotate N WORDS...: the words rotated left N times; round r of a bench
 # runs its contenders in the order rotate r, so none always goes first.
 rotate() {

@@ -3,7 +3,8 @@
 # (bench/scale.sh's samples in $RAW/scale.tsv): the k-th jail's start
 # latency for k = 1..N, the helpers' private memory per jail, the
 # teardown time of all N, and the per-jail nftables state against the
-# number of live jails.  Sourced by bench/report.sh (st, verdict, gp).
+# number of live jails, and the anchors' starts with none and all of
+# them running.  Sourced by bench/report.sh (st, verdict, gp).
 
 # kth SERIES FROM TO: the samples of jails FROM..TO, one per line.
 kth() {
@@ -48,11 +49,34 @@ scale_start() {
 	[ -z "$_kd" ] ||
 	    echo "kdamond is the kernel's DAMON, which this machine runs; it samples the pages of every process, so its share grows with the processes the jails add, and each start shares the CPUs with it."
 	[ -z "$_kd" ] || echo
+	scale_anchors "$1"
 	awk '$1 == "start" { print $2, $3 }' "$RAW/scale.tsv" >"$PLOTS/scale.dat"
 	gp scale.png "set title 'start latency of the k-th concurrent jail'
 	    set xlabel 'k (jails already running: k-1)'; set ylabel 'ms'
 	    set yrange [0:*]
 	    plot '$PLOTS/scale.dat' using 1:2 with points pt 7 ps 0.4 notitle"
+}
+
+# scale_anchors N: the same short starts with no jail and with N running.
+scale_anchors() {
+	grep -q '^atN:' "$RAW/scale.tsv" 2>/dev/null || return 0
+	echo "The same machine's growth, for a start without a network:" \
+	    "short starts (/bin/true), interleaved, before the first jail and" \
+	    "again with all $1 running.  bwrap's growth is the machine's" \
+	    "(pivot_root visits every thread on the machine; DAMON); what" \
+	    "capjail --net adds on top is its own."
+	echo
+	echo "| start (/bin/true) | no jail running: median (p10–p90) | $1 running | ratio |"
+	echo "|---|---|---|---|"
+	for _n in bwrap capjail capjail-net; do
+		_a=$(values scale "at0:$_n" | stats) _b=$(values scale "atN:$_n" | stats)
+		[ -n "$_a" ] && [ -n "$_b" ] || continue
+		echo "$_a $_b" | awk -v n="$_n" '{
+		    printf "| %s | %.1f ms (%.1f–%.1f) | %.1f ms (%.1f–%.1f) | %.2f |\n",
+			n, $1 / 1000, $2 / 1000, $3 / 1000, $5 / 1000,
+			$6 / 1000, $7 / 1000, $5 / $1 }'
+	done
+	echo
 }
 
 scale_memory() {

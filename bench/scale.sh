@@ -25,16 +25,22 @@
 # the teardown times (teardown-gone, teardown-clean, in seconds), and the
 # share of one CPU the machine's DAMON threads (kdamond) took over the
 # first and the last tenth of the jails (kdamond 1 and 2, in %), if it
-# runs them.
+# runs them.  And, before the first jail and again with all of them
+# running, ANCHOR_ROUNDS interleaved rounds of three short starts (bwrap,
+# capjail and capjail --net, each /bin/true; at0:NAME and atN:NAME K US):
+# what the machine's own growth (more processes, more namespaces) does to
+# a start that has no network, next to what it does to capjail's.
 #
 # Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
-# JAILS (default 500, at most 600: the quota in the config below), OUT.
+# JAILS (default 500, at most 600: the quota in the config below),
+# ANCHOR_ROUNDS (default 15), OUT.
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 JAILS=${JAILS:-500}
 [ "$JAILS" -ge 10 ] && [ "$JAILS" -le 600 ] ||
     { echo "scale: JAILS must be 10..600" >&2; exit 1; }
-NAME=scale NEEDS="bash jq nft setpriv"
+ANCHOR_ROUNDS=${ANCHOR_ROUNDS:-15}
+NAME=scale NEEDS="bash bwrap jq nft setpriv"
 . "$top/bench/setup.sh"
 
 SD=$WORK/scale		# cjtest1's: fifos, per-jail stderr, launcher pids
@@ -88,11 +94,12 @@ bench_cleanup() {
 	rm -f "$SD/pids"
 }
 # The cleanup must survive a closed stdout (| head) and run on HUP/PIPE.
-trap 'trap "" PIPE; bench_cleanup; _cleanup; rm -rf "$TESTDIR"' EXIT
+trap 'trap "" PIPE; bench_cleanup; _cleanup; rm -rf "$TESTDIR" "$RUNDIR"' EXIT
 trap 'exit 129' HUP
 trap 'exit 141' PIPE
 
 
+mk_rundir || exit 1
 seed_topology "cjc-sc$$" || { echo "scale: topology failed" >&2; exit 1; }
 seed_config
 sed -i -e 's|^bridge capjail0 .*|bridge capjail0 10.89.0.1/22 publish-from=eth0|' \
@@ -131,12 +138,48 @@ while [ $i -le $n ]; do
 	echo "$i $pid $t0 $t1 $k"
 	i=$((i + 1))
 done'
+# ANCHORS: rounds of bwrap, capjail and capjail --net (/bin/true), the
+# order rotated each round after a warm-up round; "NAME K US" per start.
+ANCHORS='
+cj=$1 runs=$2
+run() {
+	case $1 in
+	bwrap)		bwrap --unshare-all --ro-bind / / --proc /proc \
+			    --dev /dev --tmpfs /tmp /bin/true ;;
+	capjail)	"$cj" -- /bin/true ;;
+	capjail-net)	"$cj" --net=capjail0 -- /bin/true ;;
+	esac
+}
+set -- bwrap capjail capjail-net
+for n; do run "$n" || { echo "$n fails" >&2; exit 1; }; done
+for ((k = 0; k < runs; k++)); do
+	for n; do
+		s=$EPOCHREALTIME
+		run "$n" || { echo "$n fails in round $k" >&2; exit 1; }
+		e=$EPOCHREALTIME
+		echo "$n $k $(( ${e/./} - ${s/./} ))"
+	done
+	set -- "${@:2}" "$1"
+done'
+# anchors PHASE: the ANCHORS rounds, recorded as PHASE:NAME.
+anchors() {
+	in_host "$T_USER" env XDG_RUNTIME_DIR="$RUNDIR" bash -c "$ANCHORS" \
+	    bash "$CAPJAIL" "$ANCHOR_ROUNDS" \
+	    >"$SD/anchors.$1" 2>"$SD/anchors.$1.err" </dev/null ||
+	    { say "anchors ($1) failed: $(head -n 1 "$SD/anchors.$1.err")"; return 0; }
+	while read -r _n _k _us; do record scale "$1:$_n" "$_k" "$_us"; done \
+	    <"$SD/anchors.$1"
+}
+rm -f "$OUT/scale.tsv"
+say "anchors with no jail running ..."
+anchors at0
+
 kdamonds=$(for c in /proc/[0-9]*/comm; do
 	case $(cat "$c" 2>/dev/null) in kdamond*) p=${c#/proc/}; echo "${p%/comm}" ;; esac
 done | tr '\n' ' ')
 say "starting $JAILS jails one after another ..."
 # In the background, so that a signal to this script ends it at once.
-in_host "$T_USER" bash -c "$LOOP" bash "$SD" "$JAILS" "$CAPJAIL" \
+in_host "$T_USER" env XDG_RUNTIME_DIR="$RUNDIR" bash -c "$LOOP" bash "$SD" "$JAILS" "$CAPJAIL" \
     "$kdamonds" >"$SD/times" 2>"$SD/loop.err" &
 LOOP_PID=$!
 wait "$LOOP_PID"
@@ -152,8 +195,9 @@ fi
 awk '$3 != "fail" { printf "%.3f\n", ($4 - $3) * 1000 }' "$SD/times" \
     >"$SD/ms"
 median() { stats | awk '{ print $1 }'; }
-rm -f "$OUT/scale.tsv"
-awk '{ print "start", NR, $1 }' "$SD/ms" >"$OUT/scale.tsv"
+awk '{ print "start", NR, $1 }' "$SD/ms" >>"$OUT/scale.tsv"
+say "anchors with $started jails running ..."
+anchors atN
 # kdamond's share of one CPU over the first and the last tenth of the
 # jails (a tenth, not ten, for the clock ticks' resolution): "kdamond 1 %"
 # and "kdamond 2 %"; none without a kdamond.
@@ -306,7 +350,7 @@ all_sets | while read -r n c; do record scale "after:$n" 0 "$c"; done
 echo
 echo "jails started: $started of $JAILS (as $T_USER, one after another, each timed until it printed \"up\")"
 printf '%-34s %10s\n' "start time" "ms"
-printf '%-34s %10.1f\n' "1st jail (also creates the bridge)" "$first"
+printf '%-34s %10.1f\n' "1st jail" "$first"
 printf '%-34s %10.1f\n' "median of the first 10" "$med_first"
 printf '%-34s %10.1f\n' "median of the last 10" "$med_last"
 printf '%-34s %10.1f\n' "jail $started (the last)" "$last"

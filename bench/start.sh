@@ -45,7 +45,8 @@ NAME=start NEEDS="bash bwrap firejail slirp4netns pasta setpriv unshare setsid"
 # The loop runs in a process group of its own, which the exit trap ends
 # whole: slirp4netns's contender leaves a process in a network namespace
 # of its own, which _cleanup would not find.
-trap 'bg_groups_kill; _cleanup; rm -rf "$TESTDIR"' EXIT
+trap 'bg_groups_kill; _cleanup; rm -rf "$TESTDIR" "$RUNDIR"' EXIT
+mk_rundir || exit 1
 
 seed_topology "cjc-st$$" && host_default_route ||
     { echo "start: topology failed" >&2; exit 1; }
@@ -117,7 +118,8 @@ done'
 D=$WORK/start
 mkdir -m 0700 "$D" && chown "$T_USER:" "$D" || exit 1
 say "start: $RUNS rounds of $(uname -r), $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg)"
-bg_tun_user "$D/loop.log" "$T_USER" bash -c "cd \"\$3\" && $LOOP" bash \
+bg_tun_user "$D/loop.log" "$T_USER" env XDG_RUNTIME_DIR="$RUNDIR" \
+    bash -c "cd \"\$3\" && $LOOP" bash \
     "$RUNS" "$CAPJAIL" "$D"
 wait $! || { sed 's/^/# /' "$D/loop.log"; exit 1; }
 cp "$D/times" "$OUT/start.tsv" || exit 1
