@@ -53,10 +53,29 @@ mkdir -p "$OUT" || exit 1
 . "$top/bench/machine.sh"
 machine_info "$mode" >"$OUT/machine.txt"
 
+# quiet: wait (at most 60 s) for a second in which the CPUs were idle 90 %
+# of the time; how long it took, in seconds, or "busy" if none came.  The
+# namespaces a script deleted are torn down by the kernel in the
+# background for a while (with http.sh's, some 10^5 connections'
+# conntrack state), and what the next script times would share the CPUs
+# with that.
+quiet() {
+	_w=0
+	while [ $_w -lt 60 ]; do
+		_a=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
+		sleep 1
+		_w=$((_w + 1))
+		_b=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
+		echo "$_a $_b" | awk '{ exit !($4 - $2 >= 0.9 * ($3 - $1)) }' &&
+		    { echo "$_w"; return 0; }
+	done
+	echo busy
+}
+
 t0=$(date +%s)
 # Bounded: a script that hangs is ended (its traps clean up) after 15 min.
 for b in start throughput http scale; do
-	echo "bench: $b ..."
+	echo "bench: $b (the machine was quiet after $(quiet) s) ..."
 	timeout -k 30 900 sh "$top/bench/$b.sh" >"$OUT/$b.log" 2>&1
 	rc=$?
 	[ $rc -eq 0 ] || echo "bench: $b.sh failed ($rc); see $OUT/$b.log"
