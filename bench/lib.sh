@@ -41,11 +41,12 @@ stats() {
 median_ci() {
 	sort -g | awk '{ a[NR] = $1 } END {
 	    if (!NR) exit
-	    n = NR; p = 0.5 ^ n; c = p; k = 1
+	    # P(B = k) in logs: 0.5 ^ n is 0 in a double past n = 1074
+	    n = NR; lp = -n * log(2); c = exp(lp); k = 1
 	    while (k < (n + 1) / 2) {
-		p = p * (n - k + 1) / k
-		if (c + p > 0.025) break
-		c += p; k++
+		lp += log((n - k + 1) / k)
+		if (c + exp(lp) > 0.025) break
+		c += exp(lp); k++
 	    }
 	    m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
 	    print m, a[k], a[n + 1 - k], n }'

@@ -123,32 +123,39 @@ start_open() {
 }
 
 # open_chains: "FAMILY TABLE CHAIN" of each chain every packet to or from
-# a jail passes, the port's ingress chains included.
+# a jail passes, the port's ingress chains included; fails if the port's
+# chains cannot be listed.
 open_chains() {
+	_nd=$(ip netns exec "$HOST" nft list table netdev capjail) || return 1
 	printf 'inet capjail %s\n' jailin forward jailout
 	echo "bridge capjail output"
-	ip netns exec "$HOST" nft list table netdev capjail |
+	printf '%s\n' "$_nd" |
 	    awk '/^\tchain p[0-9]+ / { print "netdev capjail " $2 }'
 }
 
 # path_enter PATH, path_leave PATH: around each measurement; for open,
-# put an accept at the top of every chain of open_chains, then take
-# those rules (the chains' only bare accepts) out again.
+# put an accept (commented cjc-open) at the top of every chain of
+# open_chains, then take each of those out again by its handle.
+# path_leave fails if any is left: the next path may be capjail itself.
 path_enter() {
 	[ "$1" = open ] || return 0
-	open_chains | while read -r _f _t _c; do
-		ip netns exec "$HOST" nft insert rule "$_f" "$_t" "$_c" accept ||
-		    exit 1
+	_oc=$(open_chains) || return 1
+	printf '%s\n' "$_oc" | while read -r _f _t _c; do
+		ip netns exec "$HOST" nft insert rule "$_f" "$_t" "$_c" \
+		    accept comment cjc-open || exit 1
 	done
 }
 path_leave() {
 	[ "$1" = open ] || return 0
-	open_chains | while read -r _f _t _c; do
-		_h=$(ip netns exec "$HOST" nft -a list chain "$_f" "$_t" "$_c" |
-		    awk '$1 == "accept" && $2 == "#" { print $4; exit }')
-		[ -z "$_h" ] || ip netns exec "$HOST" \
-		    nft delete rule "$_f" "$_t" "$_c" handle "$_h"
+	_oc=$(open_chains) || return 1
+	printf '%s\n' "$_oc" | while read -r _f _t _c; do
+		ip netns exec "$HOST" nft -a list chain "$_f" "$_t" "$_c" |
+		    awk '/comment "cjc-open"/ { print $NF }' | while read -r _h; do
+			ip netns exec "$HOST" nft delete rule "$_f" "$_t" "$_c" \
+			    handle "$_h"
+		done
 	done
+	! ip netns exec "$HOST" nft list ruleset | grep -q cjc-open
 }
 
 # slirp: the server in an `unshare -Urn` namespace, slirp4netns on it,
@@ -237,7 +244,8 @@ paths_rounds() {
 			for _m; do
 				_v=""
 				path_enter "$_p" && _v=$("$_fn" "$_p" "$_m")
-				path_leave "$_p"
+				path_leave "$_p" || { say "round $((_r + 1)):" \
+				    "capjail's rules could not be put back"; return 1; }
 				say "round $((_r + 1)) $_p $_m: ${_v:-failed}"
 				[ -n "$_v" ] && record "$_name" "$_p-$_m" "$_r" "$_v"
 			done

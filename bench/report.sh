@@ -56,7 +56,11 @@ row() {
 	_r=$(echo "$_s" | awk -v a="${_a:-0}" '{
 	    if (a > 0) printf "%.2f", $1 / a; else printf "-" }')
 	_c=$(paired "$1" "$2" "$6")
-	_p=$(echo "$_c" | awk 'NF == 4 { printf "%.2f [%.2f–%.2f]", $1, $2, $3 }')
+	# The interval to three places: at two, 0.9695 would read 0.97
+	# next to a MISS of ">= 0.97".
+	_p=$(echo "$_c" | awk -v n="$(echo "$_s" | cut -d ' ' -f 4)" '
+	    NF == 4 { printf "%.2f [%.3f–%.3f%s]", $1, $2, $3,
+		($4 < n) ? ", " $4 " pairs" : "" }')
 	_t="" _v=""
 	if [ $# -ge 8 ]; then
 		_t="$7 $8" _v="-"

@@ -54,7 +54,7 @@ mkdir -p "$OUT" || exit 1
 machine_info "$mode" >"$OUT/machine.txt"
 
 # quiet: wait (at most 60 s) for a second in which the CPUs were idle 90 %
-# of the time; how long it took, in seconds, or "busy" if none came.  The
+# of the time; "quiet after N s", or "still busy after 60 s".  The
 # namespaces a script deleted are torn down by the kernel in the
 # background for a while (with http.sh's, some 10^5 connections'
 # conntrack state), and what the next script times would share the CPUs
@@ -66,16 +66,17 @@ quiet() {
 		sleep 1
 		_w=$((_w + 1))
 		_b=$(awk '/^cpu / { print $2+$3+$4+$5+$6+$7+$8+$9, $5+$6 }' /proc/stat)
-		echo "$_a $_b" | awk '{ exit !($4 - $2 >= 0.9 * ($3 - $1)) }' &&
-		    { echo "$_w"; return 0; }
+		echo "$_a $_b" | awk '{ exit !(NF == 4 && $3 > $1 &&
+		    $4 - $2 >= 0.9 * ($3 - $1)) }' &&
+		    { echo "quiet after $_w s"; return 0; }
 	done
-	echo busy
+	echo "still busy after 60 s"
 }
 
 t0=$(date +%s)
 # Bounded: a script that hangs is ended (its traps clean up) after 15 min.
 for b in start throughput http scale; do
-	echo "bench: $b (the machine was quiet after $(quiet) s) ..."
+	echo "bench: $b (the machine was $(quiet)) ..."
 	timeout -k 30 900 sh "$top/bench/$b.sh" >"$OUT/$b.log" 2>&1
 	rc=$?
 	[ $rc -eq 0 ] || echo "bench: $b.sh failed ($rc); see $OUT/$b.log"

@@ -103,7 +103,7 @@ mk_rundir || exit 1
 seed_topology "cjc-sc$$" || { echo "scale: topology failed" >&2; exit 1; }
 seed_config
 sed -i -e 's|^bridge capjail0 .*|bridge capjail0 10.89.0.1/22 publish-from=eth0|' \
-    -e "s|^user $T_USER .*|user $T_USER capjail0 jails=600 ports=8000-8999|" \
+    -e "s|^user $T_USER .*|user $T_USER capjail0 jails=$((JAILS + 1)) ports=8000-8999|" \
     "$CONF"
 say "scale: $(uname -r), $(nproc) CPUs, load $(cut -d" " -f1-3 /proc/loadavg), $JAILS jails as $T_USER on a /22"
 say "config: $(tr '\n' ';' <"$CONF")"
@@ -198,6 +198,8 @@ median() { stats | awk '{ print $1 }'; }
 awk '{ print "start", NR, $1 }' "$SD/ms" >>"$OUT/scale.tsv"
 say "anchors with $started jails running ..."
 anchors atN
+[ -d "$RUNDIR/capjail" ] ||
+    say "capjail did not keep its records in $RUNDIR (XDG_RUNTIME_DIR)"
 # kdamond's share of one CPU over the first and the last tenth of the
 # jails (a tenth, not ten, for the clock ticks' resolution): "kdamond 1 %"
 # and "kdamond 2 %"; none without a kdamond.

@@ -122,6 +122,8 @@ bg_tun_user "$D/loop.log" "$T_USER" env XDG_RUNTIME_DIR="$RUNDIR" \
     bash -c "cd \"\$3\" && $LOOP" bash \
     "$RUNS" "$CAPJAIL" "$D"
 wait $! || { sed 's/^/# /' "$D/loop.log"; exit 1; }
+[ -d "$RUNDIR/capjail" ] ||
+    say "capjail did not keep its records in $RUNDIR (XDG_RUNTIME_DIR)"
 cp "$D/times" "$OUT/start.tsv" || exit 1
 
 printf '%-18s %9s %9s %9s %8s\n' contender median p10 p90 /bwrap

@@ -7,7 +7,7 @@
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${BUILD:-$top/build}
-UNIT_SH="test-pkg-build test-checkconfig"
+UNIT_SH="test-pkg-build test-checkconfig test-benchstats"
 TESTDIR=$(mktemp -d "${TMPDIR:-/tmp}/capjail-unit.XXXXXX")
 export BUILD TESTDIR
 trap 'rm -rf "$TESTDIR"' EXIT

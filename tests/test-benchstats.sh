@@ -19,6 +19,11 @@ is "$(seq 1 100 | sort -R | median_ci)" "50.5 40 61 100" \
     "100 samples: the 40th to the 61st"
 is "$(seq 1 6 | median_ci)" "3.5 1 6 6" "6 samples: the extremes"
 is "$(seq 1 5 | median_ci)" "3 1 5 5" "5 samples: the extremes, median 3"
+is "$(echo 7 | median_ci)" "7 7 7 1" "1 sample: itself"
+is "$(seq 1 8 | median_ci)" "4.5 1 8 8" "8 samples: still the extremes (99.2 %)"
+is "$(seq 1 9 | median_ci)" "5 2 8 9" "9 samples: the 2nd to the 8th (96.1 %)"
+is "$(seq 1 2000 | median_ci)" "1000.5 956 1045 2000" \
+    "2000 samples: the 956th to the 1045th (no underflow)"
 is "$(printf '' | median_ci)" "" "no samples: nothing"
 
 is "$(settled 0.98 1.02 '>=' 0.97)" "**PASS**" "interval above: PASS"
@@ -27,6 +32,7 @@ is "$(settled 0.93 1.02 '>=' 0.97)" "not settled" \
     "interval across the target: not settled"
 is "$(settled 0.70 0.80 '<=' 0.8)" "**PASS**" "<=: the interval's top on it"
 is "$(settled 0.81 0.90 '<=' 0.8)" "**MISS**" "<=: above it"
+is "$(settled 0.75 0.85 '<=' 0.8)" "not settled" "<=: across it"
 
 # A report from raw samples: three series against one anchor, 12 rounds.
 # The anchor drifts from round to round; "steady" is 0.99 of it in every
@@ -49,11 +55,21 @@ printf 'kernel\t6.x\n' >"$raw/machine.txt"
 out=$(sh "$top/bench/report.sh" "$raw" "$WORK" 2>&1)
 like "$out" "report: $WORK/REPORT.md" "report.sh writes a report"
 rep=$(cat "$WORK/REPORT.md" 2>/dev/null)
-like "$rep" '\| capjail, in \| .* \| 12 \| 0\.99 \| 0\.99 \[0\.99–0\.99\] \| >= 0\.97 \*\*PASS\*\* \|' \
+like "$rep" '\| capjail, in \| .* \| 12 \| 0\.99 \| 0\.99 \[0\.990–0\.990\] \| >= 0\.97 \*\*PASS\*\* \|' \
     "a steady 0.99 against a drifting anchor: PASS"
-like "$rep" '\| capjail, out \| .* \| 12 \| .* \| 1\.00 \[0\.85–1\.15\] \| >= 0\.97 not settled \|' \
+like "$rep" '\| capjail, out \| .* \| 12 \| .* \| 1\.00 \[0\.850–1\.150\] \| >= 0\.97 not settled \|' \
     "a swing around the target: not settled, with its interval"
-like "$rep" 'not measured' "series without samples: not measured"
+like "$rep" '\| capjail, its rules skipped, in \| not measured \|' \
+    "a series without samples: not measured"
+
+# Rounds pair by number, not by position: with round 0 of capjail-in and
+# round 11 of bare-in gone (and the rest shuffled), 10 pairs remain.
+grep -v -e '^capjail-in 0 ' -e '^bare-in 11 ' "$raw/throughput.tsv" |
+    sort -R >"$raw/t2"
+mv "$raw/t2" "$raw/throughput.tsv"
+sh "$top/bench/report.sh" "$raw" "$WORK" >/dev/null 2>&1
+like "$(cat "$WORK/REPORT.md")" '\| capjail, in \| .* \| 11 \| 0\.99 \| 0\.99 \[0\.990–0\.990, 10 pairs\] \| >= 0\.97 \*\*PASS\*\* \|' \
+    "pairs by round number: the steady 0.99 stays, 10 pairs"
 
 # The same with a steady 0.90: MISS.
 awk '$1 == "bare-in" { print "capjail-in", $2, $3 * 0.9 }' \
@@ -61,7 +77,7 @@ awk '$1 == "bare-in" { print "capjail-in", $2, $3 * 0.9 }' \
 grep -v '^capjail-in' "$raw/throughput.tsv" >>"$raw/t2"
 mv "$raw/t2" "$raw/throughput.tsv"
 sh "$top/bench/report.sh" "$raw" "$WORK" >/dev/null 2>&1
-like "$(cat "$WORK/REPORT.md")" '\| capjail, in \| .* \| 0\.90 \[0\.90–0\.90\] \| >= 0\.97 \*\*MISS\*\* \|' \
+like "$(cat "$WORK/REPORT.md")" '\| capjail, in \| .* \| 0\.90 \[0\.900–0\.900\] \| >= 0\.97 \*\*MISS\*\* \|' \
     "a steady 0.90: MISS"
 
 done_testing
