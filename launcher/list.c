@@ -4,8 +4,11 @@
  * verify.c finds true are shown; one whose launcher is gone is removed on
  * the way.  Reads the caller's own record directory and /proc.
  */
+#include <sys/stat.h>
+
 #include <dirent.h>
 #include <err.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,6 +102,29 @@ print_row(const struct record *r)
 	    up, r->bridge, r->addr, r->ports, r->cmd);
 }
 
+/*
+ * NAME.lock with no NAME record beside it: what a launcher killed before
+ * it wrote its record leaves.  record_gc takes it only if no launcher
+ * holds its lock (one that is starting does).
+ */
+static void
+gc_lone_lock(int dfd, const char *entry)
+{
+	char name[NAME_LEN_MAX + 1];
+	size_t n = strlen(entry);
+	struct stat st;
+
+	if (n <= 5 || n - 5 > NAME_LEN_MAX ||
+	    strcmp(entry + n - 5, ".lock") != 0)
+		return;
+	memcpy(name, entry, n - 5);
+	name[n - 5] = '\0';
+	if (!record_valid_name(name) ||
+	    fstatat(dfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+		return;
+	record_gc(dfd, name);
+}
+
 /* Each verified record in turn to print; the rest cleaned up. */
 static void
 walk(int dfd, const struct opts *o)
@@ -112,8 +138,10 @@ walk(int dfd, const struct opts *o)
 	if (fd == -1 || (d = fdopendir(fd)) == NULL)
 		err(EXIT_CAPJAIL, "record directory");
 	while ((de = readdir(d)) != NULL) {
-		if (!record_valid_name(de->d_name))
+		if (!record_valid_name(de->d_name)) {
+			gc_lone_lock(dfd, de->d_name);
 			continue;
+		}
 		if (record_read(dfd, de->d_name, &r) == -1 ||
 		    record_verify(&r, &fd) == -1) {
 			record_gc(dfd, de->d_name);

@@ -31,10 +31,25 @@
 #include "launcher.h"
 #include "checkconfig.h"
 
+/* This jail's name, record directory and the lock that holds the name. */
+struct jail_rec {
+	int	dfd;
+	int	lockfd;
+	char	name[NAME_LEN_MAX + 1];
+};
+
+/* What abort_jail removes: the name's files (record_begin sets it). */
+static struct {
+	int		 dfd;
+	int		 lockfd;
+	const char	*name;
+} held = { -1, -1, NULL };
+
 /*
  * After the clone, a failure kills the jail, closes the helper's socket
- * (EOF: the helper removes everything it made) and waits for both, so
- * nothing is left when capjail exits.  fmt NULL: already reported.
+ * (EOF: the helper removes everything it made), waits for both and
+ * removes the name's files, so nothing is left when capjail exits.
+ * fmt NULL: already reported.
  */
 static void __attribute__((noreturn, format(printf, 3, 4)))
 abort_jail(pid_t pid, struct client *cl, const char *fmt, ...)
@@ -51,6 +66,7 @@ abort_jail(pid_t pid, struct client *cl, const char *fmt, ...)
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	client_close(cl);
+	record_remove(held.dfd, held.name, held.lockfd);
 	exit(EXIT_CAPJAIL);
 }
 
@@ -207,13 +223,6 @@ __asan_default_options(void)
 }
 #endif
 
-/* This jail's name, record directory and the lock that holds the name. */
-struct jail_rec {
-	int	dfd;
-	int	lockfd;
-	char	name[NAME_LEN_MAX + 1];
-};
-
 static void
 record_begin(struct opts *o, struct jail_rec *r)
 {
@@ -227,7 +236,11 @@ record_begin(struct opts *o, struct jail_rec *r)
 	/* First: it may refuse the jail, and nothing is made yet. */
 	o->nhide = recdir_hide(o, o->hide);
 	r->lockfd = record_reserve(r->dfd, o, r->name);
-	o->join_fd = record_listen(r->dfd, o->name);
+	if ((o->join_fd = record_listen(r->dfd, o->name)) == -1) {
+		record_remove(r->dfd, o->name, r->lockfd);
+		exit(EXIT_CAPJAIL);
+	}
+	held.dfd = r->dfd, held.lockfd = r->lockfd, held.name = o->name;
 }
 
 /* The clone, with every signal PID 1 forwards (set) blocked across it. */

@@ -111,7 +111,8 @@ record_reserve(int dfd, struct opts *o, char *buf)
 	errx(EXIT_CAPJAIL, "no free jail name: choose one with --name");
 }
 
-/* The join socket, bound; the jail's PID 1 listens on it (broker.c). */
+/* The join socket, bound (-1, said, on failure); the jail's PID 1
+ * listens on it (broker.c). */
 int
 record_listen(int dfd, const char *name)
 {
@@ -120,10 +121,15 @@ record_listen(int dfd, const char *name)
 
 	(void)snprintf(sun.sun_path, sizeof(sun.sun_path),
 	    "/proc/self/fd/%d/%s.sock", dfd, name);
-	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1)
-		err(EXIT_CAPJAIL, "socket");
-	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1)
-		err(EXIT_CAPJAIL, "bind the join socket of %s", name);
+	if ((s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0)) == -1) {
+		warn("socket");
+		return -1;
+	}
+	if (bind(s, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
+		warn("bind the join socket of %s", name);
+		(void)close(s);
+		return -1;
+	}
 	return s;
 }
 

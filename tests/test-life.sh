@@ -548,6 +548,22 @@ ok "$([ -e "$RD/gone" ]; echo $?)" "after SIGKILL of the launcher its record is 
 unlike "$(cj --list)" "^gone " "--list never shows the stale record"
 ok "$([ ! -e "$RD/gone" ] && [ ! -e "$RD/gone.lock" ]; echo $?)" \
     "--list removed the stale record"
+# A lock file with no record (a launcher killed before it wrote one):
+# --list removes it too, unless a launcher holds it.
+as_user "$T_USER" touch "$RD/lone.lock" "$RD/lone.sock" "$RD/held.lock"
+bg_user python3 -c 'import fcntl, sys, time
+f = open(sys.argv[1], "a")
+fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+open(sys.argv[2], "w").close()
+time.sleep(30)' "$RD/held.lock" "$SHARE/lone-held"
+lholder=$jpid
+wait_file "$SHARE/lone-held"
+cj --list >/dev/null
+ok "$([ ! -e "$RD/lone.lock" ] && [ ! -e "$RD/lone.sock" ]; echo $?)" \
+    "--list removed a lock file that has no record, and its socket"
+ok "$([ -e "$RD/held.lock" ]; echo $?)" "... but not one a launcher holds"
+kill "$lholder" && wait_gone "$lholder"
+rm -f "$RD/held.lock" "$SHARE/lone-held"
 
 # forge NAME PID [NS-OF-PID]: a record for PID, true in every other field
 forge() {
@@ -709,9 +725,23 @@ if [ -x "$HELPER" ] && netns_new "$NS"; then
 	like "$(cj --list --json)" "\"bridge\":\"capjail0\",\"address\":\"10\.89\.0\.9/24\",\"ports\":\[\"8050:80\",\"8051:53/udp\"\]" \
 	    "--list --json: the same"
 	cj --stop netj
+	# A start the helper refuses after the clone (a port outside the
+	# user's range) leaves no file of its name behind.
+	(cd "$WORK" && exec ip netns exec "$NS" setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    env PATH=/usr/bin:/bin XDG_RUNTIME_DIR="$X" \
+	    CAPJAIL_HELPER="$CAPJAIL_HELPER" "$CAPJAIL" --name failj \
+	    --net=capjail0 -p 9999:80 -- true) 2>"$WORK/failj.err"
+	is $? 125 "a start refused at the attach exits 125"
+	like "$(cat "$WORK/failj.err")" "9999" "... saying which port"
+	is "$(ls "$RD" | grep -c '^failj')" 0 \
+	    "... and leaves no lock, socket or record of its name"
 else
 	skip "--list of a jail on a bridge: no helper or no network namespace"
 	skip "--list --json of a jail on a bridge"
+	skip "a start refused at the attach"
+	skip "... saying which port"
+	skip "... leaves no lock, socket or record of its name"
 fi
 
 # --- the terminal
