@@ -31,19 +31,17 @@
 #include "launcher.h"
 #include "checkconfig.h"
 
-/* This jail's name, record directory and the lock that holds the name. */
-struct jail_rec {
-	int	dfd;
-	int	lockfd;
-	char	name[NAME_LEN_MAX + 1];
-};
-
-/* What abort_jail removes: the name's files (record_begin sets it). */
+/*
+ * This jail's record directory, the lock that holds its name and the
+ * name (o->name once reserved; gen holds a generated one): one per
+ * process, so that abort_jail can remove them.
+ */
 static struct {
 	int		 dfd;
 	int		 lockfd;
 	const char	*name;
-} held = { -1, -1, NULL };
+	char		 gen[NAME_LEN_MAX + 1];
+} rec = { -1, -1, NULL, "" };
 
 /*
  * After the clone, a failure kills the jail, closes the helper's socket
@@ -66,7 +64,7 @@ abort_jail(pid_t pid, struct client *cl, const char *fmt, ...)
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
 	client_close(cl);
-	record_remove(held.dfd, held.name, held.lockfd);
+	record_remove(rec.dfd, rec.name, rec.lockfd);
 	exit(EXIT_CAPJAIL);
 }
 
@@ -224,29 +222,28 @@ __asan_default_options(void)
 #endif
 
 static void
-record_begin(struct opts *o, struct jail_rec *r)
+record_begin(struct opts *o)
 {
-	if ((r->dfd = recdir_open(1)) == -1) {
+	if ((rec.dfd = recdir_open(1)) == -1) {
 		if (o->name != NULL)
 			errx(EXIT_CAPJAIL, "--name %s: no record directory to "
 			    "keep the name in (see above)", o->name);
-		r->lockfd = -1;
+		rec.lockfd = -1;
 		return;
 	}
 	/* First: it may refuse the jail, and nothing is made yet. */
 	o->nhide = recdir_hide(o, o->hide);
-	r->lockfd = record_reserve(r->dfd, o, r->name);
-	if ((o->join_fd = record_listen(r->dfd, o->name)) == -1) {
-		record_remove(r->dfd, o->name, r->lockfd);
+	rec.lockfd = record_reserve(rec.dfd, o, rec.gen);
+	rec.name = o->name;
+	if ((o->join_fd = record_listen(rec.dfd, rec.name)) == -1) {
+		record_remove(rec.dfd, rec.name, rec.lockfd);
 		exit(EXIT_CAPJAIL);
 	}
-	held.dfd = r->dfd, held.lockfd = r->lockfd, held.name = o->name;
 }
 
 /* The clone, with every signal PID 1 forwards (set) blocked across it. */
 static pid_t
-clone_jail(struct opts *o, int sync[2], sigset_t *set, struct client *cl,
-    const struct jail_rec *r)
+clone_jail(struct opts *o, int sync[2], sigset_t *set, struct client *cl)
 {
 	sigset_t old;
 	pid_t pid;
@@ -264,7 +261,7 @@ clone_jail(struct opts *o, int sync[2], sigset_t *set, struct client *cl,
 		(void)close(o->join_fd);
 	if (pid == -1) {
 		client_close(cl);
-		record_remove(r->dfd, o->name, r->lockfd);
+		record_remove(rec.dfd, rec.name, rec.lockfd);
 		ns_explain(e);
 	}
 	return pid;
@@ -288,7 +285,6 @@ main(int argc, char *argv[])
 	struct opts o;
 	struct client cl = { .sock = -1, .pid = -1 };
 	struct proto_attach_rep net = { 0 };
-	struct jail_rec rec;
 	sigset_t set;
 	struct linkdel ld = { .userfd = -1, .netfd = -1 };
 	int sync[2], status;
@@ -319,13 +315,13 @@ main(int argc, char *argv[])
 		exit(EXIT_CAPJAIL);
 	opts_resolve(&o);
 	die_with_parent(&o, parent);
-	record_begin(&o, &rec);
+	record_begin(&o);
 	/* newuidmap and newgidmap are setuid: with --subids, wait for them. */
 	if (!o.subids)
 		set_no_new_privs();
 
 	/* 2. The clone. */
-	pid = clone_jail(&o, sync, &set, &cl, &rec);
+	pid = clone_jail(&o, sync, &set, &cl);
 
 	/* 3. --subids maps; from here nothing this process runs gains. */
 	if (o.subids)
@@ -342,7 +338,7 @@ main(int argc, char *argv[])
 	tty_restore(&o);
 
 	/* 5. Teardown is complete before capjail exits. */
-	record_remove(rec.dfd, o.name, rec.lockfd);
+	record_remove(rec.dfd, rec.name, rec.lockfd);
 	if (o.bridge != NULL)
 		client_release(&cl);
 	return status;
