@@ -1386,6 +1386,7 @@ static const struct {
 	    NFPROTO_INET },			/* owner: its pubmark twin */
 };
 #define NSETS	(sizeof(jail_sets) / sizeof(jail_sets[0]))
+#define JAILS	1	/* liveness: one element per live jail */
 #define PUBMARK	3
 #define PORTS4	4
 
@@ -1407,8 +1408,16 @@ static struct {
 	int		 overflow;
 } mine;
 
-/* The owner of each published port, from the listing of pubmark. */
-static uint32_t port_owner[2][65536];
+/*
+ * The owner of each published port, from the listing of pubmark: a slot
+ * counts only if this listing wrote it (its stamp), as the previous one
+ * may have named an owner whose element has gone since.
+ */
+static struct {
+	uint32_t	 owner;
+	uint32_t	 stamp;
+} port_owner[2][65536];
+static uint32_t port_stamp;
 
 void
 fw_idle(void)
@@ -1418,23 +1427,35 @@ fw_idle(void)
 	idle_pages(port_owner, sizeof(port_owner));
 }
 
-static uint32_t *
-port_slot(const void *key)
+static void
+port_set(const void *key, uint32_t owner)
 {
 	const struct key_port *k = (const struct key_port *)key;
 
-	return &port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)];
+	port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)].owner = owner;
+	port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)].stamp = port_stamp;
 }
 
-/* Forget the previous listing's port owners. */
+/* The port's owner in this listing; 0 if it listed none. */
+static uint32_t
+port_get(const void *key)
+{
+	const struct key_port *k = (const struct key_port *)key;
+
+	if (port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)].stamp !=
+	    port_stamp)
+		return 0;
+	return port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)].owner;
+}
+
+/* A new listing: forget the previous one's elements and port owners. */
 static void
 forget_ports(void)
 {
-	size_t j;
-
-	for (j = 0; j < nelems; j++)
-		if (elems[j].set == PUBMARK)
-			*port_slot(elems[j].key) = 0;
+	if (++port_stamp == 0) {	/* once in 2^32 listings */
+		memset(port_owner, 0, sizeof(port_owner));
+		port_stamp = 1;
+	}
 	nelems = 0;
 	elems_full = 0;
 }
@@ -1505,9 +1526,9 @@ list_elem(uint16_t set, const uint8_t *key, uint32_t klen, const uint8_t *val,
 	memcpy(&e->owner, (vlen ? val : key) + jail_sets[set].owner_off, 4);
 	memcpy(e->key, key, klen);
 	if (set == PUBMARK)
-		*port_slot(key) = e->owner;
+		port_set(key, e->owner);
 	else if (set == PORTS4)	/* 0 (none): an orphan, never alive */
-		e->owner = *port_slot(key);
+		e->owner = port_get(key);
 	if (selected(listing, e->owner))
 		nelems++;
 }
@@ -1692,14 +1713,18 @@ flush_flows(struct nl *nf, uint32_t ifindex)
 		    ifindex, strerror(errno));
 }
 
-/* The flows of every jail whose liveness element the last listing held. */
+/*
+ * The flows of the jails whose liveness elements elems[from, to) held,
+ * just deleted: at once, as a later chunk that fails has the sets listed
+ * again, and that listing no longer names these jails.
+ */
 static void
-flush_dead(struct nl *nf, const struct sweep *sw)
+flush_dead(struct nl *nf, const struct sweep *sw, size_t from, size_t to)
 {
 	size_t j;
 
-	for (j = 0; j < nelems; j++)
-		if (elems[j].set == 1 && selected(sw, elems[j].owner))
+	for (j = from; j < to; j++)
+		if (elems[j].set == JAILS && selected(sw, elems[j].owner))
 			flush_flows(nf, elems[j].owner);
 }
 
@@ -1712,7 +1737,7 @@ flush_dead(struct nl *nf, const struct sweep *sw)
 static int
 sweep(struct nl *nf, const struct sweep *sw)
 {
-	size_t i, j, sweeps, tries = 0;
+	size_t i, j, from, sweeps, tries = 0;
 	int rc = 0;
 
 	for (sweeps = 0; sweeps < FW_SWEEPS; sweeps++) {
@@ -1721,10 +1746,12 @@ sweep(struct nl *nf, const struct sweep *sw)
 			return -1;
 		after(sw);
 		for (i = 0; i < NSETS && rc == 0; i++)
-			for (j = 0; j < nelems && rc == 0; )
+			for (j = 0; j < nelems && rc == 0; ) {
+				from = j;
 				rc = delete_chunk(nf, sw, i, &j);
-		if (rc == 0 && sw->live != NULL)
-			flush_dead(nf, sw);
+				if (rc == 0 && i == JAILS && sw->live != NULL)
+					flush_dead(nf, sw, from, j);
+			}
 		if (rc == -1 && (errno == ENOENT || errno == EEXIST) &&
 		    ++tries < FW_TRIES)
 			rc = 0;

@@ -182,6 +182,15 @@ say(char *text, size_t len, int status, const char *fmt, ...)
 	return status;
 }
 
+/* The caller has as many jails on the target bridge as its quota. */
+static int
+quota_reached(const struct session *s, const struct scan *sc, char *text,
+    size_t len)
+{
+	return say(text, len, EDQUOT, "quota reached: %u of %u jails on %s",
+	    sc->quota, sc->quota, s->conf->bridges[sc->target].name);
+}
+
 static uint32_t
 net_of(const struct bridge_conf *b)
 {
@@ -668,9 +677,12 @@ pick_addr(struct session *s, struct scan *sc, struct in_addr want,
 	if (!sc->listed && (r = list_links(s, sc, text, len)) != 0)
 		return r;
 	sc->listed = 1;
+	/* A user whose every slot is taken hears of the quota, which they
+	 * can act on, before the subnet, which they cannot. */
 	if ((host = taken_any_free(n)) == -1)
-		return say(text, len, ENOSPC, "no free address on %s",
-		    b->name);
+		return sc->used[sc->target] >= sc->quota ? quota_reached(s,
+		    sc, text, len) : say(text, len, ENOSPC, "no free address "
+		    "on %s", b->name);
 	lease_addr(s, b, host);
 	return 0;
 }
@@ -754,8 +766,7 @@ recount(struct session *s, struct scan *sc, char *text, size_t len)
 	if ((r = list_links(s, sc, text, len)) != 0)
 		return r;
 	if (sc->used[sc->target] > sc->quota)
-		return say(text, len, EDQUOT, "quota reached: %u of %u jails "
-		    "on %s", sc->quota, sc->quota, b->name);
+		return quota_reached(s, sc, text, len);
 	return 0;
 }
 
@@ -804,8 +815,7 @@ make_link(struct session *s, struct scan *sc, const char *ifname, int nsfd,
 			return say(text, len, EEXIST, "interface %s already "
 			    "exists in the jail", ifname);
 	}
-	return say(text, len, EDQUOT, "quota reached: %u of %u jails on %s",
-	    q, q, b->name);
+	return quota_reached(s, sc, text, len);
 }
 
 static int

@@ -16,6 +16,8 @@ clang libclang-rt-14-dev cppcheck clang-tidy socat strace"
 PKGS="$PKGS python3 libc-bin"
 # tests/test-helper.sh: gdb stops a helper at a chosen step.
 PKGS="$PKGS gdb"
+# tests/test-tidy.sh: conntrack plants a dead jail's flow.
+PKGS="$PKGS conntrack"
 # --- packaging (issue 11): make dist/deb, the package test, man --warnings,
 # apparmor_parser for the profile, bash/zsh for the completions.
 PKGS="$PKGS git debhelper devscripts lintian fakeroot dpkg-dev man-db

@@ -14,11 +14,14 @@
 #  5. but a user's helpers collect at most once a second between them
 #     (their turn in set gcturn), and one user's turn is not another's;
 #  6. a user at its quota makes no link at all (a stopped helper's link
-#     would hold an address: the review of the first version found this);
+#     would hold an address: the review of the first version found this),
+#     and is told of its quota, not of a full subnet;
 #  7. stray links holding every address do not refuse another user;
 #  8. a port another user publishes while a collection lists the sets is
 #     not taken for an orphan, and 9. one published after the listing is
-#     not deleted as the dead jail's it was (both found by reviews).
+#     not deleted as the dead jail's it was (both found by reviews);
+# 10. and a dead jail's flows go even when that race fails the sweep's
+#     later chunk (found by a review).
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -166,17 +169,23 @@ out=$(up_jail "$T_USER")
 is "$(dead_elems | tr '\n' ' ')" "" "5 once the turn is free, $T_USER's run collects"
 is "$(host_leftovers | tr '\n' ' ')" "" "nothing left on the host"
 
+# hold_one BRIDGE GATEWAY/LEN QUOTA2: a bridge on which $T_USER's quota is
+# 1 and $T_USER2's QUOTA2, and $T_USER's one jail on it, pid in qpid.
+hold_one() {
+	cat >>"$CONF" <<CONFEOF
+bridge $1 $2
+user $T_USER $1 jails=1
+user $T_USER2 $1 jails=$3
+CONFEOF
+	bg_host "$WORK/pid-$1" "$T_USER" "$CAPJAIL" --net="$1" -- sleep 30
+	qpid=$BG_PID
+	wait_until sh -c "ip -n '$HOST' -o link show master $1 |
+	    grep -q ': $mine'"
+}
+
 # --- 6. a user at its quota makes no link (one it could stop its helper
 # on would hold an address) ---
-cat >>"$CONF" <<CONFEOF
-bridge cjtiny0 10.90.0.1/28
-user $T_USER cjtiny0 jails=1
-user $T_USER2 cjtiny0 jails=3
-CONFEOF
-bg_host "$WORK/pid-q" "$T_USER" "$CAPJAIL" --net=cjtiny0 -- sleep 30
-qpid=$BG_PID
-wait_until sh -c "ip -n '$HOST' -o link show master cjtiny0 |
-    grep -q ': $mine'"
+hold_one cjtiny0 10.90.0.1/28 3
 ok $? "6 premise: $T_USER holds its one jail on cjtiny0"
 ip netns exec "$HOST" ip -o monitor link >"$WORK/mon" 2>&1 &
 mon=$!
@@ -188,6 +197,19 @@ sleep 0.3
 kill "$mon"
 is "$(grep -c 'cj[0-9a-f]\{8\}' "$WORK/mon")" 0 \
     "6 and no link came and went meanwhile"
+kill -TERM "$qpid"
+wait_gone "$qpid"
+
+# --- 6b. on a full subnet, a user at its quota hears of the quota ---
+# cjmini0's /30 has one address besides its gateway.
+hold_one cjmini0 10.91.0.1/30 1
+ok $? "6b premise: $T_USER's one jail holds cjmini0's one address"
+out=$(in_host "$T_USER" "$CAPJAIL" --net=cjmini0 -- true 2>&1)
+like "$out" "quota reached: 1 of 1 jails on cjmini0" \
+    "6b $T_USER's second is refused for its quota, not the subnet"
+out=$(in_host "$T_USER2" "$CAPJAIL" --net=cjmini0 -- true 2>&1)
+like "$out" "no free address on cjmini0" \
+    "6b (control) $T_USER2, within its quota, is refused for the subnet"
 kill -TERM "$qpid"
 wait_gone "$qpid"
 
@@ -288,6 +310,40 @@ EOF
 	seed_jail "$T_USER2" 8150 "$WORK/www9"
 	ok $? "9 premise: ... and $T_USER2 publishes 8150, reached from the LAN"
 	resume_gc 9 8150
+	# 10. The same race, and the dead jail had a flow: its chunk of the
+	# jails set goes, the pubmark chunk fails, and the listing that
+	# follows no longer names the jail; its flow must go all the same.
+	if command -v conntrack >/dev/null; then
+		seed_www "$WORK/www10" "token-10-$$"
+		ip netns exec "$HOST" nft -f - <<EOF
+add element inet capjail pubmark { tcp . 8160 : $DEAD }
+add element inet capjail ports4 { tcp . 8160 : 10.89.0.77 . 80 }
+add element inet capjail jails { $DEAD . $DEAD }
+EOF
+		ct_dead() {
+			ip netns exec "$HOST" conntrack -L --mark "$DEAD" 2>/dev/null |
+			    grep -c 'sport=4010'
+		}
+		ip netns exec "$HOST" conntrack -I -p tcp -s 192.0.2.10 \
+		    -d 10.89.0.77 --sport 4010 --dport 80 -t 600 --mark "$DEAD" \
+		    --state ESTABLISHED >/dev/null 2>&1
+		is "$(ct_dead)" 1 "10 premise: the dead jail has a flow"
+		stop_gc 10 twin_add
+		ok $? "10 premise: $T_USER's collection stops at its pubmark chunk"
+		is "$(nft_elems inet capjail jails | grep -c "$DEAD")" 0 \
+		    "10 premise: its chunk of the jails set took the dead jail's"
+		gc_turn "$T_USER2" "$HOST"
+		up_jail "$T_USER2" >/dev/null
+		is "$(dead_elems | tr '\n' ' ')" "" \
+		    "10 premise: meanwhile $T_USER2's run collects 8160's garbage"
+		seed_jail "$T_USER2" 8160 "$WORK/www10"
+		ok $? "10 premise: ... and $T_USER2 publishes 8160"
+		resume_gc 10 8160
+		is "$(ct_dead)" 0 "10 the dead jail's flow is gone all the same"
+		ip netns exec "$HOST" conntrack -D --mark "$DEAD" >/dev/null 2>&1
+	else
+		skip "no conntrack: a dead jail's flow after a failed chunk"
+	fi
 else
 	skip "no gdb or lighttpd: publishes while a collection is stopped"
 fi
