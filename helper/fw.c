@@ -1387,6 +1387,7 @@ static const struct {
 };
 #define NSETS	(sizeof(jail_sets) / sizeof(jail_sets[0]))
 #define JAILS	1	/* liveness: one element per live jail */
+#define JAILS_BR 2
 #define PUBMARK	3
 #define PORTS4	4
 
@@ -1655,39 +1656,6 @@ twin_add(struct twins *t, const struct elem *e, int del)
 		elem_add(t->del, e->key, e->klen, NULL, 0);
 }
 
-/* Delete n listed elements of set i, starting at *j, in one batch. */
-static int
-delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
-{
-	struct nftnl_set *del = set_named(jail_sets[i].family,
-	    jail_sets[i].name);
-	struct twins t = { NULL, NULL };
-	struct batch bt;
-	size_t n = 0;
-
-	for (; *j < nelems && n < FW_CHUNK; (*j)++) {
-		const struct elem *e = &elems[*j];
-
-		if (e->set != i || !selected(sw, e->owner))
-			continue;
-		elem_add(del, e->key, e->klen, NULL, 0);
-		if (i == PUBMARK || i == PORTS4)
-			twin_add(&t, e, i == PORTS4);
-		n++;
-	}
-	if (n == 0) {
-		nftnl_set_free(del);
-		return 0;
-	}
-	batch_start(&bt, nf);
-	if (t.add != NULL)
-		put_elems(&bt, t.add, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	put_elems(&bt, del, NFT_MSG_DELSETELEM, 0);
-	if (t.del != NULL)
-		put_elems(&bt, t.del, NFT_MSG_DELSETELEM, 0);
-	return batch_send(&bt);
-}
-
 /*
  * The conntrack entries of a jail's flows, by their mark: best effort
  * (the rules already keep them from carrying anything), but no state
@@ -1714,30 +1682,57 @@ flush_flows(struct nl *nf, uint32_t ifindex)
 }
 
 /*
- * The flows of the jails whose liveness elements elems[from, to) held,
- * just deleted: at once, as a later chunk that fails has the sets listed
- * again, and that listing no longer names these jails.
+ * Delete n listed elements of set i, starting at *j, in one batch.  A
+ * jail's flows go just before its liveness element (sweep deletes it
+ * after the jail's ports, so no flow can be marked for it by then): a
+ * collection killed in between leaves the element, and the next one
+ * flushes again.
  */
-static void
-flush_dead(struct nl *nf, const struct sweep *sw, size_t from, size_t to)
+static int
+delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 {
-	size_t j;
+	struct nftnl_set *del = set_named(jail_sets[i].family,
+	    jail_sets[i].name);
+	struct twins t = { NULL, NULL };
+	struct batch bt;
+	size_t n = 0;
 
-	for (j = from; j < to; j++)
-		if (elems[j].set == JAILS && selected(sw, elems[j].owner))
-			flush_flows(nf, elems[j].owner);
+	for (; *j < nelems && n < FW_CHUNK; (*j)++) {
+		const struct elem *e = &elems[*j];
+
+		if (e->set != i || !selected(sw, e->owner))
+			continue;
+		elem_add(del, e->key, e->klen, NULL, 0);
+		if (i == PUBMARK || i == PORTS4)
+			twin_add(&t, e, i == PORTS4);
+		if (i == JAILS)
+			flush_flows(nf, e->owner);
+		n++;
+	}
+	if (n == 0) {
+		nftnl_set_free(del);
+		return 0;
+	}
+	batch_start(&bt, nf);
+	if (t.add != NULL)
+		put_elems(&bt, t.add, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	put_elems(&bt, del, NFT_MSG_DELSETELEM, 0);
+	if (t.del != NULL)
+		put_elems(&bt, t.del, NFT_MSG_DELSETELEM, 0);
+	return batch_send(&bt);
 }
 
 /*
  * List, then delete what sw selects, chunk by chunk, until a listing is
- * not full.  ENOENT means another helper deleted one of them in between,
- * EEXIST that a port is no longer the listed owner's (twin_add): list
- * again.
+ * not full: the ports before the liveness elements (see delete_chunk).
+ * ENOENT means another helper deleted one of them in between, EEXIST
+ * that a port is no longer the listed owner's (twin_add): list again.
  */
 static int
 sweep(struct nl *nf, const struct sweep *sw)
 {
-	size_t i, j, from, sweeps, tries = 0;
+	static const uint16_t order[] = { 0, PUBMARK, PORTS4, JAILS, JAILS_BR };
+	size_t i, j, sweeps, tries = 0;
 	int rc = 0;
 
 	for (sweeps = 0; sweeps < FW_SWEEPS; sweeps++) {
@@ -1746,12 +1741,8 @@ sweep(struct nl *nf, const struct sweep *sw)
 			return -1;
 		after(sw);
 		for (i = 0; i < NSETS && rc == 0; i++)
-			for (j = 0; j < nelems && rc == 0; ) {
-				from = j;
-				rc = delete_chunk(nf, sw, i, &j);
-				if (rc == 0 && i == JAILS && sw->live != NULL)
-					flush_dead(nf, sw, from, j);
-			}
+			for (j = 0; j < nelems && rc == 0; )
+				rc = delete_chunk(nf, sw, order[i], &j);
 		if (rc == -1 && (errno == ENOENT || errno == EEXIST) &&
 		    ++tries < FW_TRIES)
 			rc = 0;

@@ -646,6 +646,30 @@ list_links(struct session *s, struct scan *sc, char *text, size_t len)
  * looked up by name, or (a crowded subnet) a free one from a listing.
  * Only a guess: claim takes it, and a racing attach may win.
  */
+/*
+ * No free address as last listed.  That listing may predate a lost race
+ * (make_lease) and count this try's link, now gone: list afresh.  Still
+ * full, a user whose every slot is taken hears of the quota, which they
+ * can act on, before the subnet, which they cannot.
+ */
+static int
+subnet_full(struct session *s, struct scan *sc, int n, char *text,
+    size_t len)
+{
+	const struct bridge_conf *b = &s->conf->bridges[sc->target];
+	int host, r;
+
+	if ((r = list_links(s, sc, text, len)) != 0)
+		return r;
+	if ((host = taken_any_free(n)) != -1) {
+		lease_addr(s, b, host);
+		return 0;
+	}
+	if (sc->used[sc->target] >= sc->quota)
+		return quota_reached(s, sc, text, len);
+	return say(text, len, ENOSPC, "no free address on %s", b->name);
+}
+
 static int
 pick_addr(struct session *s, struct scan *sc, struct in_addr want,
     char *text, size_t len)
@@ -677,12 +701,8 @@ pick_addr(struct session *s, struct scan *sc, struct in_addr want,
 	if (!sc->listed && (r = list_links(s, sc, text, len)) != 0)
 		return r;
 	sc->listed = 1;
-	/* A user whose every slot is taken hears of the quota, which they
-	 * can act on, before the subnet, which they cannot. */
 	if ((host = taken_any_free(n)) == -1)
-		return sc->used[sc->target] >= sc->quota ? quota_reached(s,
-		    sc, text, len) : say(text, len, ENOSPC, "no free address "
-		    "on %s", b->name);
+		return subnet_full(s, sc, n, text, len);
 	lease_addr(s, b, host);
 	return 0;
 }

@@ -20,8 +20,9 @@
 #  8. a port another user publishes while a collection lists the sets is
 #     not taken for an orphan, and 9. one published after the listing is
 #     not deleted as the dead jail's it was (both found by reviews);
-# 10. and a dead jail's flows go even when that race fails the sweep's
-#     later chunk (found by a review).
+# 10. a dead jail's flows go even when that race fails a chunk, and 11.
+#     so does one made through its port while a collection is stopped
+#     (both found by reviews).
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -310,39 +311,60 @@ EOF
 	seed_jail "$T_USER2" 8150 "$WORK/www9"
 	ok $? "9 premise: ... and $T_USER2 publishes 8150, reached from the LAN"
 	resume_gc 9 8150
-	# 10. The same race, and the dead jail had a flow: its chunk of the
-	# jails set goes, the pubmark chunk fails, and the listing that
-	# follows no longer names the jail; its flow must go all the same.
+	# 10. The same race, and the dead jail had a flow: the pubmark chunk
+	# fails and the sweep lists again; the flow must go all the same.
+	# 11. A host user connects through a dead jail's port while the
+	# collection is stopped before deleting it: that flow must go too
+	# (both found by a review of the first fix).
 	if command -v conntrack >/dev/null; then
-		seed_www "$WORK/www10" "token-10-$$"
-		ip netns exec "$HOST" nft -f - <<EOF
-add element inet capjail pubmark { tcp . 8160 : $DEAD }
-add element inet capjail ports4 { tcp . 8160 : 10.89.0.77 . 80 }
+		# dead_jail PORT: a dead jail's port and liveness elements.
+		dead_jail() {
+			ip netns exec "$HOST" nft -f - <<EOF
+add element inet capjail pubmark { tcp . $1 : $DEAD }
+add element inet capjail ports4 { tcp . $1 : 10.89.0.77 . 80 }
 add element inet capjail jails { $DEAD . $DEAD }
 EOF
-		ct_dead() {
-			ip netns exec "$HOST" conntrack -L --mark "$DEAD" 2>/dev/null |
-			    grep -c 'sport=4010'
 		}
+		# ct_dead WORD: the dead jail's flows whose entry has WORD.
+		ct_dead() {
+			ip netns exec "$HOST" conntrack -L --mark "$DEAD" \
+			    2>/dev/null | grep -c -- "$1"
+		}
+		seed_www "$WORK/www10" "token-10-$$"
+		dead_jail 8160
 		ip netns exec "$HOST" conntrack -I -p tcp -s 192.0.2.10 \
 		    -d 10.89.0.77 --sport 4010 --dport 80 -t 600 --mark "$DEAD" \
 		    --state ESTABLISHED >/dev/null 2>&1
-		is "$(ct_dead)" 1 "10 premise: the dead jail has a flow"
+		is "$(ct_dead sport=4010)" 1 "10 premise: the dead jail has a flow"
 		stop_gc 10 twin_add
 		ok $? "10 premise: $T_USER's collection stops at its pubmark chunk"
-		is "$(nft_elems inet capjail jails | grep -c "$DEAD")" 0 \
-		    "10 premise: its chunk of the jails set took the dead jail's"
 		gc_turn "$T_USER2" "$HOST"
 		up_jail "$T_USER2" >/dev/null
 		is "$(dead_elems | tr '\n' ' ')" "" \
-		    "10 premise: meanwhile $T_USER2's run collects 8160's garbage"
+		    "10 premise: meanwhile $T_USER2's run collects the garbage"
 		seed_jail "$T_USER2" 8160 "$WORK/www10"
 		ok $? "10 premise: ... and $T_USER2 publishes 8160"
 		resume_gc 10 8160
-		is "$(ct_dead)" 0 "10 the dead jail's flow is gone all the same"
+		is "$(ct_dead sport=4010)" 0 "10 the dead jail's flow is gone"
+
+		dead_jail 8170
+		stop_gc 11 twin_add
+		ok $? "11 premise: $T_USER's collection stops at its pubmark chunk"
+		in_host "$T_USER2" curl -s --max-time 1 "http://$HOST_ADDR:8170/" \
+		    >/dev/null 2>&1
+		is "$(ct_dead dport=8170)" 1 \
+		    "11 premise: meanwhile $T_USER2 connects through the dead port"
+		touch "$WORK/resume11"
+		wait_until grep -q "helper exit" "$WORK/a11"
+		like "$(cat "$WORK/a11")" "helper exit 0" \
+		    "11 $T_USER's collection ends"
+		is "$(dead_elems | tr '\n' ' ')" "" \
+		    "11 it took the dead jail's elements"
+		is "$(ct_dead dport=8170)" 0 "11 and the flow made meanwhile"
+		wait_gone "$gp"
 		ip netns exec "$HOST" conntrack -D --mark "$DEAD" >/dev/null 2>&1
 	else
-		skip "no conntrack: a dead jail's flow after a failed chunk"
+		skip "no conntrack: a dead jail's flows and a stopped collection"
 	fi
 else
 	skip "no gdb or lighttpd: publishes while a collection is stopped"
