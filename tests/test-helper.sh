@@ -461,16 +461,23 @@ is "$(for i in $left; do slot_of "$WORK/l$i"; done | sort | paste -sd ' ' -)" \
     "002 003" "premise: the jails left hold slots 002 and 003"
 # A helper killed while it checks the marker (after it deleted the old
 # one, before its listing) leaves no marker behind that would hide them.
+# markers: lines of map quotas naming cjtest1 (nft 1.0.6 cannot parse
+# the map's name, so the table is listed).
+markers() {
+	ip netns exec "$NS" nft list table inet capjail |
+	    sed -n '/map quotas {/,/^[[:space:]]*}$/p' |
+	    grep -c "0x$(printf %08x "$U1") \."
+}
 if command -v gdb >/dev/null; then
+	ok "$([ "$(markers)" -ge 1 ]; echo $?)" \
+	    "premise: the user has a marker, of its old quota"
 	bg "$WORK/lk" "$T_USER" hold:"$WORK/lk.go" attach capjail0 eth0 release
 	wait_for "$WORK/lk" holding
 	kp=$(sed -n 's/^helper pid //p' "$WORK/lk")
 	gdb_at "$kp" fw_genid "$WORK/lk.go" "$WORK/gdb2.out" kill
 	like "$(cat "$WORK/gdb2.out")" "Breakpoint 1, fw_genid" \
 	    "premise: a helper is killed while it checks the marker"
-	is "$(ip netns exec "$NS" nft list map inet capjail quotas |
-	    grep -c "0x$(printf %08x "$U1") \.")" 0 \
-	    "... and the user has no marker left"
+	is "$(markers)" 0 "... and the user has no marker left"
 else
 	skip "no gdb: a helper killed while it checks the marker"
 fi
@@ -498,6 +505,42 @@ like "$out" "status=122 text=quota reached: 1 of 1 jails on capjail0" \
 ip -n "$NS" link del cj0a5900fb
 out=$(client "$T_USER" attach capjail0 eth0 release)
 like "$out" "reply type=attach status=0 " "control: without it, the jail fits"
+
+# --- the slot search: its lookups grow with log2(quota), not the quota.
+# Root names 1022 links for cjtest1's slots 000-3fd of jails=1024 (holding
+# the user's collection turn, which would delete them): the attach takes
+# the lowest free slot after ~2 log2(1024) lookups, where trying slots at
+# random costs ~340.
+conf "bridge capjail0 10.89.0.1/22" "user $T_USER capjail0 jails=1024"
+ip netns exec "$NS" nft add element inet capjail gcturn "{ $U1 timeout 120s }"
+i=0
+while [ $i -lt 1022 ]; do
+	printf 'link add %s%03x type bridge\n' "$SLOT1" $i
+	i=$((i + 1))
+done | ip -n "$NS" -b -
+is "$(slots | wc -w)" 1022 "premise: 1022 of $T_USER's 1024 slots are named"
+(cd "$WORK" && ip netns exec "$NS" strace -f -qq -o "$WORK/slot.strace" \
+    -e trace=sendto setpriv --reuid="$T_USER" --regid="$(id -g "$T_USER")" \
+    --init-groups --reset-env "$CLIENT" -H "$HELPER" attach capjail0 eth0 \
+    hold:"$WORK/slot.end" release >"$WORK/slot.out" 2>&1) &
+bg_pid $!
+wait_for "$WORK/slot.out" holding
+like "$(cat "$WORK/slot.out")" "reply type=attach status=0 " \
+    "an attach with 1022 of 1024 slots taken succeeds"
+is "$(slots | tr ' ' '\n' | grep -v '^$' | tail -n 1)" 3fe \
+    "... in the lowest free slot"
+n=$(grep -c "RTM_GETLINK.*\"$SLOT1[0-9a-f]\{3\}\"" "$WORK/slot.strace")
+ok "$([ "$n" -ge 10 ] && [ "$n" -le 24 ]; echo $?)" \
+    "... after $n lookups of slot names (10 to 24)"
+touch "$WORK/slot.end"
+wait_for "$WORK/slot.out" "helper exit"
+i=0
+while [ $i -lt 1022 ]; do
+	printf 'link del %s%03x\n' "$SLOT1" $i
+	i=$((i + 1))
+done | ip -n "$NS" -b -
+ip netns exec "$NS" nft delete element inet capjail gcturn "{ $U1 }"
+is "$(cjlinks)" 0 "... and all are gone"
 
 # --- parallel: 20 attaches get 20 addresses; a quota holds under a race
 conf "bridge capjail0 10.89.0.1/24" "user $T_USER capjail0 jails=25" \
