@@ -1498,14 +1498,12 @@ before(const struct sweep *sw)
 		(void)sw->live->alive(0, sw->live->arg);
 }
 
-/* After a listing, before judging: a fresh view, read now. */
+/* After a listing, before judging: a link is gone only as seen from now. */
 static void
 after(const struct sweep *sw)
 {
-	if (sw->live != NULL) {
+	if (sw->live != NULL)
 		sw->live->refresh(sw->live->arg);
-		(void)sw->live->alive(0, sw->live->arg);
-	}
 }
 
 /* One listed element: key and value, as the kernel sent them. */

@@ -14,7 +14,8 @@
 int	fw_setup(struct nl *, const struct config *);
 /*
  * Garbage collection asks the caller whether a jail's link (by ifindex)
- * exists; refresh makes the next answer come from a fresh reading.
+ * exists; after refresh, an answer that it does not comes from a reading
+ * made after the call.
  */
 struct fw_live {
 	int	(*alive)(uint32_t, void *);

@@ -1203,6 +1203,7 @@ struct jlink {
 static struct jlink jl[GC_MAX_LINKS];
 static size_t njl;
 static int live_read;			/* -1: failed, keep everything */
+static int live_fresh;			/* a link jl[] lacks: look it up */
 
 static int
 gc_link(const struct nlmsghdr *nlh, void *data)
@@ -1314,13 +1315,23 @@ gc_links(struct session *s)
 			    "(uid %u)", jl[k].index, jl[k].label.group);
 	}
 	live_read = deleted ? 0 : 1;
+	live_fresh = 0;
 	return 0;
 }
 
+/*
+ * Is the link of ifindex there?  A link in the last reading is (keeping
+ * is always safe; a jail whose link has gone since is collected next
+ * time).  One the reading lacks is gone, until gc_refresh; from then on
+ * it is looked up when asked about, so that fw.c judges a link gone only
+ * by a lookup made after its listing, and only the few it asks about
+ * cost a lookup, not a second reading of every link on the host.
+ */
 static int
 gc_alive(uint32_t ifindex, void *arg)
 {
 	struct session *s = arg;
+	char buf[LINK_BUF_SIZE];
 	size_t i;
 
 	if (live_read == 0)
@@ -1330,14 +1341,17 @@ gc_alive(uint32_t ifindex, void *arg)
 	for (i = 0; i < njl; i++)
 		if (jl[i].index == ifindex)
 			return 1;
-	return 0;
+	if (!live_fresh || ifindex == 0)
+		return 0;
+	return there(s, link_get_index(buf, sizeof(buf),
+	    nl_next_seq(s->rtnl), ifindex)) != 0;	/* in doubt, there */
 }
 
 static void
 gc_refresh(void *arg)
 {
 	(void)arg;
-	live_read = 0;
+	live_fresh = 1;
 }
 
 /* Links first, then elements and flows, then ingress chains. */
