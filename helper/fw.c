@@ -1372,24 +1372,30 @@ struct elem {
 	uint8_t		key[sizeof(struct key_src)];
 };
 
-/* The per-jail sets, and where each element names its owner. */
+/*
+ * The per-jail sets, and where each element names its owner, in the
+ * order they are listed: pubmark before ports4, whose owner is its
+ * pubmark twin's, and the liveness sets last, so that a listing too full
+ * to hold them all has held every port first (sweep).
+ */
 static const struct {
 	const char	*name;
 	uint32_t	 klen, dlen, owner_off;	/* in key, or else in data */
 	uint16_t	 family;
 } jail_sets[] = {
 	{ "src", sizeof(struct key_src), 0, 0, NFPROTO_NETDEV },
-	{ "jails", sizeof(struct key_jail), 0, 0, NFPROTO_INET },
-	{ "jails", sizeof(struct key_jail), 0, 0, NFPROTO_BRIDGE },
 	{ "pubmark", sizeof(struct key_port), 4, 0, NFPROTO_INET },
 	{ "ports4", sizeof(struct key_port), sizeof(struct val_port), 0,
-	    NFPROTO_INET },			/* owner: its pubmark twin */
+	    NFPROTO_INET },
+	{ "jails", sizeof(struct key_jail), 0, 0, NFPROTO_INET },
+	{ "jails", sizeof(struct key_jail), 0, 0, NFPROTO_BRIDGE },
 };
 #define NSETS	(sizeof(jail_sets) / sizeof(jail_sets[0]))
-#define JAILS	1	/* liveness: one element per live jail */
-#define JAILS_BR 2
-#define PUBMARK	3
-#define PORTS4	4
+#define SRC	0
+#define PUBMARK	1
+#define PORTS4	2
+#define JAILS	3	/* liveness: one element per live jail */
+#define JAILS_BR 4
 
 static struct elem elems[FW_MAX_ELEMS];
 static size_t nelems;
@@ -1414,10 +1420,12 @@ static struct {
  * counts only if this listing wrote it (its stamp), as the previous one
  * may have named an owner whose element has gone since.
  */
-static struct {
+struct port_slot {
 	uint32_t	 owner;
 	uint32_t	 stamp;
-} port_owner[2][65536];
+	uint32_t	 stamp4;	/* a ports4 element kept for deletion */
+};
+static struct port_slot port_owner[2][65536];
 static uint32_t port_stamp;
 
 void
@@ -1428,25 +1436,30 @@ fw_idle(void)
 	idle_pages(port_owner, sizeof(port_owner));
 }
 
-static void
-port_set(const void *key, uint32_t owner)
+static struct port_slot *
+port_slot(const void *key)
 {
 	const struct key_port *k = (const struct key_port *)key;
 
-	port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)].owner = owner;
-	port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)].stamp = port_stamp;
+	return &port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)];
+}
+
+static void
+port_set(const void *key, uint32_t owner)
+{
+	struct port_slot *p = port_slot(key);
+
+	p->owner = owner;
+	p->stamp = port_stamp;
 }
 
 /* The port's owner in this listing; 0 if it listed none. */
 static uint32_t
 port_get(const void *key)
 {
-	const struct key_port *k = (const struct key_port *)key;
+	const struct port_slot *p = port_slot(key);
 
-	if (port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)].stamp !=
-	    port_stamp)
-		return 0;
-	return port_owner[k->proto == IPPROTO_UDP][ntohs(k->port)].owner;
+	return p->stamp == port_stamp ? p->owner : 0;
 }
 
 /* A new listing: forget the previous one's elements and port owners. */
@@ -1528,8 +1541,11 @@ list_elem(uint16_t set, const uint8_t *key, uint32_t klen, const uint8_t *val,
 		port_set(key, e->owner);
 	else if (set == PORTS4)	/* 0 (none): an orphan, never alive */
 		e->owner = port_get(key);
-	if (selected(listing, e->owner))
-		nelems++;
+	if (!selected(listing, e->owner))
+		return;
+	if (set == PORTS4)	/* its batch takes the pubmark twin too */
+		port_slot(key)->stamp4 = port_stamp;
+	nelems++;
 }
 
 /* Keep each attribute of a nest by type (callbacks for mnl_attr_parse). */
@@ -1659,7 +1675,7 @@ twin_add(struct twins *t, const struct elem *e, int del)
  * (the rules already keep them from carrying anything), but no state
  * should outlive its lease.
  */
-static void
+static int
 flush_flows(struct nl *nf, uint32_t ifindex)
 {
 	char buf[256];
@@ -1674,17 +1690,44 @@ flush_flows(struct nl *nf, uint32_t ifindex)
 	nfg->version = NFNETLINK_V0;
 	mnl_attr_put_u32(nlh, CTA_MARK, htonl(ifindex));
 	mnl_attr_put_u32(nlh, CTA_MARK_MASK, htonl(UINT32_MAX));
-	if (nl_talk(nf, nlh, nlh->nlmsg_len, 1) == -1 && errno != ENOENT)
-		log_event(LOG_WARNING, "flushing flows of link %u: %s",
-		    ifindex, strerror(errno));
+	if (nl_talk(nf, nlh, nlh->nlmsg_len, 1) == 0 || errno == ENOENT)
+		return 0;
+	log_event(LOG_WARNING, "flushing flows of link %u: %s", ifindex,
+	    strerror(errno));
+	return -1;
+}
+
+/* Is e one of set i's to delete: a pubmark element not with its twin? */
+static int
+to_delete(const struct sweep *sw, size_t i, const struct elem *e)
+{
+	if (e->set != i || !selected(sw, e->owner))
+		return 0;
+	return i != PUBMARK || port_slot(e->key)->stamp4 != port_stamp;
+}
+
+/* Add owner to the n distinct ones in owners[]. */
+static void
+add_owner(uint32_t owners[FW_CHUNK], size_t *n, uint32_t owner)
+{
+	size_t k;
+
+	for (k = 0; k < *n; k++)
+		if (owners[k] == owner)
+			return;
+	owners[(*n)++] = owner;
 }
 
 /*
- * Delete n listed elements of set i, starting at *j, in one batch.  A
- * jail's flows go just before its liveness element (sweep deletes it
- * after the jail's ports, so no flow can be marked for it by then): a
- * collection killed in between leaves the element, and the next one
- * flushes again.
+ * Delete n listed elements of set i, starting at *j, in one batch, and
+ * flush flows by their jail's mark (flush_flows).  A port's owner's go
+ * after the batch that took the port, as flows made through it until
+ * then are marked for the owner; a jail's go just before the batch that
+ * takes its liveness element, which sweep deletes after every port (the
+ * ports4 element with its pubmark twin, so that no port ever translates
+ * without marking), so that none is made for it after that flush.  A
+ * liveness element whose flush failed stays for the next collection, as
+ * it does when a collection is killed in between.
  */
 static int
 delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
@@ -1692,19 +1735,22 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 	struct nftnl_set *del = set_named(jail_sets[i].family,
 	    jail_sets[i].name);
 	struct twins t = { NULL, NULL };
+	uint32_t owners[FW_CHUNK];
 	struct batch bt;
-	size_t n = 0;
+	size_t k, n = 0, nown = 0;
 
 	for (; *j < nelems && n < FW_CHUNK; (*j)++) {
 		const struct elem *e = &elems[*j];
 
-		if (e->set != i || !selected(sw, e->owner))
+		if (!to_delete(sw, i, e) ||
+		    (i == JAILS && flush_flows(nf, e->owner) == -1))
 			continue;
 		elem_add(del, e->key, e->klen, NULL, 0);
-		if (i == PUBMARK || i == PORTS4)
+		if (i == PUBMARK || i == PORTS4) {
 			twin_add(&t, e, i == PORTS4);
-		if (i == JAILS)
-			flush_flows(nf, e->owner);
+			if (e->owner != 0)
+				add_owner(owners, &nown, e->owner);
+		}
 		n++;
 	}
 	if (n == 0) {
@@ -1717,19 +1763,26 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 	put_elems(&bt, del, NFT_MSG_DELSETELEM, 0);
 	if (t.del != NULL)
 		put_elems(&bt, t.del, NFT_MSG_DELSETELEM, 0);
-	return batch_send(&bt);
+	if (batch_send(&bt) == -1)
+		return -1;
+	for (k = 0; k < nown; k++)
+		(void)flush_flows(nf, owners[k]);
+	return 0;
 }
 
 /*
  * List, then delete what sw selects, chunk by chunk, until a listing is
- * not full: the ports before the liveness elements (see delete_chunk).
- * ENOENT means another helper deleted one of them in between, EEXIST
- * that a port is no longer the listed owner's (twin_add): list again.
+ * not full: the ports before the liveness elements (see delete_chunk;
+ * a listing too full to hold every element holds the liveness ones only
+ * if it held every port).  ENOENT means another helper deleted one of
+ * them in between, EEXIST that a port is no longer the listed owner's
+ * (twin_add): list again.
  */
 static int
 sweep(struct nl *nf, const struct sweep *sw)
 {
-	static const uint16_t order[] = { 0, PUBMARK, PORTS4, JAILS, JAILS_BR };
+	static const uint16_t order[] = { SRC, PORTS4, PUBMARK, JAILS,
+	    JAILS_BR };
 	size_t i, j, sweeps, tries = 0;
 	int rc = 0;
 
@@ -1804,11 +1857,13 @@ fw_lease(struct nl *nf, uint32_t ifindex, uint32_t addr, const uint8_t mac[6],
 	r = rule(NFPROTO_NETDEV, name);
 	x_verdict(r, NFT_JUMP, "jail");
 	put_rule(&bt, r);
-	for (i = 0; i < 3; i++) {
-		struct nftnl_set *s = set_named(jail_sets[i].family,
-		    jail_sets[i].name);
+	for (i = 0; i < NSETS; i++) {
+		struct nftnl_set *s;
 
-		elem_add(s, i == 0 ? (const void *)&src : (const void *)&self,
+		if (i == PUBMARK || i == PORTS4)
+			continue;
+		s = set_named(jail_sets[i].family, jail_sets[i].name);
+		elem_add(s, i == SRC ? (const void *)&src : (const void *)&self,
 		    jail_sets[i].klen, NULL, 0);
 		put_elems(&bt, s, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
 	}
@@ -1836,12 +1891,12 @@ release_own(struct nl *nf, uint32_t ifindex)
 	mine.ifindex = 0;
 	batch_start(&bt, nf);
 	for (i = 0; i < NSETS; i++) {
-		if (i >= PUBMARK && mine.nports == 0)
+		if ((i == PUBMARK || i == PORTS4) && mine.nports == 0)
 			continue;
 		s = set_named(jail_sets[i].family, jail_sets[i].name);
-		if (i == 0)
+		if (i == SRC)
 			elem_add(s, &mine.src, sizeof(mine.src), NULL, 0);
-		else if (i < PUBMARK)
+		else if (i == JAILS || i == JAILS_BR)
 			elem_add(s, &self, sizeof(self), NULL, 0);
 		else
 			for (k = 0; k < mine.nports; k++)
@@ -1870,7 +1925,7 @@ fw_release(struct nl *nf, uint32_t ifindex)
 	if ((rc = release_own(nf, ifindex)) == -1)
 		rc = sweep(nf, &sw);
 	del_port_chain(nf, ifindex);
-	flush_flows(nf, ifindex);
+	(void)flush_flows(nf, ifindex);
 	return rc;
 }
 

@@ -639,11 +639,6 @@ list_links(struct session *s, struct scan *sc, char *text, size_t len)
 }
 
 /*
- * An address no link names now: the one wanted, or random host parts
- * looked up by name, or (a crowded subnet) a free one from a listing.
- * Only a guess: claim takes it, and a racing attach may win.
- */
-/*
  * No free address as last listed.  That listing may predate a lost race
  * (make_lease) and count this try's link, now gone: list afresh.  Still
  * full, a user whose every slot is taken hears of the quota, which they
@@ -667,6 +662,11 @@ subnet_full(struct session *s, struct scan *sc, int n, char *text,
 	return say(text, len, ENOSPC, "no free address on %s", b->name);
 }
 
+/*
+ * An address no link names now: the one wanted, or random host parts
+ * looked up by name, or (a crowded subnet) a free one from a listing.
+ * Only a guess: claim takes it, and a racing attach may win.
+ */
 static int
 pick_addr(struct session *s, struct scan *sc, struct in_addr want,
     char *text, size_t len)
@@ -816,9 +816,9 @@ first_free_slot(struct session *s, const struct bridge_conf *b, uint32_t q)
  * lowest free one, so the taken slots are mostly a prefix, whose end
  * doubling and then halving finds in ~2 log2(q) lookups (tried at
  * random, ~q/2 once most are taken: 250 lookups, 5 ms, for a user's
- * 500th jail).  A slot is returned only once looked up free, and if the
- * doubling finds none (the top one is taken too), every slot is looked
- * up in turn.
+ * 500th jail).  A slot is returned only once looked up free.  A taken
+ * top slot starts the doubling again above the last slot it found taken;
+ * when none is left there, every slot is looked up in turn.
  */
 static int
 find_slot(struct session *s, const struct bridge_conf *b, uint32_t q,
@@ -832,8 +832,13 @@ find_slot(struct session *s, const struct bridge_conf *b, uint32_t q,
 			return -1;
 		if (r == 1)
 			break;
-		if (hi == q - 1)
+		if (hi == q - 1 && lo + 1 >= hi)
 			return first_free_slot(s, b, q);
+		if (hi == q - 1) {	/* the top is taken: again above lo */
+			hi = lo + 1;
+			step = 1;
+			continue;
+		}
 		lo = hi;
 		hi = q - 1 - hi > step ? hi + step : q - 1;
 		step *= 2;
@@ -867,8 +872,8 @@ make_link(struct session *s, struct scan *sc, const char *ifname, int nsfd,
 	struct link_veth v = { .host = s->lease.host, .peer = ifname,
 	    .netns_fd = nsfd, .label = s->lease.label, .mtu = s->lease.mtu };
 	char buf[LINK_BUF_SIZE];
-	uint32_t races, unnamed = 0, from = 0, q = sc->quota;
-	int k, r;
+	uint32_t races, from = 0, q = sc->quota;
+	int k, r, unnamed = -1;	/* a slot whose EEXIST no link explained */
 
 	memcpy(v.peer_mac, s->lease.mac, 6);
 	for (races = 0; races <= q; races++) {
@@ -889,9 +894,10 @@ make_link(struct session *s, struct scan *sc, const char *ifname, int nsfd,
 		if ((r = exists(s, s->lease.host)) == -1)
 			return say(text, len, errno, "looking up %s: %s",
 			    s->lease.host, strerror(errno));
-		if (r == 0 && ++unnamed == 2)
+		if (r == 0 && unnamed == k)
 			return say(text, len, EEXIST, "interface %s already "
 			    "exists in the jail", ifname);
+		unnamed = r == 0 ? k : -1;
 		from = (uint32_t)k;
 		if (r == 1)
 			from += 1 + rnd(1u << (races < 8 ? races + 1 : 8));

@@ -23,6 +23,8 @@
 # 10. a dead jail's flows go even when that race fails a chunk, and 11.
 #     so does one made through its port while a collection is stopped
 #     (both found by reviews).
+# 12. the same stopped at its ports4 chunk, 13. or behind more dead jails
+#     than a listing holds (both found by a review).
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -330,6 +332,11 @@ EOF
 			ip netns exec "$HOST" conntrack -L --mark "$DEAD" \
 			    2>/dev/null | grep -c -- "$1"
 		}
+		# ct_all WORD: any flow whose entry has WORD, whatever its mark.
+		ct_all() {
+			ip netns exec "$HOST" conntrack -L 2>/dev/null |
+			    grep -c -- "$1"
+		}
 		seed_www "$WORK/www10" "token-10-$$"
 		dead_jail 8160
 		ip netns exec "$HOST" conntrack -I -p tcp -s 192.0.2.10 \
@@ -347,21 +354,45 @@ EOF
 		resume_gc 10 8160
 		is "$(ct_dead sport=4010)" 0 "10 the dead jail's flow is gone"
 
-		dead_jail 8170
-		stop_gc 11 twin_add
-		ok $? "11 premise: $T_USER's collection stops at its pubmark chunk"
-		in_host "$T_USER2" curl -s --max-time 1 "http://$HOST_ADDR:8170/" \
-		    >/dev/null 2>&1
-		is "$(ct_dead dport=8170)" 1 \
-		    "11 premise: meanwhile $T_USER2 connects through the dead port"
-		touch "$WORK/resume11"
-		wait_until grep -q "helper exit" "$WORK/a11"
-		like "$(cat "$WORK/a11")" "helper exit 0" \
-		    "11 $T_USER's collection ends"
-		is "$(dead_elems | tr '\n' ' ')" "" \
-		    "11 it took the dead jail's elements"
-		is "$(ct_dead dport=8170)" 0 "11 and the flow made meanwhile"
-		wait_gone "$gp"
+		# through_dead N PORT BREAK: a dead jail that published PORT,
+		# whose collection stops at BREAK while $T_USER2 connects
+		# through PORT: that flow must go with the dead jail.
+		through_dead() {
+			dead_jail "$2"
+			stop_gc "$1" "$3"
+			ok $? "$1 premise: $T_USER's collection stops at $3"
+			in_host "$T_USER2" curl -s --max-time 1 \
+			    "http://$HOST_ADDR:$2/" >/dev/null 2>&1
+			is "$(ct_all "dport=$2")" 1 \
+			    "$1 premise: meanwhile $T_USER2 connects through it"
+			touch "$WORK/resume$1"
+			wait_until grep -q "helper exit" "$WORK/a$1"
+			like "$(cat "$WORK/a$1")" "helper exit 0" \
+			    "$1 $T_USER's collection ends"
+			is "$(dead_elems | tr '\n' ' ')" "" \
+			    "$1 it took the dead jail's elements"
+			is "$(ct_all "dport=$2")" 0 "$1 and the flow made meanwhile"
+			wait_gone "$gp"
+		}
+		through_dead 11 8170 twin_add
+		# 12. The same, stopped at its ports4 chunk: a port never
+		# translates without marking, so a flow made meanwhile is
+		# marked for the dead jail and flushed with its port.
+		through_dead 12 8180 'twin_add if del != 0'
+		# 13. More dead jails than one listing holds: the listing holds
+		# every port before any liveness element, so the dead jail's
+		# flows cannot outlive its ports.
+		i=0
+		{ echo "add element inet capjail jails {"
+		  while [ $i -lt 8191 ]; do
+			echo "$((900000 + i)) . $((900000 + i)),"; i=$((i + 1))
+		  done
+		  echo "}"; } | ip netns exec "$HOST" nft -f -
+		is "$(nft_elems inet capjail jails | grep -c '^0x000d')" 8191 \
+		    "13 premise: 8191 dead jails' liveness elements"
+		through_dead 13 8190 twin_add
+		is "$(nft_elems inet capjail jails | grep -c '^0x000d')" 0 \
+		    "13 and the other dead jails'"
 		ip netns exec "$HOST" conntrack -D --mark "$DEAD" >/dev/null 2>&1
 	else
 		skip "no conntrack: a dead jail's flows and a stopped collection"
