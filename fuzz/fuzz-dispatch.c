@@ -491,7 +491,7 @@ session_start(void)
 	lease_seed();
 	seed = 0;
 	fk_gc_start(&conf);
-	if (lease_gc(&s) == -1)
+	if (lease_gc(&s, NULL) == -1)
 		abort();
 	must_be(fk_check_gc(&conf), "garbage collection");
 	if (trace) {

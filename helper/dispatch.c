@@ -85,7 +85,7 @@ attach_tidy(struct session *s, size_t bi, struct in_addr want,
 
 	if ((r == EDQUOT || r == EBUSY || r == ENOSPC || r == EADDRINUSE ||
 	    r == EAGAIN || r == EEXIST) && !s->tidied) {
-		dispatch_tidy(s, 1);
+		dispatch_tidy(s, TIDY_FORCE);
 		rep->text[0] = '\0';	/* a success replies no text */
 		r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
 		    sizeof(rep->text));
@@ -244,7 +244,7 @@ publish_tidy(struct session *s, const struct proto_publish_req *p)
 		return 0;
 	if (errno != EEXIST || s->tidied)
 		return -1;
-	dispatch_tidy(s, 1);
+	dispatch_tidy(s, TIDY_FORCE);
 	return fw_publish(s->nf, p, s->lease.ifindex, s->lease.addr.s_addr);
 }
 
@@ -344,7 +344,7 @@ dispatch(struct session *s, const struct proto_req *req, int fd)
 		do_release(s, &rep);
 		reply(s, &rep);
 		sandbox_detach();
-		dispatch_tidy(s, 0);
+		dispatch_tidy(s, TIDY_TURN);
 		nl_linger();
 		exit(0);
 	default:
@@ -352,7 +352,17 @@ dispatch(struct session *s, const struct proto_req *req, int fd)
 	}
 	reply(s, &rep);
 	if (req->hdr.flags & PROTO_F_LAST)
-		dispatch_tidy(s, 0);
+		dispatch_tidy(s, TIDY_YIELD);
+}
+
+/* Has the launcher sent something, or hung up?  Then it waits on us. */
+static int
+launcher_waits(void)
+{
+	char c;
+
+	return recv(PROTO_SOCK_FD, &c, 1, MSG_PEEK | MSG_DONTWAIT) != -1 ||
+	    errno != EAGAIN;
 }
 
 /*
@@ -364,17 +374,21 @@ dispatch(struct session *s, const struct proto_req *req, int fd)
  * ifindex never reused soon, so they grant nothing), and the refusals
  * garbage may cause force it, then try again (attach_tidy, publish_tidy).
  * So it waits until the launcher says no request comes before the
- * release (PROTO_F_LAST), and runs while the jail starts; or, failing
- * that, before the helper exits.
+ * release (PROTO_F_LAST), and runs while the jail starts, but gives way
+ * when the launcher asks again (a short jail's release would wait for
+ * all of it: ~45 ms with 500 jails on the host), and goes on once the
+ * release is answered; or, failing that, before the helper exits.
  */
 void
-dispatch_tidy(struct session *s, int force)
+dispatch_tidy(struct session *s, enum tidy how)
 {
-	int turn;
+	int turn, r;
 
-	if (s->check_only || s->tidied || (!force && s->asked_turn))
+	if (s->check_only || s->tidied)
 		return;
-	if (!force) {
+	if (how != TIDY_FORCE && !s->yielded) {
+		if (s->asked_turn)
+			return;
 		s->asked_turn = 1;
 		if ((turn = fw_gc_turn(s->nf, s->uid)) == 0)
 			return;
@@ -382,8 +396,10 @@ dispatch_tidy(struct session *s, int force)
 			log_event(LOG_WARNING, "garbage collection turn: %s",
 			    strerror(errno));
 	}
-	s->tidied = 1;
-	if (lease_gc(s) == -1)
+	r = lease_gc(s, how == TIDY_YIELD ? launcher_waits : NULL);
+	s->yielded = r == 1;
+	s->tidied = r != 1;
+	if (r == -1)
 		log_event(LOG_WARNING, "garbage collection: %s",
 		    strerror(errno));
 }
@@ -395,7 +411,7 @@ dispatch_recv_failed(struct session *s, int e)
 	if (e == 0) {
 		(void)lease_release(s, 1);
 		if (s->served)	/* else the launcher gave up before asking */
-			dispatch_tidy(s, 0);
+			dispatch_tidy(s, TIDY_TURN);
 		exit(0);
 	}
 	if (e == EMSGSIZE)

@@ -178,6 +178,7 @@ struct session {
 	int			 served;	/* a request was well-formed */
 	int			 asked_turn;	/* for garbage collection */
 	int			 tidied;	/* dispatch_tidy collected */
+	int			 yielded;	/* ... stopped for the launcher */
 	int			 attached;
 	struct lease		 lease;
 	struct ports		 ports;		/* port.c: the ones held */
@@ -194,7 +195,7 @@ int		lease_usage(struct session *, uint32_t [CONF_MAX_BRIDGES],
 		    uint32_t [CONF_MAX_BRIDGES]);
 void		lease_host_name(char [IFNAMSIZ], struct in_addr);
 void		lease_seed(void);
-int		lease_gc(struct session *);
+int		lease_gc(struct session *, int (*)(void));
 
 /*
  * port.c: hold a published host port; its fd, or -1 with errno.  The
@@ -243,7 +244,12 @@ void		sandbox_seccomp(void);
 /* dispatch.c: one request (checked here first), or the end of the session. */
 void		dispatch(struct session *, const struct proto_req *, int);
 void		dispatch_recv_failed(struct session *, int);
-void		dispatch_tidy(struct session *, int);
+enum tidy {
+	TIDY_TURN,	/* on the caller's turn */
+	TIDY_YIELD,	/* the same, stopping while the launcher waits */
+	TIDY_FORCE	/* now: a refusal that garbage may have caused */
+};
+void		dispatch_tidy(struct session *, enum tidy);
 
 /* log.c: syslog(LOG_AUTHPRIV), every line prefixed with the caller's uid. */
 void		log_init(uid_t);

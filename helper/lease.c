@@ -1360,16 +1360,30 @@ gc_refresh(void *arg)
 	live_fresh = 1;
 }
 
-/* Links first, then elements and flows, then ingress chains. */
+/*
+ * Links first, then elements and flows, then ingress chains.  Before each
+ * step, a collection that may yield stops if yield says so (1); the next
+ * call goes on with that step, and a finished one starts over.  Each step is a collection that may be
+ * killed anywhere, so stopping between them leaves nothing half done.
+ */
 int
-lease_gc(struct session *s)
+lease_gc(struct session *s, int (*yield)(void))
 {
+	static int step;
 	const struct fw_live live = { gc_alive, gc_refresh, s };
+	int r = 0;
 
-	if (gc_links(s) == -1)
-		log_event(LOG_WARNING, "link garbage collection: %s",
-		    strerror(errno));
-	if (fw_gc(s->nf, &live) == -1)
-		return -1;
-	return fw_gc_chains(s->nf, &live);
+	for (; step < 3 && r == 0; step++) {
+		if (yield != NULL && yield())
+			return 1;
+		if (step == 0 && gc_links(s) == -1)
+			log_event(LOG_WARNING, "link garbage collection: %s",
+			    strerror(errno));
+		else if (step == 1)
+			r = fw_gc(s->nf, &live);
+		else if (step == 2)
+			r = fw_gc_chains(s->nf, &live);
+	}
+	step = 0;
+	return r;
 }

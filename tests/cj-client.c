@@ -25,6 +25,8 @@
  *          RLIMIT_NOFILE case does not depend on what the caller left open)
  *   -z:    exec the helper with an empty argv (argc 0, the pkexec trick)
  *   STEP:  attach BRIDGE IFNAME [ADDR] | check | release | publish |
+ *          attach-last BRIDGE IFNAME (with PROTO_F_LAST: no request
+ *          comes before the release, so the helper collects now) |
  *          pub:tcp|udp|N:HOSTPORT:JAILPORT[:HOSTADDR] |
  *          attach-close BRIDGE IFNAME (send, then shut the socket down
  *          without reading the reply) |
@@ -496,6 +498,12 @@ step(char **av)
 		attach_req(&req, av[1], av[2], addr ? av[3] : NULL);
 		transact(&req, sizeof(req), nsfd);
 		return addr ? 4 : 3;
+	}
+	if (strcmp(av[0], "attach-last") == 0 && av[1] && av[2]) {
+		attach_req(&req, av[1], av[2], NULL);
+		req.hdr.flags |= PROTO_F_LAST;
+		transact(&req, sizeof(req), nsfd);
+		return 3;
 	}
 	if (strcmp(av[0], "attach-close") == 0 && av[1] && av[2]) {
 		attach_req(&req, av[1], av[2], NULL);

@@ -24,7 +24,9 @@
 #     so does one made through its port while a collection is stopped
 #     (both found by reviews).
 # 12. the same stopped at its ports4 chunk, 13. or behind more dead jails
-#     than a listing holds (both found by a review).
+#     than a listing holds (both found by a review); 14. a collection
+#     after the launcher's last request gives way to the release, and
+#     goes on after it.
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -397,6 +399,36 @@ EOF
 	else
 		skip "no conntrack: a dead jail's flows and a stopped collection"
 	fi
+	# 14. A collection after the launcher's last request gives way when
+	# the launcher asks again: a short jail's release is answered before
+	# the collection goes on, not after all of it.
+	gc_turn "$T_USER" "$HOST"
+	(cd "$WORK" && ip netns exec "$HOST" setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
+	    "$TBIN/cj-client" -H "$HELPER" hold:"$WORK/go14" attach-last \
+	    capjail0 eth0 hold:"$WORK/rel14" release >"$WORK/a14" 2>&1) &
+	bg_pid $!
+	wait_until grep -qs holding "$WORK/a14"
+	hp=$(sed -n 's/^helper pid //p' "$WORK/a14")
+	gdb -nx -batch -p "$hp" -ex "break gc_links" -ex continue \
+	    -ex "shell touch $WORK/rel14; sleep 0.5" -ex "break do_release" \
+	    -ex "break fw_gc" -ex continue -ex continue -ex detach \
+	    >"$WORK/gdb14.out" 2>&1 &
+	gp=$!
+	bg_pid $gp
+	wait_until sh -c "! grep -q '^TracerPid:[[:space:]]*0\$' /proc/$hp/status"
+	touch "$WORK/go14"
+	wait_until grep -q "helper exit" "$WORK/a14"
+	wait_gone "$gp"
+	hits=$(sed -n 's/^Breakpoint [0-9], \([a-z_]*\).*/\1/p' "$WORK/gdb14.out" |
+	    tr '\n' ' ')
+	like "$hits" "^gc_links " \
+	    "14 premise: the collection begins after the last request"
+	is "$hits" "gc_links do_release fw_gc " \
+	    "14 the release is answered before it lists the sets, then it does"
+	like "$(cat "$WORK/a14")" "reply type=release status=0" \
+	    "14 the release is acknowledged"
+	is "$(host_leftovers | tr '\n' ' ')" "" "14 nothing left on the host"
 else
 	skip "no gdb or lighttpd: publishes while a collection is stopped"
 fi
