@@ -1373,10 +1373,8 @@ struct elem {
 };
 
 /*
- * The per-jail sets, and where each element names its owner, in the
- * order they are listed: pubmark before ports4, whose owner is its
- * pubmark twin's, and the liveness sets last, so that a listing too full
- * to hold them all has held every port first (sweep).
+ * The per-jail sets, and where each element names its owner (a ports4
+ * element's is its pubmark twin's).  list_jail_elems gives their order.
  */
 static const struct {
 	const char	*name;
@@ -1400,6 +1398,7 @@ static const struct {
 static struct elem elems[FW_MAX_ELEMS];
 static size_t nelems;
 static int elems_full;
+static int owners_pass;		/* listing pubmark for its owners only */
 
 /*
  * What this session's lease put in the per-jail sets, so that its release
@@ -1507,8 +1506,10 @@ selected(const struct sweep *sw, uint32_t owner)
 static void
 before(const struct sweep *sw)
 {
-	if (sw->live != NULL)
+	if (sw->live != NULL) {
+		sw->live->fresh(sw->live->arg, 0);
 		(void)sw->live->alive(0, sw->live->arg);
+	}
 }
 
 /* After a listing, before judging: a link is gone only as seen from now. */
@@ -1516,19 +1517,29 @@ static void
 after(const struct sweep *sw)
 {
 	if (sw->live != NULL)
-		sw->live->refresh(sw->live->arg);
+		sw->live->fresh(sw->live->arg, 1);
 }
 
-/* One listed element: key and value, as the kernel sent them. */
+/*
+ * One listed element: key and value, as the kernel sent them.  A
+ * pubmark element is listed twice: first for its owner only, then kept
+ * if no kept ports4 element takes it along (delete_chunk).
+ */
 static void
 list_elem(uint16_t set, const uint8_t *key, uint32_t klen, const uint8_t *val,
     uint32_t vlen)
 {
 	struct elem *e = &elems[nelems];
+	uint32_t owner;
 
 	if (key == NULL || klen != jail_sets[set].klen ||
 	    vlen != jail_sets[set].dlen)
 		return;		/* not ours to judge */
+	if (set == PUBMARK && owners_pass) {
+		memcpy(&owner, val, sizeof(owner));
+		port_set(key, owner);
+		return;
+	}
 	if (nelems == FW_MAX_ELEMS) {
 		elems_full = 1;
 		return;
@@ -1537,14 +1548,14 @@ list_elem(uint16_t set, const uint8_t *key, uint32_t klen, const uint8_t *val,
 	e->klen = (uint16_t)klen;
 	memcpy(&e->owner, (vlen ? val : key) + jail_sets[set].owner_off, 4);
 	memcpy(e->key, key, klen);
-	if (set == PUBMARK)
-		port_set(key, e->owner);
-	else if (set == PORTS4)	/* 0 (none): an orphan, never alive */
+	if (set == PORTS4)	/* 0 (none): an orphan, never alive */
 		e->owner = port_get(key);
 	if (!selected(listing, e->owner))
 		return;
 	if (set == PORTS4)	/* its batch takes the pubmark twin too */
 		port_slot(key)->stamp4 = port_stamp;
+	else if (set == PUBMARK && port_slot(key)->stamp4 == port_stamp)
+		return;
 	nelems++;
 }
 
@@ -1614,22 +1625,33 @@ list_msg(const struct nlmsghdr *nlh, void *data)
 	    list_nest, &top);
 }
 
+/*
+ * The order of a listing: pubmark for its owners, then the ports4
+ * elements, then the pubmark elements no ports4 element takes along, and
+ * the liveness sets last.  So a listing too full to keep everything
+ * keeps ports before lone pubmark elements (it always makes progress,
+ * and never deletes a pubmark element whose ports4 twin it missed) and a
+ * jail's liveness elements only once it kept every port.
+ */
 static int
 list_jail_elems(struct nl *nf, const struct sweep *sw)
 {
+	static const uint16_t order[] = { SRC, PUBMARK, PORTS4, PUBMARK,
+	    JAILS, JAILS_BR };
 	char buf[256];
 	struct nlmsghdr *nlh;
-	size_t i;
+	size_t n;
 
 	forget_ports();
 	listing = sw;
-	for (i = 0; i < NSETS; i++) {
-		struct nftnl_set *s = set_named(jail_sets[i].family,
-		    jail_sets[i].name);
-		uint16_t set = (uint16_t)i;
+	for (n = 0; n < sizeof(order) / sizeof(order[0]); n++) {
+		uint16_t set = order[n];
+		struct nftnl_set *s = set_named(jail_sets[set].family,
+		    jail_sets[set].name);
 
+		owners_pass = n == 1;
 		nlh = nftnl_nlmsg_build_hdr(buf, NFT_MSG_GETSETELEM,
-		    jail_sets[i].family, NLM_F_DUMP, nl_next_seq(nf));
+		    jail_sets[set].family, NLM_F_DUMP, nl_next_seq(nf));
 		nftnl_set_elems_nlmsg_build_payload(nlh, s);
 		nftnl_set_free(s);
 		if (nl_dump(nf, nlh, nlh->nlmsg_len, list_msg, &set) == -1)
@@ -1697,13 +1719,23 @@ flush_flows(struct nl *nf, uint32_t ifindex)
 	return -1;
 }
 
-/* Is e one of set i's to delete: a pubmark element not with its twin? */
-static int
-to_delete(const struct sweep *sw, size_t i, const struct elem *e)
+/*
+ * A lone pubmark element (no ports4 twin listed) goes only if it still
+ * has none: the batch adds, without NLM_F_EXCL, a ports4 twin no publish
+ * makes (translating to 0.0.0.0 port 0), and deletes it; the kernel
+ * refuses with EEXIST if a real twin is there, and the batch fails whole.
+ */
+static void
+guard_add(struct twins *g, const struct elem *e)
 {
-	if (e->set != i || !selected(sw, e->owner))
-		return 0;
-	return i != PUBMARK || port_slot(e->key)->stamp4 != port_stamp;
+	static const struct val_port none;
+
+	if (g->add == NULL)
+		g->add = set_named(NFPROTO_INET, "ports4");
+	if (g->del == NULL)
+		g->del = set_named(NFPROTO_INET, "ports4");
+	elem_add(g->add, e->key, e->klen, &none, sizeof(none));
+	elem_add(g->del, e->key, e->klen, NULL, 0);
 }
 
 /* Add owner to the n distinct ones in owners[]. */
@@ -1734,7 +1766,7 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 {
 	struct nftnl_set *del = set_named(jail_sets[i].family,
 	    jail_sets[i].name);
-	struct twins t = { NULL, NULL };
+	struct twins t = { NULL, NULL }, g = { NULL, NULL };
 	uint32_t owners[FW_CHUNK];
 	struct batch bt;
 	size_t k, n = 0, nown = 0;
@@ -1742,10 +1774,12 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 	for (; *j < nelems && n < FW_CHUNK; (*j)++) {
 		const struct elem *e = &elems[*j];
 
-		if (!to_delete(sw, i, e) ||
+		if (e->set != i || !selected(sw, e->owner) ||
 		    (i == JAILS && flush_flows(nf, e->owner) == -1))
 			continue;
 		elem_add(del, e->key, e->klen, NULL, 0);
+		if (i == PUBMARK)
+			guard_add(&g, e);
 		if (i == PUBMARK || i == PORTS4) {
 			twin_add(&t, e, i == PORTS4);
 			if (e->owner != 0)
@@ -1760,6 +1794,10 @@ delete_chunk(struct nl *nf, const struct sweep *sw, size_t i, size_t *j)
 	batch_start(&bt, nf);
 	if (t.add != NULL)
 		put_elems(&bt, t.add, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+	if (g.add != NULL) {
+		put_elems(&bt, g.add, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
+		put_elems(&bt, g.del, NFT_MSG_DELSETELEM, 0);
+	}
 	put_elems(&bt, del, NFT_MSG_DELSETELEM, 0);
 	if (t.del != NULL)
 		put_elems(&bt, t.del, NFT_MSG_DELSETELEM, 0);

@@ -14,12 +14,14 @@
 int	fw_setup(struct nl *, const struct config *);
 /*
  * Garbage collection asks the caller whether a jail's link (by ifindex)
- * exists; after refresh, an answer that it does not comes from a reading
- * made after the call.
+ * exists.  After fresh(arg, 1), an answer that it does not comes from a
+ * reading made after the call; after fresh(arg, 0), answers come from an
+ * earlier reading, without a netlink request (they are asked for from
+ * inside a dump).
  */
 struct fw_live {
 	int	(*alive)(uint32_t, void *);
-	void	(*refresh)(void *);
+	void	(*fresh)(void *, int);
 	void	 *arg;
 };
 int	fw_gc(struct nl *, const struct fw_live *);

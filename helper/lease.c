@@ -1328,10 +1328,12 @@ gc_links(struct session *s)
 /*
  * Is the link of ifindex there?  A link in the last reading is (keeping
  * is always safe; a jail whose link has gone since is collected next
- * time).  One the reading lacks is gone, until gc_refresh; from then on
- * it is looked up when asked about, so that fw.c judges a link gone only
- * by a lookup made after its listing, and only the few it asks about
- * cost a lookup, not a second reading of every link on the host.
+ * time).  One the reading lacks is gone, unless gc_fresh(1) came after
+ * the last gc_fresh(0): then it is looked up when asked about, so that
+ * fw.c judges a link gone only by a lookup made after its listing, and
+ * only the few it asks about cost a lookup, not a second reading of
+ * every link on the host.  (During a listing, fresh is 0: no request
+ * may be sent from inside a dump.)
  */
 static int
 gc_alive(uint32_t ifindex, void *arg)
@@ -1354,10 +1356,10 @@ gc_alive(uint32_t ifindex, void *arg)
 }
 
 static void
-gc_refresh(void *arg)
+gc_fresh(void *arg, int fresh)
 {
 	(void)arg;
-	live_fresh = 1;
+	live_fresh = fresh;
 }
 
 /*
@@ -1370,9 +1372,11 @@ int
 lease_gc(struct session *s, int (*yield)(void))
 {
 	static int step;
-	const struct fw_live live = { gc_alive, gc_refresh, s };
+	const struct fw_live live = { gc_alive, gc_fresh, s };
 	int r = 0;
 
+	if (step > 0)	/* resumed: idle() has given jl[]'s pages back */
+		live_read = 0;
 	for (; step < 3 && r == 0; step++) {
 		if (yield != NULL && yield())
 			return 1;

@@ -285,12 +285,12 @@ resume_gc() {
 	is "$(host_leftovers | tr '\n' ' ')" "" "$1 nothing left on the host"
 }
 if command -v gdb >/dev/null && command -v lighttpd >/dev/null; then
-	# 8. Between the listings of pubmark and ports4: a ports4 element
+	# 8. Between the listings of pubmark and ports4 (set 2): a ports4 element
 	# whose twin the collection did not list looks like an orphan (what
 	# a killed collection leaves); it is one only if the twin is still
 	# missing when it is deleted.
 	seed_www "$WORK/www8" "token-8-$$"
-	stop_gc 8 'nl_dump if cb == list_msg && *(unsigned short *)arg == 4'
+	stop_gc 8 'nl_dump if cb == list_msg && *(unsigned short *)arg == 2'
 	ok $? "8 premise: $T_USER's collection stops between its listings"
 	seed_jail "$T_USER2" 8140 "$WORK/www8"
 	ok $? "8 premise: meanwhile $T_USER2 publishes 8140, reached from the LAN"
@@ -306,7 +306,7 @@ if command -v gdb >/dev/null && command -v lighttpd >/dev/null; then
 add element inet capjail pubmark { tcp . 8150 : $DEAD }
 add element inet capjail ports4 { tcp . 8150 : 10.89.0.77 . 80 }
 EOF
-	stop_gc 9 gc_refresh
+	stop_gc 9 'gc_fresh if fresh == 1'
 	ok $? "9 premise: $T_USER's collection stops after listing 8150's garbage"
 	gc_turn "$T_USER2" "$HOST"
 	up_jail "$T_USER2" >/dev/null
@@ -346,7 +346,7 @@ EOF
 		    --state ESTABLISHED >/dev/null 2>&1
 		is "$(ct_dead sport=4010)" 1 "10 premise: the dead jail has a flow"
 		stop_gc 10 twin_add
-		ok $? "10 premise: $T_USER's collection stops at its pubmark chunk"
+		ok $? "10 premise: $T_USER's collection stops at its first ports chunk"
 		gc_turn "$T_USER2" "$HOST"
 		up_jail "$T_USER2" >/dev/null
 		is "$(dead_elems | tr '\n' ' ')" "" \
@@ -403,6 +403,7 @@ EOF
 	# the launcher asks again: a short jail's release is answered before
 	# the collection goes on, not after all of it.
 	gc_turn "$T_USER" "$HOST"
+	dead_port 8195
 	(cd "$WORK" && ip netns exec "$HOST" setpriv --reuid="$T_USER" \
 	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
 	    "$TBIN/cj-client" -H "$HELPER" hold:"$WORK/go14" attach-last \
@@ -410,10 +411,20 @@ EOF
 	bg_pid $!
 	wait_until grep -qs holding "$WORK/a14"
 	hp=$(sed -n 's/^helper pid //p' "$WORK/a14")
+	# Run by gdb's shell at gc_links: the release is sent, and (bounded)
+	# waits unread in the helper's socket.
+	cat >"$WORK/rel14.sh" <<EOF
+touch $WORK/rel14
+i=0
+while [ \$i -lt 200 ] && ! ip netns exec $HOST ss -xp |
+    awk '/pid=$hp,/ && \$3 > 0 { f = 1 } END { exit !f }'; do
+	sleep 0.05; i=\$((i + 1))
+done
+EOF
 	gdb -nx -batch -p "$hp" -ex "break gc_links" -ex continue \
-	    -ex "shell touch $WORK/rel14; sleep 0.5" -ex "break do_release" \
-	    -ex "break fw_gc" -ex continue -ex continue -ex detach \
-	    >"$WORK/gdb14.out" 2>&1 &
+	    -ex "shell sh $WORK/rel14.sh" -ex "break do_release" \
+	    -ex "break fw_gc" -ex "break fw_gc_chains" -ex continue \
+	    -ex continue -ex continue -ex detach >"$WORK/gdb14.out" 2>&1 &
 	gp=$!
 	bg_pid $gp
 	wait_until sh -c "! grep -q '^TracerPid:[[:space:]]*0\$' /proc/$hp/status"
@@ -424,10 +435,12 @@ EOF
 	    tr '\n' ' ')
 	like "$hits" "^gc_links " \
 	    "14 premise: the collection begins after the last request"
-	is "$hits" "gc_links do_release fw_gc " \
+	is "$hits" "gc_links do_release fw_gc fw_gc_chains " \
 	    "14 the release is answered before it lists the sets, then it does"
 	like "$(cat "$WORK/a14")" "reply type=release status=0" \
 	    "14 the release is acknowledged"
+	is "$(dead_elems | tr '\n' ' ')" "" \
+	    "14 and the collection, gone on after it, took the dead port"
 	is "$(host_leftovers | tr '\n' ' ')" "" "14 nothing left on the host"
 else
 	skip "no gdb or lighttpd: publishes while a collection is stopped"
