@@ -26,7 +26,8 @@
 # 12. the same stopped at its ports4 chunk, 13. or behind more dead jails
 #     than a listing holds (both found by a review); 14. a collection
 #     after the launcher's last request gives way to the release, and
-#     goes on after it.
+#     goes on after it; 15. a port's pubmark element that only looks
+#     lone does not go without its ports4 twin.
 # Each refusal case has its premise (the garbage is there, and counts).
 . "$(dirname "$0")/libtest.sh"
 . "$(dirname "$0")/seed.sh"
@@ -442,6 +443,29 @@ EOF
 	is "$(dead_elems | tr '\n' ' ')" "" \
 	    "14 and the collection, gone on after it, took the dead port"
 	is "$(host_leftovers | tr '\n' ' ')" "" "14 nothing left on the host"
+	# 15. A port whose pubmark element names another owner than when
+	# the collection read the owners (its live jail released it and a
+	# dead jail's stopped helper published it): the pubmark element now
+	# looks lone while its ports4 twin is there, and must not go alone,
+	# leaving a port that translates without marking (found by a review).
+	seed_www "$WORK/www15" "token-15-$$"
+	seed_jail "$T_USER2" 8196 "$WORK/www15"
+	ok $? "15 premise: $T_USER2 publishes 8196"
+	stop_gc 15 'nl_dump if cb == list_msg && *(unsigned short *)arg == 1 && owners_pass == 0'
+	ok $? "15 premise: $T_USER's collection stops before its lone pubmark listing"
+	ip netns exec "$HOST" nft -f - <<EOF
+delete element inet capjail pubmark { tcp . 8196 }
+add element inet capjail pubmark { tcp . 8196 : $DEAD }
+EOF
+	ok $? "15 premise: meanwhile 8196's pubmark element names a dead jail"
+	touch "$WORK/resume15"
+	wait_until grep -q "helper exit" "$WORK/a15"
+	is "$(nft_elems inet capjail ports4 | grep -c 'tcp \. 8196'):$(nft_elems inet capjail pubmark | grep -c 'tcp \. 8196')" \
+	    "0:0" "15 the port's two elements went together"
+	kill -TERM "$JAIL_PID"
+	wait_gone "$JAIL_PID"
+	wait_gone "$gp"
+	is "$(host_leftovers | tr '\n' ' ')" "" "15 nothing left on the host"
 else
 	skip "no gdb or lighttpd: publishes while a collection is stopped"
 fi
