@@ -322,14 +322,6 @@ EOF
 	# collection is stopped before deleting it: that flow must go too
 	# (both found by a review of the first fix).
 	if command -v conntrack >/dev/null; then
-		# dead_jail PORT: a dead jail's port and liveness elements.
-		dead_jail() {
-			ip netns exec "$HOST" nft -f - <<EOF
-add element inet capjail pubmark { tcp . $1 : $DEAD }
-add element inet capjail ports4 { tcp . $1 : 10.89.0.77 . 80 }
-add element inet capjail jails { $DEAD . $DEAD }
-EOF
-		}
 		# ct_dead WORD: the dead jail's flows whose entry has WORD.
 		ct_dead() {
 			ip netns exec "$HOST" conntrack -L --mark "$DEAD" \
@@ -341,7 +333,7 @@ EOF
 			    grep -c -- "$1"
 		}
 		seed_www "$WORK/www10" "token-10-$$"
-		dead_jail 8160
+		dead_port 8160
 		ip netns exec "$HOST" conntrack -I -p tcp -s 192.0.2.10 \
 		    -d 10.89.0.77 --sport 4010 --dport 80 -t 600 --mark "$DEAD" \
 		    --state ESTABLISHED >/dev/null 2>&1
@@ -361,7 +353,7 @@ EOF
 		# whose collection stops at BREAK while $T_USER2 connects
 		# through PORT: that flow must go with the dead jail.
 		through_dead() {
-			dead_jail "$2"
+			dead_port "$2"
 			stop_gc "$1" "$3"
 			ok $? "$1 premise: $T_USER's collection stops at $3"
 			in_host "$T_USER2" curl -s --max-time 1 \
