@@ -85,7 +85,7 @@ remove_files(int dfd, const char *name)
 
 /*
  * The name for this jail: --name, or the first free of jail1, jail2...
- * (from the first that no launcher held a moment ago: recname.c).
+ * (from recname.c's hint, a name with no lock file a moment ago).
  * Returns the lock's fd; buf (NAME_LEN_MAX + 1) holds a generated name.
  */
 int

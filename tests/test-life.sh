@@ -81,24 +81,25 @@ spawn -- sleep 60
 wait_file "$RD/jail1" && wait_file "$RD/jail2"
 is "$(cj --list | awk 'NR > 1 { print $1 }' | sort | tr '\n' ' ')" \
     "jail1 jail2 web " "no --name: generated names, unique (jail1, jail2)"
-# The first free name is the lowest with no lock file, found from one
-# look at the record directory (recname.c): not by trying jail1, jail2...
-# in turn (no refused flock), nor by asking /proc/locks, whose reading
-# can wait for an RCU grace period.  The look is taken from 16 lock files
-# on: 14 more (jail3..jail16, unheld) make it so, and are passed over.
+# Once jail1..jail16 all have lock files, the first free name is found
+# by looking names up (recname.c): not by trying jail1, jail2... in turn
+# (no refused flock), nor by asking /proc/locks, whose reading can wait
+# for an RCU grace period, nor by reading the directory.  14 more lock
+# files (jail3..jail16, unheld) make it so, and are passed over.
 i=3
 while [ $i -le 16 ]; do
 	as_user "$T_USER" touch "$RD/jail$i.lock"
 	i=$((i + 1))
 done
 as_user "$T_USER" env XDG_RUNTIME_DIR="$X" strace -qq \
-    -e trace=flock,openat,open "$CAPJAIL" -- true 2>"$WORK/strace"
+    -e trace=flock,openat,open,getdents64 "$CAPJAIL" -- true 2>"$WORK/strace"
 like "$(cat "$WORK/strace")" '^flock\(' "strace sees the launcher's flock (control)"
 is "$(grep -c '^flock(.*= -1' "$WORK/strace")" 0 \
     "a generated name takes no try of the held ones (jail1, jail2)"
 like "$(grep -m 1 'jail[0-9]*\.lock' "$WORK/strace")" '"jail17\.lock"' \
     "... and is the lowest with no lock file (jail17)"
 is "$(grep -c '/proc/locks' "$WORK/strace")" 0 "... without reading /proc/locks"
+is "$(grep -c '^getdents64(' "$WORK/strace")" 0 "... nor the directory"
 rm -f "$RD"/jail[3-9].lock "$RD"/jail1[0-6].lock
 cj --stop jail1
 i=0
@@ -147,10 +148,10 @@ first_tried() {
 	kill "$holder" && wait_gone "$holder"
 	rm -f "$RD"/jail*.lock
 }
-# More than a 4 KiB read of the directory: it is read a chunk at a time
-# (recname.c).  200 lock files, all held but jail137's: an unheld lock
-# file (a launcher killed before its record was written) is passed over
-# like a held one, and jail201 is the first tried.
+# Past the doubling's first steps and into its halving (recname.c): 200
+# lock files, all held but jail137's: an unheld lock file (a launcher
+# killed before its record was written) is passed over like a held one,
+# and jail201 is the first tried.
 hold_locks 200 137
 is "$(awk -v p="$holder" '$2 == "FLOCK" && $5 == p' /proc/locks | wc -l)" 199 \
     "the holder's 199 flocks are in /proc/locks (control)"
