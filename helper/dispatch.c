@@ -77,17 +77,16 @@ refuse_bridge(const struct session *s, const char *bridge,
  * and must not cost a user their jail.
  */
 static int
-attach_tidy(struct session *s, size_t bi, struct in_addr want,
-    const char *ifname, int fd, ino_t ino, struct proto_rep *rep)
+attach_tidy(struct session *s, size_t bi, const struct proto_attach_req *a,
+    int fd, ino_t ino, struct proto_rep *rep)
 {
-	int r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
-	    sizeof(rep->text));
+	int r = lease_attach(s, bi, a, fd, ino, rep->text, sizeof(rep->text));
 
 	if ((r == EDQUOT || r == EBUSY || r == ENOSPC || r == EADDRINUSE ||
 	    r == EAGAIN || r == EEXIST) && !s->tidied) {
 		dispatch_tidy(s, TIDY_FORCE);
 		rep->text[0] = '\0';	/* a success replies no text */
-		r = lease_attach(s, bi, want, ifname, fd, ino, rep->text,
+		r = lease_attach(s, bi, a, fd, ino, rep->text,
 		    sizeof(rep->text));
 	}
 	return r;
@@ -104,7 +103,9 @@ attach_tidy(struct session *s, size_t bi, struct in_addr want,
  * hold only one jail link; one attach per session.  The host-side name,
  * address, MACs and birth label are chosen by the helper, from the
  * bridge's subnet and the caller's identity; the caller chooses only the
- * peer's name inside their own namespace, checked by proto_check_name.
+ * peer's name inside their own namespace, checked by proto_check_name,
+ * an address to ask for, and which of its slots is looked up first (any
+ * value: a slot is taken only once looked up free and below the quota).
  * Everything after the creation acts on the link by its index, once its
  * label proved it ours.  The link is deleted when the session ends.
  */
@@ -114,7 +115,6 @@ do_attach(struct session *s, const struct proto_req *req, int fd,
 {
 	const struct bridge_conf *b = config_bridge(s->conf,
 	    req->u.attach.bridge);
-	struct in_addr want = { req->u.attach.addr };
 	struct proto_attach_rep *a = &rep->u.attach;
 	enum netns_check nc;
 	size_t bi = b ? (size_t)(b - s->conf->bridges) : 0;
@@ -133,8 +133,7 @@ do_attach(struct session *s, const struct proto_req *req, int fd,
 		refuse(rep, EPERM, "%s", netns_strerror(nc));
 	else if (s->check_only)
 		refuse(rep, EPERM, "this helper was started to check only");
-	else if ((r = attach_tidy(s, bi, want, req->u.attach.ifname, fd, ino,
-	    rep)) != 0)
+	else if ((r = attach_tidy(s, bi, &req->u.attach, fd, ino, rep)) != 0)
 		rep->status = (uint32_t)r;
 	(void)close(fd);
 	if (rep->status != 0 || b == NULL) {

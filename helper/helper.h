@@ -188,8 +188,8 @@ struct session {
  * lease.c: leasing an address is creating the link that names it.
  * lease_attach returns 0, or a positive errno with text for the caller.
  */
-int		lease_attach(struct session *, size_t, struct in_addr,
-		    const char *, int, ino_t, char *, size_t);
+int		lease_attach(struct session *, size_t,
+		    const struct proto_attach_req *, int, ino_t, char *, size_t);
 int		lease_release(struct session *, int);
 int		lease_usage(struct session *, uint32_t [CONF_MAX_BRIDGES],
 		    uint32_t [CONF_MAX_BRIDGES]);

@@ -88,6 +88,7 @@ struct scan {
 	uint32_t	 outside;	/* ... on target, not in a slot < quota */
 	uint32_t	 self_index;	/* get: the link, if its label is ours */
 	uint32_t	 quota;		/* the caller's, on target */
+	uint32_t	 hint;		/* the slot to look up first (any) */
 	uint32_t	 slot;		/* the slot taken (make_link) */
 };
 
@@ -812,8 +813,9 @@ first_free_slot(struct session *s, const struct bridge_conf *b, uint32_t q)
 
 /*
  * A slot in [from, q) that no link names, else any below q: q if none,
- * -1 with errno.  Helpers take the slot this finds from 0, mostly the
- * lowest free one, so the taken slots are mostly a prefix, whose end
+ * -1 with errno.  Helpers take the slot this finds from 0 or from the
+ * caller's hint, mostly the lowest free one, so the taken slots are
+ * mostly a prefix, whose end
  * doubling and then halving finds in ~2 log2(q) lookups (tried at
  * random, ~q/2 once most are taken: 250 lookups, 5 ms, for a user's
  * 500th jail).  A slot is returned only once looked up free.  A taken
@@ -862,7 +864,9 @@ find_slot(struct session *s, const struct bridge_conf *b, uint32_t q,
  * to another start of the caller's: look further up, at a random spread
  * that doubles with each loss, so that racers stop meeting.  For one no
  * link names, it is the jail's interface name, or the slot's link come
- * and gone: the same slot once more tells which.
+ * and gone: the same slot once more tells which.  The search starts at
+ * the caller's hint (capjail sends N - 1 for jailN, named from the bottom
+ * too): with 500 jails, 1 lookup instead of ~19 from slot 0.
  */
 static int
 make_link(struct session *s, struct scan *sc, const char *ifname, int nsfd,
@@ -872,10 +876,13 @@ make_link(struct session *s, struct scan *sc, const char *ifname, int nsfd,
 	struct link_veth v = { .host = s->lease.host, .peer = ifname,
 	    .netns_fd = nsfd, .label = s->lease.label, .mtu = s->lease.mtu };
 	char buf[LINK_BUF_SIZE];
-	uint32_t races, from = 0, q = sc->quota;
+	uint32_t races, q = sc->quota, from;
 	int k, r, unnamed = -1;	/* a slot whose EEXIST no link explained */
 
 	memcpy(v.peer_mac, s->lease.mac, 6);
+	/* Not the top slot: taken, it would leave find_slot only its
+	 * look at every slot in turn. */
+	from = q > 1 && sc->hint < q - 1 ? sc->hint : 0;
 	for (races = 0; races <= q; races++) {
 		if ((k = find_slot(s, b, q, from)) == -1)
 			return say(text, len, errno, "looking up %s: %s",
@@ -996,16 +1003,19 @@ make_lease(struct session *s, struct scan *sc, struct in_addr want,
 
 /*
  * Attach the jail whose netns is nsfd (already checked by netns_check,
- * inode ino) to bridge bi, which the caller is granted.  Returns 0 with
- * s->lease filled in, or a positive errno and the reply text; on failure
- * nothing of ours is left in the kernel.
+ * inode ino) to bridge bi, which the caller is granted, as req asks.
+ * Returns 0 with s->lease filled in, or a positive errno and the reply
+ * text; on failure nothing of ours is left in the kernel.
  */
 int
-lease_attach(struct session *s, size_t bi, struct in_addr want,
-    const char *ifname, int nsfd, ino_t ino, char *text, size_t len)
+lease_attach(struct session *s, size_t bi,
+    const struct proto_attach_req *req, int nsfd, ino_t ino, char *text,
+    size_t len)
 {
 	struct scan sc = { .conf = s->conf, .uid = s->uid, .target = bi,
-	    .quota = s->grant[bi]->jails };
+	    .quota = s->grant[bi]->jails, .hint = req->slot_hint };
+	struct in_addr want = { req->addr };
+	const char *ifname = req->ifname;
 	int r;
 
 	memset(&s->lease, 0, sizeof(s->lease));

@@ -196,6 +196,9 @@ client_attach(struct client *c, int netfd, const struct opts *o,
 	(void)str_copy(req.u.attach.ifname, o->ifname,
 	    sizeof(req.u.attach.ifname));
 	req.u.attach.addr = o->addr;
+	/* Names and the helper's quota slots are both taken from the
+	 * bottom: jailN's slot is likely N - 1, found in one lookup. */
+	req.u.attach.slot_hint = o->slot_hint;
 	if (o->npubs == 0)
 		req.hdr.flags = PROTO_F_LAST;
 	if (call(c, &req, netfd, &rep, why, len) == -1)

@@ -121,6 +121,7 @@ struct opts {
 	const char	*bridge;	/* --net=BRIDGE; NULL for --net=none */
 	const char	*ifname;	/* --ifname, eth0 by default */
 	uint32_t	 addr;		/* --ip, network order, 0 = any */
+	uint32_t	 slot_hint;	/* jailN's N - 1, else 0 (client.c) */
 	uid_t		 uid;		/* inside ids of the command */
 	gid_t		 gid;
 	uid_t		 outer_uid;	/* the caller's, before any clone */

@@ -105,6 +105,7 @@ record_reserve(int dfd, struct opts *o, char *buf)
 		if ((fd = record_lock(dfd, buf)) != -1) {
 			remove_files(dfd, buf);
 			o->name = buf;
+			o->slot_hint = (uint32_t)i - 1;
 			return fd;
 		}
 	}

@@ -134,8 +134,6 @@ check_attach(const struct proto_attach_req *a, const char **why)
 		*why = "bad bridge name";
 	else if (proto_check_name(a->ifname, sizeof(a->ifname)) == -1)
 		*why = "bad interface name";
-	else if (a->reserved != 0)
-		*why = "non-zero reserved field";
 	else
 		return 0;
 	return -1;

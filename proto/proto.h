@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 #define PROTO_MAGIC	0x434a4e54u	/* "CJNT" */
-#define PROTO_VERSION	2u		/* 2: PROTO_F_LAST */
+#define PROTO_VERSION	3u		/* 2: PROTO_F_LAST; 3: slot_hint */
 #define PROTO_SOCK_FD	3		/* the helper's end of the socketpair */
 #define PROTO_TEXT_LEN	96		/* human-readable error text in replies */
 #define PROTO_MAX_GRANTS 8		/* bridges listed in a check reply */
@@ -55,7 +55,7 @@ struct proto_attach_req {
 	char	 bridge[IFNAMSIZ];	/* a bridge named in the config */
 	char	 ifname[IFNAMSIZ];	/* name of the interface in the jail */
 	uint32_t addr;			/* wanted IPv4 address, 0 = any */
-	uint32_t reserved;		/* must be 0 */
+	uint32_t slot_hint;		/* the quota slot to look up first */
 };
 
 struct proto_publish_req {

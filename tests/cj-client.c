@@ -27,6 +27,7 @@
  *   STEP:  attach BRIDGE IFNAME [ADDR] | check | release | publish |
  *          attach-last BRIDGE IFNAME (with PROTO_F_LAST: no request
  *          comes before the release, so the helper collects now) |
+ *          attach-hint BRIDGE IFNAME N (slot_hint N) |
  *          pub:tcp|udp|N:HOSTPORT:JAILPORT[:HOSTADDR] |
  *          attach-close BRIDGE IFNAME (send, then shut the socket down
  *          without reading the reply) |
@@ -429,8 +430,6 @@ raw(const char *shape)
 		req->u.attach.ifname[0] = '\0';
 	else if (strcmp(shape, "ifname-dot") == 0)
 		(void)strlcpy(req->u.attach.ifname, "../x", IFNAMSIZ);
-	else if (strcmp(shape, "body-reserved") == 0)
-		req->u.attach.reserved = 1;
 	else if (strcmp(shape, "check-body") == 0)
 		h->type = PROTO_CHECK_GRANTS;
 	else if (raw_more(shape))
@@ -498,6 +497,12 @@ step(char **av)
 		attach_req(&req, av[1], av[2], addr ? av[3] : NULL);
 		transact(&req, sizeof(req), nsfd);
 		return addr ? 4 : 3;
+	}
+	if (strcmp(av[0], "attach-hint") == 0 && av[1] && av[2] && av[3]) {
+		attach_req(&req, av[1], av[2], NULL);
+		req.u.attach.slot_hint = (uint32_t)strtoul(av[3], NULL, 0);
+		transact(&req, sizeof(req), nsfd);
+		return 4;
 	}
 	if (strcmp(av[0], "attach-last") == 0 && av[1] && av[2]) {
 		attach_req(&req, av[1], av[2], NULL);

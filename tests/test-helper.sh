@@ -314,7 +314,7 @@ is "$(links)" "$before" "no netns trick created anything"
 
 # --- malformed requests: exit 1, no reply, nothing created, no crash
 for shape in short long magic version type0 type99 flags reserved noterm \
-    slash space upper garbage ifname-empty ifname-dot body-reserved \
+    slash space upper garbage ifname-empty ifname-dot \
     check-body; do
 	out=$(client "$T_USER" raw:$shape)
 	if echo "$out" | grep -q "bad request" &&
@@ -534,6 +534,35 @@ ok "$([ "$n" -ge 10 ] && [ "$n" -le 24 ]; echo $?)" \
     "... after $n lookups of slot names (10 to 24)"
 touch "$WORK/slot.end"
 wait_for "$WORK/slot.out" "helper exit"
+# hinted HINT: an attach with slot_hint HINT (capjail sends jailN's N - 1),
+# held; "SLOT LOOKUPS": the slot it took, the lookups of slot names.
+hinted() {
+	rm -f "$WORK/hint.end" "$WORK/hint.out"
+	(cd "$WORK" && ip netns exec "$NS" strace -f -qq -o "$WORK/hint.strace" \
+	    -e trace=sendto setpriv --reuid="$T_USER" \
+	    --regid="$(id -g "$T_USER")" --init-groups --reset-env "$CLIENT" \
+	    -H "$HELPER" attach-hint capjail0 eth0 "$1" hold:"$WORK/hint.end" \
+	    release >"$WORK/hint.out" 2>&1) &
+	bg_pid $!
+	wait_for "$WORK/hint.out" holding
+	grep -q "reply type=attach status=0 " "$WORK/hint.out" &&
+	    echo "$(slots | tr ' ' '\n' | grep -v '^$' | tail -n 1)" \
+	    "$(grep -c "RTM_GETLINK.*\"$SLOT1[0-9a-f]\{3\}\"" "$WORK/hint.strace")"
+	touch "$WORK/hint.end"
+	wait_for "$WORK/hint.out" "helper exit"
+}
+is "$(hinted 1022)" "3fe 2" \
+    "slot_hint 1022, free: slot 3fe after one lookup (and the claim's)"
+set -- $(hinted 5)
+ok "$([ "$1" = 3fe ] || [ "$1" = 3ff ]; echo $?)" \
+    "slot_hint 5, taken: a free slot all the same ($1)"
+set -- $(hinted 4294967295)
+is "$1" 3fe "slot_hint 2^32-1, past the quota: from slot 0, the lowest free"
+ok "$([ "$2" -ge 10 ] && [ "$2" -le 24 ]; echo $?)" \
+    "... after $2 lookups, as with no hint"
+set -- $(hinted 1023)
+is "$1" 3fe "slot_hint 1023, the top slot: from slot 0 as well"
+is "$(slots | wc -w)" 1022 "... and each hinted attach gave its slot back"
 i=0
 while [ $i -lt 1022 ]; do
 	printf 'link del %s%03x\n' "$SLOT1" $i

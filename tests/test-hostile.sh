@@ -277,7 +277,6 @@ for spec in \
     "ifname-empty|bad interface name|empty interface name" \
     "ifname-upper|bad interface name|interface name in upper case" \
     "ifname-garbage|bad interface name|interface name with bytes after its NUL" \
-    "body-reserved|non-zero reserved field|attach with non-zero reserved" \
     "pub-proto0|protocol is neither tcp nor udp|publish with protocol 0" \
     "pub-proto1|protocol is neither tcp nor udp|publish with protocol 1 (icmp)" \
     "pub-proto255|protocol is neither tcp nor udp|publish with protocol 255" \
