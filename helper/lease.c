@@ -814,9 +814,10 @@ first_free_slot(struct session *s, const struct bridge_conf *b, uint32_t q)
 /*
  * A slot in [from, q) that no link names, else any below q: q if none,
  * -1 with errno.  Helpers take the slot this finds from 0 or from the
- * caller's hint, mostly the lowest free one, so the taken slots are
- * mostly a prefix, whose end
- * doubling and then halving finds in ~2 log2(q) lookups (tried at
+ * caller's hint (jailN's N - 1), mostly the lowest free one, so the
+ * taken slots are mostly a prefix (less so with jails on several
+ * bridges or holes in the names: more lookups then, at most ~q), whose
+ * end doubling and then halving finds in ~2 log2(q) lookups (tried at
  * random, ~q/2 once most are taken: 250 lookups, 5 ms, for a user's
  * 500th jail).  A slot is returned only once looked up free.  A taken
  * top slot starts the doubling again above the last slot it found taken;

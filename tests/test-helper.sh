@@ -560,6 +560,8 @@ set -- $(hinted 4294967295)
 is "$1" 3fe "slot_hint 2^32-1, past the quota: from slot 0, the lowest free"
 ok "$([ "$2" -ge 10 ] && [ "$2" -le 24 ]; echo $?)" \
     "... after $2 lookups, as with no hint"
+set -- $(hinted 1024)
+is "$1" 3fe "slot_hint 1024, the quota itself: from slot 0, never past it"
 set -- $(hinted 1023)
 is "$1" 3fe "slot_hint 1023, the top slot: from slot 0 as well"
 is "$(slots | wc -w)" 1022 "... and each hinted attach gave its slot back"

@@ -155,7 +155,7 @@ first_tried() {
 hold_locks 200 137
 is "$(awk -v p="$holder" '$2 == "FLOCK" && $5 == p' /proc/locks | wc -l)" 199 \
     "the holder's 199 flocks are in /proc/locks (control)"
-first_tried 201 "past 4 KiB of listing"
+first_tried 201 "200 lock files, one unheld"
 rm -f "$SHARE/held"
 
 # --- --join: the jail's own confinement, not the joiner's
