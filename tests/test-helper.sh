@@ -512,7 +512,7 @@ like "$out" "reply type=attach status=0 " "control: without it, the jail fits"
 # the lowest free slot after ~2 log2(1024) lookups, where trying slots at
 # random costs ~340.
 conf "bridge capjail0 10.89.0.1/22" "user $T_USER capjail0 jails=1024"
-ip netns exec "$NS" nft add element inet capjail gcturn "{ $U1 timeout 120s }"
+ip netns exec "$NS" nft add element inet capjail gcturn "{ $U1 timeout 900s }"
 i=0
 while [ $i -lt 1022 ]; do
 	printf 'link add %s%03x type bridge\n' "$SLOT1" $i
