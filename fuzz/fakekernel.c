@@ -117,26 +117,9 @@ static uint32_t boot_index;
 static int booted;
 static int inject_errno, inject_at, ntalks;
 static int event_at, event_flags, nexchanges, dead, twins;
-/* Link events (RTMGRP_LINK): index, or index | FK_GONE for a deletion. */
-#define FK_GONE		0x80000000u
-static uint32_t evq[FK_MAX_LINKS];
-static size_t nevq;
-static int listening, overran;
 static ino_t event_ns;
 size_t fk_messages;
 size_t fk_upsets;
-
-/* A link event, if the event socket listens; too many: it overran. */
-static void
-event(uint32_t ev)
-{
-	if (!listening)
-		return;
-	if (nevq == FK_MAX_LINKS)
-		overran = 1;
-	else
-		evq[nevq++] = ev;
-}
 
 static struct fk_link *
 link_new(const char *name, const char *kind)
@@ -154,7 +137,6 @@ link_new(const char *name, const char *kind)
 	l->txqlen = 1000;
 	l->mac[0] = 0x02;	/* what eth_hw_addr_random would give */
 	memcpy(l->mac + 2, &l->index, 4);
-	event(l->index);
 	return l;
 }
 
@@ -267,8 +249,6 @@ fk_reset(void)
 	inject_errno = 0;
 	event_flags = twins = 0;
 	dead = 0;
-	listening = overran = 0;
-	nevq = 0;
 }
 
 void
@@ -334,9 +314,8 @@ int
 nl_subscribe(struct nl *nl, unsigned int groups)
 {
 	(void)nl;
-	if (groups != 0 && groups != RTMGRP_LINK)
+	if (groups != RTMGRP_LINK)
 		abort();
-	listening = groups != 0;
 	return 0;
 }
 
@@ -453,7 +432,6 @@ link_gone(struct fk_link *l)
 	for (i = 0; i < nlinks; i++)
 		if (links[i].master == l->index)
 			links[i].master = 0;
-	event(l->index | FK_GONE);
 	*l = links[--nlinks];
 }
 
@@ -1278,44 +1256,6 @@ dump_links(const struct nlmsghdr *req, nl_cb cb, void *arg)
 		return -1;
 	}
 	return report_link(l, cb, arg);
-}
-
-/*
- * The queued link events, as the kernel sends them: a link made since the
- * subscription as its RTM_NEWLINK (as it is now; one deleted since sends
- * only its RTM_DELLINK, which nets the same), a deleted one as an
- * RTM_DELLINK of its index; an overrun as ENOBUFS.
- */
-int
-nl_drain(struct nl *nl, nl_cb cb, void *arg)
-{
-	char buf[64];
-	struct nlmsghdr *nlh;
-	struct ifinfomsg *ifm;
-	const struct fk_link *l;
-	size_t i;
-	int r = 0;
-
-	(void)nl;
-	if (overran && cb != NULL) {
-		overran = 0;
-		nevq = 0;
-		errno = ENOBUFS;
-		return -1;
-	}
-	for (i = 0; i < nevq && r == 0 && cb != NULL; i++) {
-		if (evq[i] & FK_GONE) {
-			nlh = mnl_nlmsg_put_header(buf);
-			nlh->nlmsg_type = RTM_DELLINK;
-			ifm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ifm));
-			ifm->ifi_index = (int)(evq[i] & ~FK_GONE);
-			r = cb(nlh, arg) == MNL_CB_ERROR ? -1 : 0;
-		} else if ((l = find(NULL, evq[i])) != NULL)
-			r = report_link(l, cb, arg);
-	}
-	overran = 0;
-	nevq = 0;
-	return r;
 }
 
 static int

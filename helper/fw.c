@@ -1196,44 +1196,6 @@ setup_inet(struct batch *bt, const struct config *conf)
 }
 
 /*
- * What capjail 0.1.0 left: a bridge prerouting chain that drops every
- * frame from a port it has no element for (all of today's), and two sets
- * nothing uses any more.  One batch, all or nothing: on a host that never
- * ran 0.1.0 it fails with ENOENT, which is the normal case.
- */
-static void
-drop_old(struct nl *nf)
-{
-	static const struct { uint16_t family; int chain; const char *name; }
-	    old[] = { { NFPROTO_BRIDGE, 1, "prerouting" },
-	    { NFPROTO_BRIDGE, 1, "jail" }, { NFPROTO_BRIDGE, 0, "src4" },
-	    { NFPROTO_INET, 0, "pubchk" } };
-	struct batch bt;
-	size_t i;
-
-	batch_start(&bt, nf);
-	for (i = 0; i < sizeof(old) / sizeof(old[0]); i++) {
-		struct nlmsghdr *nlh = batch_msg(&bt, old[i].chain ?
-		    NFT_MSG_DELCHAIN : NFT_MSG_DELSET, old[i].family, 0);
-
-		if (old[i].chain) {
-			struct nftnl_chain *c = chain_named(old[i].name);
-
-			nftnl_chain_nlmsg_build_payload(nlh, c);
-			nftnl_chain_free(c);
-		} else {
-			struct nftnl_set *st = set_named(old[i].family,
-			    old[i].name);
-
-			nftnl_set_nlmsg_build_payload(nlh, st);
-			nftnl_set_free(st);
-		}
-		batch_next(&bt);
-	}
-	(void)batch_send(&bt);
-}
-
-/*
  * The digest names what was written, not what is there now: root may have
  * deleted the netdev or bridge table, or flushed the inet one's rules
  * (the set with the digest survives a flush).  1 if all three tables are
@@ -1343,10 +1305,7 @@ fw_setup(struct nl *nf, const struct config *conf)
 	v = set_named(NFPROTO_INET, "version");
 	elem_add(v, &d, sizeof(d), NULL, 0);
 	put_elems(&bt, v, NFT_MSG_NEWSETELEM, NLM_F_CREATE);
-	if (batch_send(&bt) == -1)
-		return -1;
-	drop_old(nf);
-	return 0;
+	return batch_send(&bt);
 }
 
 /* --- per-jail elements and chains --- */

@@ -68,10 +68,8 @@ struct nl {
  * waits for nacks acks (0 or -1 with errno = the kernel's error); nl_dump
  * sends a dump request and runs cb on every data message until NLMSG_DONE.
  * nl_next_seq hands out sequence numbers for builders.  nl_subscribe joins
- * multicast groups (0: leaves them); nl_wait runs cb on the events that
- * arrive until cb says MNL_CB_STOP (0) or the milliseconds pass (-1,
- * ETIMEDOUT); nl_drain runs cb (NULL: none) on the events already queued
- * (0, or -1: ENOBUFS if the socket overran, EAGAIN if they keep coming).
+ * multicast groups; nl_wait runs cb on the events that arrive until cb
+ * says MNL_CB_STOP (0) or the milliseconds pass (-1, ETIMEDOUT).
  */
 struct nlmsghdr;
 typedef int (*nl_cb)(const struct nlmsghdr *, void *);
@@ -82,7 +80,6 @@ int		nl_talk(struct nl *, const void *, size_t, unsigned int);
 int		nl_dump(struct nl *, const void *, size_t, nl_cb, void *);
 int		nl_subscribe(struct nl *, unsigned int);
 int		nl_wait(struct nl *, nl_cb, void *, unsigned int);
-int		nl_drain(struct nl *, nl_cb, void *);
 void		nl_linger(void);
 
 /*

@@ -23,7 +23,6 @@
 #include "helper.h"
 
 #define NL_TIMEOUT_SEC	5	/* a lost reply must not hang the helper */
-#define NL_DRAIN_MAX	1024	/* receives of queued events, at most */
 
 static char rbuf[NL_BUF_SIZE];
 
@@ -274,33 +273,5 @@ nl_wait(struct nl *nl, nl_cb cb, void *arg, unsigned int ms)
 			return -1;
 	}
 	errno = ETIMEDOUT;
-	return -1;
-}
-
-/*
- * The events queued now, without waiting.  Bounded: on a host whose links
- * change faster than we read, EAGAIN, and the caller asks the kernel
- * directly.  Without cb they are dropped, an overrun included.
- */
-int
-nl_drain(struct nl *nl, nl_cb cb, void *arg)
-{
-	int fd = mnl_socket_get_fd(nl->sock), i;
-	ssize_t n;
-
-	for (i = 0; i < NL_DRAIN_MAX; i++) {
-		n = recv(fd, rbuf, sizeof(rbuf), MSG_DONTWAIT);
-		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
-			return 0;
-		if (n == -1 && (errno == EINTR || (errno == ENOBUFS &&
-		    cb == NULL)))
-			continue;
-		if (n <= 0)
-			return -1;
-		if (cb != NULL &&
-		    mnl_cb_run(rbuf, (size_t)n, 0, 0, cb, arg) == MNL_CB_ERROR)
-			return -1;
-	}
-	errno = EAGAIN;
 	return -1;
 }
