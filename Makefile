@@ -42,8 +42,9 @@ WARN	 = -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
 ifeq ($(WERROR),1)
 WARN	+= -Werror
 endif
-# Function sections so the helper's link drops what only the launcher
-# calls (proto_check_rep, proto_init_req): no unused code with privilege.
+# Function sections so the helper's link drops what it never calls: no
+# unused code with privilege.  (The launcher's side of the protocol,
+# launcher/request.c, is not even in its list.)
 HARDEN	 = -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
 	   -fstack-clash-protection -fPIE -ffunction-sections -fdata-sections
 ifneq ($(filter x86_64 i%86,$(shell uname -m)),)
@@ -186,11 +187,14 @@ $(B)/apparmor/capjail: apparmor/capjail $(CONFIG_H)
 	@mkdir -p $(@D)
 	$(SUBST) $< >$@
 
-# Unit tests and test clients link the helper's objects (not its main).
-$(B)/tests/%: tests/%.c tests/tap.h $(HELPER_LIB_OBJS) $(PROTO_OBJS) $(CONFIG_H)
+# Unit tests and test clients link the helper's objects (not its main)
+# and the launcher's side of the protocol.
+REQUEST_OBJ	= $(B)/launcher/request.o
+$(B)/tests/%: tests/%.c tests/tap.h $(HELPER_LIB_OBJS) $(PROTO_OBJS) \
+    $(REQUEST_OBJ) $(CONFIG_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) -Ihelper $(ALL_LDFLAGS) -o $@ $< \
-	    $(HELPER_LIB_OBJS) $(PROTO_OBJS) $(TEST_LIBS)
+	    $(HELPER_LIB_OBJS) $(PROTO_OBJS) $(REQUEST_OBJ) $(TEST_LIBS)
 
 test-progs: $(PROGS) $(B)/test/capjail-net $(TEST_BINS)
 
@@ -243,7 +247,8 @@ bench:
 # The fuzzer: the helper's request path with the kernel faked (fuzz/).
 FUZZ_SECONDS	?= 60
 FUZZ_CC		?= clang
-FUZZ_SRCS	= $(PROTO_SRCS) fuzz/fakekernel.c fuzz/fuzz-dispatch.c \
+FUZZ_SRCS	= $(PROTO_SRCS) launcher/request.c fuzz/fakekernel.c \
+		  fuzz/fuzz-dispatch.c \
 		  $(filter-out helper/main.c helper/nl.c helper/sandbox.c,\
 		  $(HELPER_SRCS))
 FUZZ_WRAP	= -Wl,--wrap=exit,--wrap=errx,--wrap=err,--wrap=nanosleep
@@ -255,10 +260,11 @@ $(B)/fuzz/fuzz-dispatch: $(FUZZ_SRCS) fuzz/fuzz.h helper/helper.h proto/proto.h
 	    -Iproto -Ihelper -Ifuzz $(TEST_CFLAGS) -o $@ $(FUZZ_SRCS) \
 	    $(TEST_LIBS) $(FUZZ_WRAP)
 
-$(B)/fuzz/mkcorpus: fuzz/mkcorpus.c fuzz/fuzz.h $(PROTO_OBJS) $(CONFIG_H)
+$(B)/fuzz/mkcorpus: fuzz/mkcorpus.c fuzz/fuzz.h $(PROTO_OBJS) $(REQUEST_OBJ) \
+    $(CONFIG_H)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) $(TEST_CFLAGS) $(ALL_LDFLAGS) -o $@ $< \
-	    $(PROTO_OBJS) $(TEST_LIBS)
+	    $(PROTO_OBJS) $(REQUEST_OBJ) $(TEST_LIBS)
 
 fuzz: $(B)/fuzz/fuzz-dispatch $(B)/fuzz/mkcorpus
 	rm -rf $(B)/fuzz/corpus && mkdir -p $(B)/fuzz/corpus

@@ -302,13 +302,18 @@ do_publish(struct session *s, const struct proto_publish_req *p,
 		    pn, s->lease.host, ntohs(p->jail_port));
 }
 
+/* One datagram, whole or not at all (SOCK_SEQPACKET), and never an fd. */
 static void
 reply(struct session *s, const struct proto_rep *rep)
 {
+	ssize_t n;
 	int e;
 
-	if (fdpass_send(PROTO_SOCK_FD, rep, sizeof(*rep), -1) == -1) {
-		e = errno;	/* the clean-up below may change it */
+	do
+		n = send(PROTO_SOCK_FD, rep, sizeof(*rep), MSG_NOSIGNAL);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)sizeof(*rep)) {
+		e = n == -1 ? errno : EMSGSIZE;	/* clean-up may change it */
 		log_event(LOG_WARNING, "reply: %s", strerror(e));
 		(void)lease_release(s, 0);
 		errx(1, "reply: %s", strerror(e));

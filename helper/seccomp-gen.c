@@ -41,8 +41,7 @@ static const struct {
 } allow[] = {
 	{ SCMP_SYS(recvmsg), -1, 0, 0 },	/* requests; netlink replies */
 	{ SCMP_SYS(recvfrom), -1, 0, 0 },	/* nl_talk's drain: recv() */
-	{ SCMP_SYS(sendmsg), -1, 0, 0 },	/* replies to the launcher */
-	{ SCMP_SYS(sendto), -1, 0, 0 },		/* netlink requests; syslog */
+	{ SCMP_SYS(sendto), -1, 0, 0 },	/* replies; netlink requests; syslog */
 	{ SCMP_SYS(ioctl), 1, NS_GET_NSTYPE, 0 },	/* netns_check */
 	{ SCMP_SYS(ioctl), 1, NS_GET_USERNS, 0 },	/* netns_check */
 	{ SCMP_SYS(ioctl), 1, NS_GET_OWNER_UID, 0 },	/* netns_check */

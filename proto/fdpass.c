@@ -21,42 +21,6 @@ union fdpass_cmsg {
 	char buf[CMSG_SPACE(sizeof(int))];
 };
 
-/*
- * Send len bytes and, if fd != -1, that fd.  The caller keeps its copy of
- * fd and closes it when it no longer needs it.  Returns 0 or -1 with errno.
- */
-int
-fdpass_send(int sock, const void *msg, size_t len, int fd)
-{
-	union fdpass_cmsg cm;
-	struct iovec iov = { .iov_base = (void *)(uintptr_t)msg, .iov_len = len };
-	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
-	ssize_t n;
-
-	if (fd != -1) {
-		struct cmsghdr *c;
-
-		memset(&cm, 0, sizeof(cm));
-		mh.msg_control = cm.buf;
-		mh.msg_controllen = sizeof(cm.buf);
-		c = CMSG_FIRSTHDR(&mh);
-		c->cmsg_level = SOL_SOCKET;
-		c->cmsg_type = SCM_RIGHTS;
-		c->cmsg_len = CMSG_LEN(sizeof(int));
-		memcpy(CMSG_DATA(c), &fd, sizeof(int));
-	}
-	do
-		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
-	while (n == -1 && errno == EINTR);
-	if (n == -1)
-		return -1;
-	if ((size_t)n != len) {
-		errno = EMSGSIZE;
-		return -1;
-	}
-	return 0;
-}
-
 /* Close every fd carried by any SCM_RIGHTS cmsg in mh. */
 static void
 close_all_fds(struct msghdr *mh)

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: ISC */
 /*
- * Validation of protocol messages, shared by the helper (which trusts no byte
- * of a request) and the launcher (which trusts no byte of a reply), and of
- * the names and numbers both read as text.  Pure functions: no I/O, no
- * allocation, no global state.  Whether a request is
- * *allowed* is decided elsewhere (helper/policy.c); here we only decide
- * whether it is well-formed.
+ * Validation of protocol messages: of every request, by the helper, which
+ * trusts no byte of one, and of the header and the names and numbers both
+ * sides read as text (the launcher's check of a reply, launcher/request.c,
+ * builds on these).  Pure functions: no I/O, no allocation, no global
+ * state.  Whether a request is *allowed* is decided elsewhere
+ * (helper/dispatch.c); here we only decide whether it is well-formed.
  */
 #include <netinet/in.h>
 
@@ -15,22 +15,6 @@
 #include <string.h>
 
 #include "proto.h"
-
-static const char *const type_names[] = {
-	[PROTO_NONE] = "none",
-	[PROTO_ATTACH_VETH] = "attach",
-	[PROTO_PUBLISH_PORT] = "publish",
-	[PROTO_CHECK_GRANTS] = "check",
-	[PROTO_RELEASE_ALL] = "release",
-};
-
-const char *
-proto_type_name(uint32_t type)
-{
-	if (type > PROTO_TYPE_MAX)
-		return "unknown";
-	return type_names[type];
-}
 
 /*
  * An interface name: NUL inside the array, 1 to IFNAMSIZ-1 characters from
@@ -98,8 +82,9 @@ allowed_flags(uint32_t type)
 	    PROTO_F_LAST : 0;
 }
 
-static int
-check_hdr(const struct proto_hdr *h, const char **why)
+/* The header either way: the helper's step 2, and the launcher's. */
+int
+proto_check_hdr(const struct proto_hdr *h, const char **why)
 {
 	if (h->magic != PROTO_MAGIC)
 		*why = "bad magic";
@@ -166,7 +151,7 @@ proto_check_req(const struct proto_req *req, int fd, const char **why)
 {
 	int want_fd = req->hdr.type == PROTO_ATTACH_VETH;
 
-	if (check_hdr(&req->hdr, why) == -1)
+	if (proto_check_hdr(&req->hdr, why) == -1)
 		return -1;
 	if (want_fd != (fd != -1)) {
 		*why = want_fd ? "attach without a netns fd" :
@@ -188,69 +173,6 @@ proto_check_req(const struct proto_req *req, int fd, const char **why)
 		*why = "unknown message type";
 		return -1;
 	}
-}
-
-static int
-check_grants(const struct proto_check_rep *c, const char **why)
-{
-	uint32_t i;
-
-	if (c->ngrants > PROTO_MAX_GRANTS) {
-		*why = "too many grants in reply";
-		return -1;
-	}
-	for (i = 0; i < c->ngrants; i++) {
-		const struct proto_grant *g = &c->grants[i];
-
-		if (proto_check_name(g->bridge, sizeof(g->bridge)) == -1 ||
-		    g->prefixlen > 32 || g->port_lo > g->port_hi) {
-			*why = "malformed grant in reply";
-			return -1;
-		}
-	}
-	return 0;
-}
-
-/* The launcher's side: a reply must answer the request it sent. */
-int
-proto_check_rep(const struct proto_rep *rep, const struct proto_req *req,
-    const char **why)
-{
-	if (check_hdr(&rep->hdr, why) == -1)
-		return -1;
-	if (rep->hdr.type != req->hdr.type || rep->hdr.seq != req->hdr.seq) {
-		*why = "reply does not match the request";
-		return -1;
-	}
-	if (memchr(rep->text, '\0', sizeof(rep->text)) == NULL) {
-		*why = "unterminated error text";
-		return -1;
-	}
-	if (rep->status != 0)
-		return 0;
-	if (rep->hdr.type == PROTO_ATTACH_VETH) {
-		const struct proto_attach_rep *a = &rep->u.attach;
-
-		if (a->prefixlen < 1 || a->prefixlen > 30 ||
-		    proto_check_name(a->host_ifname,
-		    sizeof(a->host_ifname)) == -1) {
-			*why = "malformed attach reply";
-			return -1;
-		}
-	}
-	if (rep->hdr.type == PROTO_CHECK_GRANTS)
-		return check_grants(&rep->u.check, why);
-	return 0;
-}
-
-void
-proto_init_req(struct proto_req *req, enum proto_type type, uint32_t seq)
-{
-	memset(req, 0, sizeof(*req));
-	req->hdr.magic = PROTO_MAGIC;
-	req->hdr.version = PROTO_VERSION;
-	req->hdr.type = (uint32_t)type;
-	req->hdr.seq = seq;
 }
 
 void

@@ -136,15 +136,18 @@ _Static_assert(sizeof(struct proto_rep) == 456, "proto_rep layout");
 /* proto.c: pure validation, no I/O.  *why is a static string on failure. */
 int	proto_check_name(const char *, size_t);
 long long proto_number(const char *, long long, long long, const char **);
+int	proto_check_hdr(const struct proto_hdr *, const char **);
 int	proto_check_req(const struct proto_req *, int, const char **);
+void	proto_init_rep(struct proto_rep *, const struct proto_req *);
+
+/* fdpass.c: receive one message plus at most one fd (SCM_RIGHTS). */
+int	fdpass_recv(int, void *, size_t, int *);
+
+/* launcher/request.c: the launcher's side, never linked into the helper. */
 int	proto_check_rep(const struct proto_rep *, const struct proto_req *,
 	    const char **);
 void	proto_init_req(struct proto_req *, enum proto_type, uint32_t);
-void	proto_init_rep(struct proto_rep *, const struct proto_req *);
 const char *proto_type_name(uint32_t);
-
-/* fdpass.c: one message plus at most one fd (SCM_RIGHTS). */
 int	fdpass_send(int, const void *, size_t, int);
-int	fdpass_recv(int, void *, size_t, int *);
 
 #endif

@@ -7,7 +7,8 @@
  * So a test sees what the helper's allowlist does, not what its source
  * says.
  *
- * usage: cj-seccheck PID getpid|socket-inet|socket-unix|openat|mmap-exec|x32
+ * usage: cj-seccheck PID getpid|socket-inet|socket-unix|openat|mmap-exec|x32|
+ *     sendto|sendmsg    (the sends on fd -1: EBADF when they pass)
  */
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -55,6 +56,10 @@ call(const char *what)
 		r = syscall(SYS_socket, AF_UNIX, SOCK_DGRAM, 0);
 	else if (strcmp(what, "openat") == 0)
 		r = syscall(SYS_openat, AT_FDCWD, "/", O_RDONLY);
+	else if (strcmp(what, "sendto") == 0)
+		r = syscall(SYS_sendto, -1, "", 0, 0, NULL, 0);
+	else if (strcmp(what, "sendmsg") == 0)
+		r = syscall(SYS_sendmsg, -1, NULL, 0);
 #ifdef __x86_64__
 	else if (strcmp(what, "x32") == 0)
 		r = syscall(0x40000000 | SYS_getpid);

@@ -148,6 +148,10 @@ is "$(sc getpid):$(sc socket-inet)" "ok:ok" \
     "its filter: getpid and an AF_INET socket pass (control)"
 is "$(sc socket-unix)" "errno 13" "its filter: an AF_UNIX socket fails with EACCES"
 is "$(sc openat)" "killed 31" "its filter: openat kills (SIGSYS)"
+is "$(sc sendto)" "errno 9" \
+    "its filter: sendto, the call its replies make, passes (control)"
+is "$(sc sendmsg)" "killed 31" \
+    "its filter: sendmsg kills: the helper can pass the launcher no fd"
 is "$(sc mmap-exec)" "killed 31" "its filter: an executable mmap kills"
 [ "$(uname -m)" = x86_64 ] &&
     is "$(sc x32)" "killed 31" "its filter: a call through the x32 ABI kills"
@@ -167,7 +171,7 @@ like "$(client "$T_USER" check)" "grant bridge=capjail0 gw=10.89.0.1/24 used=1 m
 traced() {
 	_o=$1; shift
 	(cd "$WORK" && ip netns exec "$NS" strace -f -qq -o "$_o.strace" \
-	    -e trace=recvmsg,sendmsg,sendto setpriv --reuid="$T_USER" \
+	    -e trace=recvmsg,sendto setpriv --reuid="$T_USER" \
 	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
 	    env ASAN_OPTIONS=detect_leaks=0 \
 	    "$CLIENT" -H "$HELPER" "$@" >"$_o" 2>&1)
@@ -185,7 +189,7 @@ in_attach() {
 	    END { for (i = 1; i <= NR; i++) {
 		if (p[i] != h) continue
 		if (l[i] ~ / recvmsg\(3,/) on = 1
-		else if (on && l[i] ~ / sendmsg\(3,/) break
+		else if (on && l[i] ~ / send(msg|to)\(3,/) break
 		else if (on && l[i] ~ re) n++ }
 		print n + 0 }' "${2:-$WORK/attach.strace}"
 }
