@@ -40,7 +40,7 @@ static const struct {
 	int		ret;
 } allow[] = {
 	{ SCMP_SYS(recvmsg), -1, 0, 0 },	/* requests; netlink replies */
-	{ SCMP_SYS(recvfrom), -1, 0, 0 },	/* nl_talk's drain: recv() */
+	{ SCMP_SYS(recvfrom), -1, 0, 0 },	/* recv(): nl_talk; launcher_waits */
 	{ SCMP_SYS(sendto), -1, 0, 0 },	/* replies; netlink requests; syslog */
 	{ SCMP_SYS(ioctl), 1, NS_GET_NSTYPE, 0 },	/* netns_check */
 	{ SCMP_SYS(ioctl), 1, NS_GET_USERNS, 0 },	/* netns_check */

@@ -171,7 +171,7 @@ like "$(client "$T_USER" check)" "grant bridge=capjail0 gw=10.89.0.1/24 used=1 m
 traced() {
 	_o=$1; shift
 	(cd "$WORK" && ip netns exec "$NS" strace -f -qq -o "$_o.strace" \
-	    -e trace=recvmsg,sendto setpriv --reuid="$T_USER" \
+	    -e trace=recvmsg,sendmsg,sendto setpriv --reuid="$T_USER" \
 	    --regid="$(id -g "$T_USER")" --init-groups --reset-env \
 	    env ASAN_OPTIONS=detect_leaks=0 \
 	    "$CLIENT" -H "$HELPER" "$@" >"$_o" 2>&1)

@@ -65,8 +65,11 @@ n=$(env -i PATH="$PATH" make --no-print-directory -C "$WORK/src" \
 like "$n" '-o x/capjail-net ' "the helper's link line (control)"
 unlike "$n" 'zz-dropped' "a file dropped into helper/ is not built into the helper"
 syms=$(nm "$BUILD/capjail-net")
-unlike "$syms" ' T (proto_check_rep|proto_init_req)$' \
+unlike "$syms" ' T (proto_check_rep|proto_init_req|fdpass_send)$' \
     "the helper has no launcher-only proto code"
+like "$syms" ' U send(@|$)' "the helper replies with send (control)"
+unlike "$syms" ' U sendm?msg(@|$)' \
+    "the helper imports no sendmsg (its allowlist has none: it passes no fd)"
 like "$(nm "$BUILD/capjail")" ' T proto_check_rep$' \
     "(the launcher has it)"
 
