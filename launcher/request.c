@@ -14,11 +14,6 @@
 
 #include "proto.h"
 
-union fdpass_cmsg {
-	struct cmsghdr hdr;
-	char buf[CMSG_SPACE(sizeof(int))];
-};
-
 static const char *const type_names[] = {
 	[PROTO_NONE] = "none",
 	[PROTO_ATTACH_VETH] = "attach",

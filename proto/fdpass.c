@@ -16,11 +16,6 @@
 
 #include "proto.h"
 
-union fdpass_cmsg {
-	struct cmsghdr hdr;
-	char buf[CMSG_SPACE(sizeof(int))];
-};
-
 /* Close every fd carried by any SCM_RIGHTS cmsg in mh. */
 static void
 close_all_fds(struct msghdr *mh)

@@ -9,6 +9,7 @@
 #ifndef CAPJAIL_PROTO_H
 #define CAPJAIL_PROTO_H
 
+#include <sys/socket.h>
 #include <net/if.h>
 
 #include <stddef.h>
@@ -142,6 +143,11 @@ void	proto_init_rep(struct proto_rep *, const struct proto_req *);
 
 /* fdpass.c: receive one message plus at most one fd (SCM_RIGHTS). */
 int	fdpass_recv(int, void *, size_t, int *);
+/* Room for one fd's control message, aligned (both sides). */
+union fdpass_cmsg {
+	struct cmsghdr hdr;
+	char buf[CMSG_SPACE(sizeof(int))];
+};
 
 /* launcher/request.c: the launcher's side, never linked into the helper. */
 int	proto_check_rep(const struct proto_rep *, const struct proto_req *,
