@@ -194,6 +194,10 @@ section_net() {
 	plot_bars throughput throughput.png "TCP throughput (iperf3)" Gbit/s \
 	    1e9 capjail-in open-in bare-in ref-in slirp-in pasta-in \
 	    capjail-out open-out bare-out ref-out slirp-out pasta-out
+	if [ -s "$RAW/profile.md" ]; then
+		cat "$RAW/profile.md"
+		echo
+	fi
 	echo "## HTTP requests/s (lighttpd, ab -c 8), LAN client to a published port"
 	echo
 	echo "Same paths as above; lighttpd serves a 14-byte page."

@@ -46,7 +46,10 @@ else
 	mode="($RUNS start rounds, $ROUNDS rounds of ${DURATION}s iperf3 and $REQUESTS-request ab runs, $JAILS jails)"
 fi
 OUT=$DIR/raw
-export OUT
+# Where the throughput's CPU time went, for these paths (throughput.sh).
+PROFILE=""
+command -v perf >/dev/null && PROFILE="capjail open bare"
+export OUT PROFILE
 rm -rf "$OUT"
 mkdir -p "$OUT" || exit 1
 

@@ -17,7 +17,10 @@
 #
 # Environment: BUILD (default ./build), TESTDIR (default /tmp/cj-bench),
 # DURATION seconds per direction (default 5), ROUNDS (default 5), OUT,
-# BENCH_PATHS (bench/paths.sh).
+# BENCH_PATHS (bench/paths.sh), PROFILE (paths, e.g. "capjail open bare":
+# after the rounds, one more run of each of them that came up, both
+# directions, under `perf record -a -g`, outside the samples;
+# bench/profile.sh turns the recordings into $OUT/profile.md).
 set -u
 top=$(cd "$(dirname "$0")/.." && pwd)
 DURATION=${DURATION:-5}
@@ -59,3 +62,29 @@ paths_up probe iperf3 -s -p "$SPORT" --forceflush ||
     { echo "throughput: no path came up" >&2; exit 1; }
 
 paths_rounds throughput iperf_dir in out
+rc=$?
+
+# profile PATH in|out: one more run under perf, on both CPUs, with call
+# graphs; kept apart from the samples, which perf would slow.
+profile() {
+	perf record -q -a -g -o "$OUT/perf-$1-$2.data" -- \
+	    sleep $((DURATION + 1)) 2>/dev/null &
+	_pp=$!
+	iperf_dir "$1" "$2" >/dev/null
+	wait "$_pp"
+}
+if [ -n "${PROFILE:-}" ] && [ $rc -eq 0 ]; then
+	command -v perf >/dev/null || { say "PROFILE: perf missing"; exit 1; }
+	# not _p: iperf sets it
+	for pf in $PROFILE; do
+		case " $PATHS_UP " in *" $pf "*) ;; *) continue ;; esac
+		for mf in in out; do
+			path_enter "$pf" && profile "$pf" "$mf"
+			path_leave "$pf" || exit 1
+			say "profiled $pf $mf"
+		done
+	done
+	# shellcheck disable=SC2086
+	sh "$top/bench/profile.sh" "$OUT" $PROFILE >"$OUT/profile.md" || rc=1
+fi
+exit $rc

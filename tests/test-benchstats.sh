@@ -80,4 +80,49 @@ sh "$top/bench/report.sh" "$raw" "$WORK" >/dev/null 2>&1
 like "$(cat "$WORK/REPORT.md")" '\| capjail, in \| .* \| 0\.90 \[0\.900–0\.900\] \| >= 0\.97 \*\*MISS\*\* \|' \
     "a steady 0.90: MISS"
 
+# bench/profile.sh on recordings whose report is known: a stand-in perf
+# prints, for perf-PATH-DIR.data, half the samples idle and the rest
+# in a few symbols; the shares are of the busy half, grouped by name.
+mkdir -p "$WORK/bin" "$WORK/prof"
+cat >"$WORK/bin/perf" <<'PERF'
+#!/bin/sh
+case $* in
+*perf-capjail-out.data*) cat <<'R'
+# Overhead  Symbol
+    50.00%  [k] pvm_safe_halt_hc
+    10.00%  [k] nft_do_chain
+     5.00%  [k] nft_rhash_lookup
+     2.50%  [k] sized_strscpy
+     2.50%  [k] __inet_lookup_established
+    30.00%  [k] _copy_to_iter
+R
+;;
+*perf-bare-out.data*) cat <<'R'
+    50.00%  [k] default_idle
+     2.50%  [k] nft_do_chain
+    47.50%  [k] _copy_to_iter
+R
+;;
+esac
+PERF
+chmod +x "$WORK/bin/perf"
+: >"$WORK/prof/perf-capjail-out.data"
+: >"$WORK/prof/perf-bare-out.data"
+prof=$(PATH=$WORK/bin:$PATH sh "$top/bench/profile.sh" "$WORK/prof" \
+    capjail bare)
+like "$prof" '\| nft_do_chain \(rules walked\) \| 20\.00 \| 5\.00 \|' \
+    "profile: a share is of the busy samples (10 % of all, 20 % of busy)"
+like "$prof" '\| set lookups [^|]* \| 10\.00 \| 0 \|' \
+    "profile: nft's set lookups grouped, absent from the other path"
+unlike "$prof" 'set lookups [^|]* \| 15' \
+    "profile: a socket lookup is not an nft set lookup"
+like "$prof" '\| interface names loaded [^|]* \| 5\.00 \| 0 \|' \
+    "profile: interface-name loads grouped"
+like "$prof" '\| _copy_to_iter \| 60\.00 \| 95\.00 \| -35\.00 \|' \
+    "profile: the largest difference between the paths comes first"
+unlike "$prof" 'halt|default_idle' "profile: idle symbols are left out"
+is "$(PATH=$WORK/bin:$PATH sh "$top/bench/profile.sh" "$WORK/none" x \
+    2>&1; echo "rc $?")" "profile.sh: no recordings in $WORK/none
+rc 1" "profile: no recordings is an error"
+
 done_testing
