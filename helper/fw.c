@@ -204,18 +204,25 @@ x_cmp8(struct nftnl_rule *r, uint8_t val)
 	x_cmp(r, NFT_CMP_EQ, &val, sizeof(val));
 }
 
+/* R1 &= mask, over len (at most 4) bytes: a bitwise and, xor nothing. */
+static void
+x_and(struct nftnl_rule *r, const void *mask, uint32_t len)
+{
+	static const uint8_t zero[4];
+	struct nftnl_expr *e = expr(r, "bitwise");
+
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R1);
+	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, mask, len);
+	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, zero, len);
+}
+
 /* The one-byte payload in R1, masked, equals want. */
 static void
 x_bits8(struct nftnl_rule *r, uint8_t mask, uint8_t want)
 {
-	struct nftnl_expr *e = expr(r, "bitwise");
-	uint8_t zero = 0;
-
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, 1);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, 1);
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, 1);
+	x_and(r, &mask, sizeof(mask));
 	x_cmp8(r, want);
 }
 
@@ -266,16 +273,8 @@ x_ct_get(struct nftnl_rule *r, uint32_t key, uint32_t dreg)
 static void
 x_ct_bits(struct nftnl_rule *r, uint32_t key, uint32_t mask, uint32_t op)
 {
-	struct nftnl_expr *e;
-	uint32_t zero = 0;
-
 	x_ct_get(r, key, R1);
-	e = expr(r, "bitwise");
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_SREG, R1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_DREG, R1);
-	nftnl_expr_set_u32(e, NFTNL_EXPR_BITWISE_LEN, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_MASK, &mask, sizeof(mask));
-	nftnl_expr_set(e, NFTNL_EXPR_BITWISE_XOR, &zero, sizeof(zero));
+	x_and(r, &mask, sizeof(mask));
 	x_cmp32(r, op, 0);
 }
 
@@ -312,12 +311,15 @@ x_imm(struct nftnl_rule *r, uint32_t dreg, const void *data, uint32_t len)
 	nftnl_expr_set(e, NFTNL_EXPR_IMM_DATA, data, len);
 }
 
+/* meta mark set 0, so that it never meets the host's routing policy. */
 static void
-x_imm32(struct nftnl_rule *r, uint32_t dreg, uint32_t val)
+x_mark_clear(struct nftnl_rule *r)
 {
-	x_imm(r, dreg, &val, sizeof(val));
-}
+	static const uint32_t zero;
 
+	x_imm(r, R1, &zero, sizeof(zero));
+	x_meta_set(r, NFT_META_MARK, R1);
+}
 
 /*
  * (ct KEY's first word) . meta mark in @jails, or with inv not in it: the
@@ -788,8 +790,7 @@ rules_from_jails(struct batch *bt)
 	r = rule(NFPROTO_INET, "fromjail");
 	x_ct_any(r, NFT_CT_STATE, NF_CT_STATE_BIT(IP_CT_ESTABLISHED));
 	x_mark_is(r, NFT_CT_MARK, 0);
-	x_imm32(r, R1, 0);
-	x_meta_set(r, NFT_META_MARK, R1);
+	x_mark_clear(r);
 	x_verdict(r, NF_ACCEPT, NULL);
 	put_rule(bt, r);
 	r = rule(NFPROTO_INET, "fromjail");
@@ -819,8 +820,7 @@ rules_from_jails(struct batch *bt)
 	x_verdict(r, NF_DROP, NULL);
 	put_rule(bt, r);
 	r = rule(NFPROTO_INET, "fromjail");
-	x_imm32(r, R1, 0);
-	x_meta_set(r, NFT_META_MARK, R1);
+	x_mark_clear(r);
 	put_rule(bt, r);
 }
 
