@@ -423,6 +423,9 @@ x_ipv4(struct nftnl_rule *r)
 static int	elem_exists(struct nl *, uint16_t, const char *, const void *,
 		    size_t);
 static int	count_msg(const struct nlmsghdr *, void *);
+static void	put_rule_msg(struct batch *, struct nftnl_rule *, uint16_t,
+		    uint16_t);
+static struct nftnl_rule *rule(uint16_t, const char *);
 
 static void
 put_table(struct batch *bt, uint16_t family)
@@ -447,6 +450,16 @@ chain_named(const char *name)
 	return c;
 }
 
+/* Add (or delete) chain c in the batch, then free c. */
+static void
+put_chain_msg(struct batch *bt, struct nftnl_chain *c, uint16_t type,
+    uint16_t family, uint16_t flags)
+{
+	nftnl_chain_nlmsg_build_payload(batch_msg(bt, type, family, flags), c);
+	nftnl_chain_free(c);
+	batch_next(bt);
+}
+
 /* A base chain (hook != -1) or a regular one, created when missing and
  * emptied, so that the rules added after it in the batch are all it has. */
 static void
@@ -454,8 +467,6 @@ put_chain(struct batch *bt, uint16_t family, const char *name, int hook,
     int prio, const char *type)
 {
 	struct nftnl_chain *c = chain_named(name);
-	struct nftnl_rule *r = must(nftnl_rule_alloc());
-	struct nlmsghdr *nlh;
 
 	if (hook >= 0) {
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_HOOKNUM, (uint32_t)hook);
@@ -463,17 +474,8 @@ put_chain(struct batch *bt, uint16_t family, const char *name, int hook,
 		nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, type);
 		nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_ACCEPT);
 	}
-	nlh = batch_msg(bt, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE);
-	nftnl_chain_nlmsg_build_payload(nlh, c);
-	nftnl_chain_free(c);
-	batch_next(bt);
-
-	nftnl_rule_set_str(r, NFTNL_RULE_TABLE, FW_TABLE);
-	nftnl_rule_set_str(r, NFTNL_RULE_CHAIN, name);
-	nlh = batch_msg(bt, NFT_MSG_DELRULE, family, 0);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	batch_next(bt);
+	put_chain_msg(bt, c, NFT_MSG_NEWCHAIN, family, NLM_F_CREATE);
+	put_rule_msg(bt, rule(family, name), NFT_MSG_DELRULE, 0);
 }
 
 static struct nftnl_set *
@@ -535,17 +537,22 @@ put_set(struct batch *bt, uint16_t family, const char *name, uint32_t ktype,
 	batch_next(bt);
 }
 
+/* Append rule r to its chain (NEWRULE) or empty the chain (DELRULE),
+ * then free r. */
+static void
+put_rule_msg(struct batch *bt, struct nftnl_rule *r, uint16_t type,
+    uint16_t flags)
+{
+	nftnl_rule_nlmsg_build_payload(batch_msg(bt, type,
+	    (uint16_t)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY), flags), r);
+	nftnl_rule_free(r);
+	batch_next(bt);
+}
+
 static void
 put_rule(struct batch *bt, struct nftnl_rule *r)
 {
-	struct nlmsghdr *nlh;
-
-	nlh = batch_msg(bt, NFT_MSG_NEWRULE,
-	    (uint16_t)nftnl_rule_get_u32(r, NFTNL_RULE_FAMILY),
-	    NLM_F_APPEND | NLM_F_CREATE);
-	nftnl_rule_nlmsg_build_payload(nlh, r);
-	nftnl_rule_free(r);
-	batch_next(bt);
+	put_rule_msg(bt, r, NFT_MSG_NEWRULE, NLM_F_APPEND | NLM_F_CREATE);
 }
 
 static struct nftnl_rule *
@@ -1811,10 +1818,7 @@ del_port_chain(struct nl *nf, uint32_t ifindex)
 	(void)snprintf(name, sizeof(name), "p%u", ifindex);
 	c = chain_named(name);
 	batch_start(&bt, nf);
-	nftnl_chain_nlmsg_build_payload(batch_msg(&bt, NFT_MSG_DELCHAIN,
-	    NFPROTO_NETDEV, 0), c);
-	nftnl_chain_free(c);
-	batch_next(&bt);
+	put_chain_msg(&bt, c, NFT_MSG_DELCHAIN, NFPROTO_NETDEV, 0);
 	(void)batch_send(&bt);
 }
 
@@ -1847,10 +1851,8 @@ fw_lease(struct nl *nf, uint32_t ifindex, uint32_t addr, const uint8_t mac[6],
 	nftnl_chain_set_str(c, NFTNL_CHAIN_TYPE, "filter");
 	nftnl_chain_set_str(c, NFTNL_CHAIN_DEV, dev);
 	nftnl_chain_set_u32(c, NFTNL_CHAIN_POLICY, NF_DROP);
-	nftnl_chain_nlmsg_build_payload(batch_msg(&bt, NFT_MSG_NEWCHAIN,
-	    NFPROTO_NETDEV, NLM_F_CREATE | NLM_F_EXCL), c);
-	nftnl_chain_free(c);
-	batch_next(&bt);
+	put_chain_msg(&bt, c, NFT_MSG_NEWCHAIN, NFPROTO_NETDEV,
+	    NLM_F_CREATE | NLM_F_EXCL);
 	r = rule(NFPROTO_NETDEV, name);
 	x_verdict(r, NFT_JUMP, "jail");
 	put_rule(&bt, r);
