@@ -284,6 +284,22 @@ bridge_tagged(const struct config *conf, const char *tag)
 	return NO_BRIDGE;
 }
 
+/*
+ * The bridge of a jail link named for a slot (its tag) or, made by an
+ * older helper, for its address; NO_BRIDGE for any other link.
+ */
+static size_t
+jail_bridge(const struct config *conf, const struct linfo *li)
+{
+	uint32_t a;
+
+	if (li->slot)
+		return bridge_tagged(conf, li->tag);
+	if (parse_host_name(li->name, &a) == 0)
+		return bridge_of(conf, a);
+	return NO_BRIDGE;
+}
+
 static int
 label_eq(const struct link_label *a, const struct link_label *b)
 {
@@ -437,7 +453,6 @@ scan_link(const struct nlmsghdr *nlh, void *data)
 {
 	struct scan *sc = data;
 	struct linfo li;
-	uint32_t a;
 	size_t i;
 
 	if (linfo_parse(nlh, &li) == -1)
@@ -447,20 +462,16 @@ scan_link(const struct nlmsghdr *nlh, void *data)
 	    bridge_of(sc->conf, li.addr) == sc->target)
 		taken_set((int)(li.addr -
 		    net_of(&sc->conf->bridges[sc->target])));
-	if (li.slot)
-		i = bridge_tagged(sc->conf, li.tag);
-	else if (parse_host_name(li.name, &a) == 0)
-		i = bridge_of(sc->conf, a);	/* an older helper's */
-	else
-		i = NO_BRIDGE;
-	if (i != NO_BRIDGE)
+	if ((i = jail_bridge(sc->conf, &li)) != NO_BRIDGE)
 		scan_jail(sc, &li, i);
 	return MNL_CB_OK;
 }
 
+/* Before each try of a scan: a listing (full) or a get of one link. */
 static void
-scan_reset(struct session *s, struct scan *sc, int full)
+scan_reset(void *data, int full)
 {
+	struct scan *sc = data;
 	const struct bridge_conf *b;
 
 	memset(sc->used, 0, sizeof(sc->used));
@@ -473,7 +484,7 @@ scan_reset(struct session *s, struct scan *sc, int full)
 	memset(sc->pubif_seen, 0, sizeof(sc->pubif_seen));
 	if (sc->target == NO_BRIDGE)
 		return;
-	b = &s->conf->bridges[sc->target];
+	b = &sc->conf->bridges[sc->target];
 	memset(taken, 0, (((size_t)1 << (32 - b->prefixlen)) + 63) / 64 *
 	    sizeof(taken[0]));
 	taken_set(0);
@@ -481,22 +492,35 @@ scan_reset(struct session *s, struct scan *sc, int full)
 	taken_set((int)(ntohl(b->gateway.s_addr) - net_of(b)));
 }
 
+/*
+ * Dump every link (get == NULL) or get one by name, each to cb, after
+ * reset(data, get == NULL); again, from reset, while link changes
+ * interrupt the dump (EAGAIN).  0, or -1 with errno.
+ */
+static int
+each_link(struct session *s, const char *get, void (*reset)(void *, int),
+    nl_cb cb, void *data)
+{
+	char buf[LINK_BUF_SIZE];
+	struct nlmsghdr *nlh;
+	int i;
+
+	for (i = 0; i < SCAN_TRIES; i++) {
+		reset(data, get == NULL);
+		nlh = link_get(buf, sizeof(buf), nl_next_seq(s->rtnl), get);
+		if (nl_dump(s->rtnl, nlh, nlh->nlmsg_len, cb, data) == 0)
+			return 0;
+		if (errno != EAGAIN)
+			break;
+	}
+	return -1;
+}
+
 /* Dump every link (get == NULL) or get one by name; -1 with errno. */
 static int
 scan(struct session *s, struct scan *sc, const char *get)
 {
-	char buf[LINK_BUF_SIZE];
-	struct nlmsghdr *nlh;
-	int i, r = -1;
-
-	for (i = 0; i < SCAN_TRIES && r == -1; i++) {
-		scan_reset(s, sc, get == NULL);
-		nlh = link_get(buf, sizeof(buf), nl_next_seq(s->rtnl), get);
-		r = nl_dump(s->rtnl, nlh, nlh->nlmsg_len, scan_link, sc);
-		if (r == -1 && errno != EAGAIN)
-			break;
-	}
-	return r;
+	return each_link(s, get, scan_reset, scan_link, sc);
 }
 
 static int
@@ -1227,18 +1251,10 @@ gc_link(const struct nlmsghdr *nlh, void *data)
 {
 	const struct config *conf = data;
 	struct linfo li;
-	uint32_t a;
 	size_t i;
 
-	if (linfo_parse(nlh, &li) == -1 || njl == GC_MAX_LINKS)
-		return MNL_CB_OK;
-	if (li.slot)
-		i = bridge_tagged(conf, li.tag);
-	else if (parse_host_name(li.name, &a) == 0)
-		i = bridge_of(conf, a);	/* named for its address: older */
-	else
-		return MNL_CB_OK;
-	if (i == NO_BRIDGE)
+	if (linfo_parse(nlh, &li) == -1 || njl == GC_MAX_LINKS ||
+	    (i = jail_bridge(conf, &li)) == NO_BRIDGE)
 		return MNL_CB_OK;
 	jl[njl].index = li.index;
 	jl[njl].bridge = i;
@@ -1250,24 +1266,22 @@ gc_link(const struct nlmsghdr *nlh, void *data)
 	return MNL_CB_OK;
 }
 
+static void
+jl_reset(void *data, int full)
+{
+	(void)data;
+	(void)full;
+	njl = 0;
+}
+
 /* Read the jail links into jl[]; 0, or -1 (then keep everything). */
 static int
 read_links(struct session *s)
 {
-	char buf[LINK_BUF_SIZE];
-	struct nlmsghdr *nlh;
-	int tries;
-
-	for (tries = 0; tries < SCAN_TRIES; tries++) {
-		njl = 0;
-		nlh = link_get(buf, sizeof(buf), nl_next_seq(s->rtnl), NULL);
-		if (nl_dump(s->rtnl, nlh, nlh->nlmsg_len, gc_link,
-		    (void *)(uintptr_t)s->conf) == 0)
-			return njl < GC_MAX_LINKS ? 0 : -1;
-		if (errno != EAGAIN)
-			break;
-	}
-	return -1;
+	if (each_link(s, NULL, jl_reset, gc_link,
+	    (void *)(uintptr_t)s->conf) == -1)
+		return -1;
+	return njl < GC_MAX_LINKS ? 0 : -1;
 }
 
 void
