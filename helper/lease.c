@@ -180,6 +180,24 @@ say(char *text, size_t len, int status, const char *fmt, ...)
 	return status;
 }
 
+/* A lookup of name failed (errno): the reply says which name. */
+static int
+lookup_failed(char *text, size_t len, const char *name)
+{
+	return say(text, len, errno, "looking up %s: %s", name,
+	    strerror(errno));
+}
+
+/* The address the caller asked for names another jail's link. */
+static int
+addr_in_use(struct in_addr want, char *text, size_t len)
+{
+	char a[INET_ADDRSTRLEN];
+
+	return say(text, len, EADDRINUSE, "address %s is in use by another "
+	    "jail", inet_ntop(AF_INET, &want, a, sizeof(a)));
+}
+
 /* The caller has as many jails on the target bridge as its quota. */
 static int
 quota_reached(const struct session *s, const struct scan *sc, char *text,
@@ -592,8 +610,7 @@ find_bridge(struct session *s, struct scan *sc, char *text, size_t len)
 	const struct bridge_conf *b = &s->conf->bridges[sc->target];
 
 	if (scan(s, sc, b->name) == -1 && errno != ENODEV)
-		return say(text, len, errno, "looking up %s: %s", b->name,
-		    strerror(errno));
+		return lookup_failed(text, len, b->name);
 	if (sc->br_index[sc->target] != 0 && sc->br_bad[sc->target])
 		return say(text, len, EINVAL, "%s exists and is not a bridge",
 		    b->name);
@@ -612,8 +629,7 @@ netns_free(struct session *s, ino_t ino, char *text, size_t len)
 		return say(text, len, EBUSY, "that network namespace already "
 		    "has a jail link");
 	if (r == -1)
-		return say(text, len, errno, "looking up %s: %s", name,
-		    strerror(errno));
+		return lookup_failed(text, len, name);
 	return 0;
 }
 
@@ -699,16 +715,13 @@ pick_addr(struct session *s, struct scan *sc, struct in_addr want,
 	const struct bridge_conf *b = &s->conf->bridges[sc->target];
 	int n = 1 << (32 - b->prefixlen), gw = (int)(ntohl(b->gateway.s_addr) -
 	    net_of(b)), host, i, r;
-	char a[INET_ADDRSTRLEN];
 
 	if (want.s_addr != 0) {
 		lease_addr(s, b, (int)(ntohl(want.s_addr) - net_of(b)));
 		if ((r = exists(s, s->lease.addrname)) == 0)
 			return 0;
-		return r == 1 ? say(text, len, EADDRINUSE, "address %s is in "
-		    "use by another jail", inet_ntop(AF_INET, &want, a,
-		    sizeof(a))) : say(text, len, errno, "looking up %s: %s",
-		    s->lease.addrname, strerror(errno));
+		return r == 1 ? addr_in_use(want, text, len) :
+		    lookup_failed(text, len, s->lease.addrname);
 	}
 	for (i = 0; !sc->listed && i < ADDR_PROBES; i++) {
 		if ((host = 1 + (int)rnd((uint32_t)n - 2)) == gw)
@@ -717,8 +730,7 @@ pick_addr(struct session *s, struct scan *sc, struct in_addr want,
 		if ((r = exists(s, s->lease.addrname)) == 0)
 			return 0;
 		if (r == -1)
-			return say(text, len, errno, "looking up %s: %s",
-			    s->lease.addrname, strerror(errno));
+			return lookup_failed(text, len, s->lease.addrname);
 	}
 	if (!sc->listed && (r = list_links(s, sc, text, len)) != 0)
 		return r;
@@ -910,8 +922,7 @@ make_link(struct session *s, struct scan *sc, const char *ifname, int nsfd,
 	from = q > 1 && sc->hint < q - 1 ? sc->hint : 0;
 	for (races = 0; races <= q; races++) {
 		if ((k = find_slot(s, b, q, from)) == -1)
-			return say(text, len, errno, "looking up %s: %s",
-			    s->lease.host, strerror(errno));
+			return lookup_failed(text, len, s->lease.host);
 		if (k == (int)q)
 			return quota_reached(s, sc, text, len);
 		slot_name(s->lease.host, s->uid, b->tag, (uint32_t)k);
@@ -924,8 +935,7 @@ make_link(struct session *s, struct scan *sc, const char *ifname, int nsfd,
 			return say(text, len, errno, "creating the veth: %s",
 			    strerror(errno));
 		if ((r = exists(s, s->lease.host)) == -1)
-			return say(text, len, errno, "looking up %s: %s",
-			    s->lease.host, strerror(errno));
+			return lookup_failed(text, len, s->lease.host);
 		if (r == 0 && unnamed == k)
 			return say(text, len, EEXIST, "interface %s already "
 			    "exists in the jail", ifname);
@@ -998,7 +1008,6 @@ make_lease(struct session *s, struct scan *sc, struct in_addr want,
     const char *ifname, int nsfd, ino_t ino, char *text, size_t len)
 {
 	const struct bridge_conf *b = &s->conf->bridges[sc->target];
-	char a[INET_ADDRSTRLEN];
 	int i, r;
 
 	/* A bridge made later starts at 1500, as the kernel makes it. */
@@ -1013,9 +1022,7 @@ make_lease(struct session *s, struct scan *sc, struct in_addr want,
 		if ((r = claim(s, sc, ino, text, len)) != EADDRINUSE)
 			return r;
 		if (want.s_addr != 0)
-			return say(text, len, EADDRINUSE, "address %s is in "
-			    "use by another jail", inet_ntop(AF_INET, &want,
-			    a, sizeof(a)));
+			return addr_in_use(want, text, len);
 		(void)lease_release(s, 0);
 		text[0] = '\0';	/* a success replies no text */
 		if (sc->listed)
