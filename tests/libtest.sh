@@ -14,7 +14,12 @@ T_USER=cjtest1
 T_USER2=cjtest2
 export CAPJAIL_HELPER="$HELPER"
 
-WORK=$(mktemp -d "$TESTDIR/work.XXXXXX")
+# Without its own WORK a test would write "$WORK/x" at the root of the
+# filesystem: stop here (TESTDIR missing, say, when run by hand).
+WORK=$(mktemp -d "$TESTDIR/work.XXXXXX") && [ -n "$WORK" ] || {
+	echo "Bail out! cannot make a work directory in $TESTDIR"
+	exit 1
+}
 chmod 0755 "$WORK"
 _tap_n=0
 _tap_fail=0
