@@ -24,7 +24,8 @@ machine_info() {
 	printf 'load at start\t%s\n' "$(cut -d' ' -f1-3 /proc/loadavg)"
 	_v=$("$B/capjail" --version 2>&1 | head -n 1)
 	_c=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
-	git -C "$top" diff --quiet HEAD 2>/dev/null ||
+	# The previous run's report is not a change to what is measured.
+	git -C "$top" diff --quiet HEAD -- . ':!bench/results' 2>/dev/null ||
 	    _c="$_c + uncommitted changes"
 	printf 'capjail\t%s, commit %s\n' "$_v" "$_c"
 	for _p in bubblewrap firejail slirp4netns passt iperf3 lighttpd \
