@@ -64,7 +64,8 @@ echo "as % of the samples taken while a CPU was not idle."
 echo
 printf '| group |'; for c in $cols; do printf ' %s |' "$c"; done; echo
 printf '|---|'; for c in $cols; do printf -- '---|'; done; echo
-cat "$OUT"/perf-*.grp | cut -f1 | sort -u | while IFS= read -r g; do
+for c in $cols; do cat "$OUT/perf-$c.grp"; done | cut -f1 | sort -u |
+    while IFS= read -r g; do
 	printf '| %s |' "$g"
 	for c in $cols; do
 		v=$(awk -F'\t' -v g="$g" '$1 == g { print $2 }' "$OUT/perf-$c.grp")

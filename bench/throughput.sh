@@ -65,23 +65,27 @@ paths_rounds throughput iperf_dir in out
 rc=$?
 
 # profile PATH in|out: one more run under perf, on both CPUs, with call
-# graphs; kept apart from the samples, which perf would slow.
+# graphs; kept apart from the samples, which perf would slow.  iperf runs
+# in a subshell, as paths_rounds runs it: it sets the caller's _p.
 profile() {
 	perf record -q -a -g -o "$OUT/perf-$1-$2.data" -- \
 	    sleep $((DURATION + 1)) 2>/dev/null &
 	_pp=$!
-	iperf_dir "$1" "$2" >/dev/null
-	wait "$_pp"
+	_v=$(iperf_dir "$1" "$2")
+	wait "$_pp" && [ -n "$_v" ]
 }
 if [ -n "${PROFILE:-}" ] && [ $rc -eq 0 ]; then
 	command -v perf >/dev/null || { say "PROFILE: perf missing"; exit 1; }
-	# not _p: iperf sets it
-	for pf in $PROFILE; do
-		case " $PATHS_UP " in *" $pf "*) ;; *) continue ;; esac
-		for mf in in out; do
-			path_enter "$pf" && profile "$pf" "$mf"
-			path_leave "$pf" || exit 1
-			say "profiled $pf $mf"
+	for _p in $PROFILE; do
+		case " $PATHS_UP " in *" $_p "*) ;; *) continue ;; esac
+		for _m in in out; do
+			if path_enter "$_p" && profile "$_p" "$_m"; then
+				say "profiled $_p $_m"
+			else
+				say "profiling $_p $_m failed"
+				rc=1
+			fi
+			path_leave "$_p" || exit 1
 		done
 	done
 	# shellcheck disable=SC2086
